@@ -1,0 +1,349 @@
+"""`Catalog`: one object holding the settings and exposing every operation.
+
+The CLI, the module-level functions of `pygestor` and (later) the web UI all call it. Listings
+come in two flavours with the same keys: `*_records()` return lists of plain dicts (what `--json`
+prints, no pandas needed) and `datasets()` / `subsets()` / `partitions()` return pandas DataFrames
+with those keys as columns.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .catalog import Entry, Scan, add_entry, manifest_files, parse_file, scan
+from .errors import DatasetNotFound, ManifestError, NotSynced, Problem, PygestorError, suggest
+from .manifest import Manifest
+from .resolve import resolve
+from .settings import Settings
+from .sources import open_source
+from .store import Listing, Record, Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+DATASET_COLUMNS = (
+    "name", "description", "modality", "source", "revision", "commit", "synced_at",
+    "subsets", "partitions", "partitions_local", "bytes", "bytes_local",
+)
+SUBSET_COLUMNS = ("dataset", "subset", "partitions", "partitions_local", "bytes", "bytes_local", "rows")
+PARTITION_COLUMNS = ("dataset", "subset", "partition", "path", "size", "state", "rows", "sha256", "downloaded_at")
+
+State = Literal["remote", "local", "stale", "gone", "partial"]
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The outcome of `validate`: every file looked at, every problem, and notes (shadowing)."""
+
+    files: tuple[str, ...]
+    problems: tuple[Problem, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "files": list(self.files), "problems": [asdict(p) for p in self.problems],
+                "notes": list(self.notes)}
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one dataset's sync found; `error` is set (and the rest empty) when it failed."""
+
+    dataset: str
+    source: str | None = None
+    revision: str | None = None
+    commit: str | None = None
+    synced_at: str | None = None
+    subsets: int = 0
+    partitions: int = 0
+    bytes: int = 0
+    changed: bool = False  # the listing differs from the one in force before
+    new: tuple[str, ...] = ()  # "subset/partition" not in the previous listing
+    stale: tuple[str, ...] = ()  # local partitions whose upstream file changed
+    gone: tuple[str, ...] = ()  # local partitions no longer upstream
+    unmatched: tuple[str, ...] = ()
+    empty_rules: tuple[str, ...] = ()  # patterns of rules that matched nothing
+    skipped: tuple[tuple[str, str], ...] = ()
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["skipped"] = [{"path": p, "reason": r} for p, r in self.skipped]
+        return data
+
+
+@dataclass
+class Catalog:
+    """The catalog of datasets and the data directory they download to."""
+
+    settings: Settings = field(default_factory=Settings.from_env)
+
+    @classmethod
+    def open(cls, *, data_dir: str | os.PathLike[str] | None = None,
+             catalog: Sequence[str | os.PathLike[str]] = ()) -> Catalog:
+        """A catalog with settings from arguments, then the environment, then the config file."""
+        return cls(Settings.from_env(data_dir=data_dir, catalog=catalog))
+
+    @property
+    def store(self) -> Store:
+        s = self.settings
+        return Store(s.data_dir, lock_timeout=s.lock_timeout, file_mode=s.file_mode)
+
+    # ---- the manifests ------------------------------------------------------------------
+    def scan(self) -> Scan:
+        builtin = self.settings.builtin_catalog_dir if self.settings.include_builtin else None
+        return scan(self.settings.catalog_dirs, builtin=builtin)
+
+    def entry(self, name: str, *, _scan: Scan | None = None) -> Entry:
+        """The manifest entry named `name`; DatasetNotFound (with suggestions) or ManifestError."""
+        result = _scan or self.scan()
+        if name in result.entries:
+            return result.entries[name]
+        broken = [p for p in result.problems if _names_dataset(p, name)]
+        if broken:
+            raise ManifestError(broken)
+        raise DatasetNotFound(f"no dataset named {name!r} in the catalog{suggest(name, sorted(result.entries))}")
+
+    def manifest(self, name: str) -> Manifest:
+        return self.entry(name).manifest
+
+    def validate(self, paths: Sequence[str | os.PathLike[str]] | None = None) -> Validation:
+        """Check manifests: the given files and folders, or every catalog folder."""
+        if not paths:
+            result = self.scan()
+            return Validation(tuple(map(str, result.files)), tuple(result.problems), tuple(result.notes))
+        targets = [Path(p) for p in paths]
+        missing = [p for p in targets if not p.exists()]
+        problems = [Problem(str(p), None, "", "no such file or folder") for p in missing]
+        files = manifest_files(p for p in targets if p.exists())
+        result = Scan()
+        for path in files:
+            try:
+                manifest = parse_file(path)
+            except ManifestError as exc:
+                problems += exc.problems
+                continue
+            add_entry(result, Entry(manifest, path, builtin=False))
+        builtin = {p.stem: p for p in manifest_files([self.settings.builtin_catalog_dir])}
+        for name, entry in sorted(result.entries.items()):
+            if name in builtin and entry.path.resolve() != builtin[name].resolve():
+                result.notes.append(f"{entry.path}: dataset {name!r} shadows the built-in {builtin[name]}")
+        return Validation(tuple(map(str, files)), tuple(problems + result.problems), tuple(result.notes))
+
+    # ---- sync ---------------------------------------------------------------------------
+    def sync(
+        self,
+        names: str | Iterable[str] | None = None,
+        *,
+        on_error: Literal["raise", "collect"] = "raise",
+        on_result: Callable[[SyncResult], None] | None = None,
+    ) -> list[SyncResult]:
+        """List each dataset's source, resolve its subsets and record them in the index.
+
+        `names`: one name, several, or None for every dataset in the catalog. With
+        `on_error="collect"` a failing dataset gives a result with `error` set instead of raising.
+        """
+        result = self.scan()
+        wanted = [names] if isinstance(names, str) else list(names) if names is not None else sorted(result.entries)
+        results = []
+        for name in wanted:
+            try:
+                outcome = self._sync_one(self.entry(name, _scan=result))
+            except PygestorError as exc:
+                if on_error == "raise":
+                    raise
+                outcome = SyncResult(dataset=name, error=str(exc))
+            if on_result is not None:
+                on_result(outcome)
+            results.append(outcome)
+        return results
+
+    def _sync_one(self, entry: Entry) -> SyncResult:
+        manifest = entry.manifest
+        source = open_source(manifest.source, self.settings)
+        log.info("listing %s for %s", source.describe(), manifest.name)
+        try:
+            files = source.list()
+        except PygestorError as exc:
+            raise type(exc)(f"{manifest.name} ({entry.path}): {exc}") from None
+        resolution = resolve(manifest, files.files)
+        listing = Listing.from_resolution(
+            manifest.name, source.describe(), files.revision, files.commit, manifest.fingerprint(), resolution
+        )
+        store = self.store
+        previous = store.listing(manifest.name)
+        pointer = store.save_listing(listing)
+        return _sync_result(listing, previous, store.records(manifest.name), pointer.synced_at, manifest)
+
+    def forget(self, name: str) -> bool:
+        """Drop what sync recorded for `name` (downloaded files and their records stay)."""
+        return self.store.forget(name)
+
+    # ---- listings -----------------------------------------------------------------------
+    def dataset_records(self) -> list[dict[str, Any]]:
+        """One record per dataset of the catalog (see DATASET_COLUMNS)."""
+        result = self.scan()
+        for problem in result.problems:
+            log.warning("skipping an invalid manifest: %s", problem)
+        store = self.store
+        return [self._dataset_record(store, result.entries[name]) for name in sorted(result.entries)]
+
+    def _dataset_record(self, store: Store, entry: Entry) -> dict[str, Any]:
+        m = entry.manifest
+        pointer = store.pointer(m.name)
+        record: dict[str, Any] = {
+            "name": m.name, "description": m.description, "modality": list(m.modality),
+            "source": open_source(m.source, self.settings).describe(), "revision": None, "commit": None,
+            "synced_at": None, "subsets": None, "partitions": None, "partitions_local": 0,
+            "bytes": None, "bytes_local": 0,
+        }
+        if pointer is None:
+            return record
+        record.update(revision=pointer.revision, commit=pointer.commit, synced_at=pointer.synced_at,
+                      subsets=pointer.subsets, partitions=pointer.partitions, bytes=pointer.bytes)
+        if m.source.kind == "local":
+            record.update(partitions_local=pointer.partitions, bytes_local=pointer.bytes)
+        else:
+            local = self._local_records(store, m.name)
+            record.update(partitions_local=len(local), bytes_local=sum(r.size for r in local.values()))
+        return record
+
+    def subset_records(self, name: str) -> list[dict[str, Any]]:
+        """One record per subset of a synced dataset (see SUBSET_COLUMNS)."""
+        manifest, listing = self._synced(name)
+        rows = []
+        states = self._states(name, manifest, listing)
+        for subset in listing.subsets:
+            local = [states[(subset.name, p.name)] for p in subset.partitions]
+            on_disk = [(p, st) for p, st in zip(subset.partitions, local, strict=True) if st[0] in ("local", "stale")]
+            known_rows = [st[1].rows if st[1] else None for st in local]
+            rows.append({
+                "dataset": name, "subset": subset.name, "partitions": len(subset.partitions),
+                "partitions_local": len(on_disk), "bytes": subset.size,
+                "bytes_local": sum(p.file.size for p, _ in on_disk),
+                "rows": sum(known_rows) if known_rows and None not in known_rows else None,  # type: ignore[arg-type]
+            })
+        return rows
+
+    def partition_records(self, name: str, subset: str) -> list[dict[str, Any]]:
+        """One record per partition of a subset (see PARTITION_COLUMNS), `gone` ones last."""
+        manifest, listing = self._synced(name)
+        found = listing.subset(subset)
+        if found is None:
+            known = [s.name for s in listing.subsets]
+            raise DatasetNotFound(f"dataset {name!r} has no subset {subset!r}{suggest(subset, known)}")
+        states = self._states(name, manifest, listing, subset=subset, check_partial=True)
+        rows = []
+        for p in found.partitions:
+            state, rec = states[(subset, p.name)]
+            rows.append(_partition_row(name, subset, p.name, p.file.path, p.file.size, state, rec, p.file.sha256))
+        for (s, pname), (state, rec) in sorted(states.items()):
+            if s == subset and state == "gone" and rec is not None:
+                rows.append(_partition_row(name, subset, pname, rec.path, rec.size, state, rec, rec.sha256))
+        return rows
+
+    def datasets(self) -> pd.DataFrame:
+        """The catalog as a DataFrame, one row per dataset (columns: DATASET_COLUMNS)."""
+        return _frame(self.dataset_records(), DATASET_COLUMNS)
+
+    def subsets(self, name: str) -> pd.DataFrame:
+        return _frame(self.subset_records(name), SUBSET_COLUMNS)
+
+    def partitions(self, name: str, subset: str) -> pd.DataFrame:
+        return _frame(self.partition_records(name, subset), PARTITION_COLUMNS)
+
+    # ---- local state --------------------------------------------------------------------
+    def _synced(self, name: str) -> tuple[Manifest, Listing]:
+        manifest = self.manifest(name)
+        listing = self.store.listing(name)
+        if listing is None:
+            raise NotSynced(f"dataset {name!r} has not been synced yet; run 'pygestor sync {name}'")
+        return manifest, listing
+
+    def _local_records(self, store: Store, name: str, subset: str | None = None) -> dict[tuple[str, str], Record]:
+        """Records whose file is really on disk with the recorded size."""
+        kept = {}
+        for (s, p), rec in store.records(name, subset).items():
+            try:
+                if store.data_path(name, s, p).stat().st_size == rec.size:
+                    kept[(s, p)] = rec
+            except (OSError, PygestorError):
+                continue
+        return kept
+
+    def _states(
+        self, name: str, manifest: Manifest, listing: Listing, *, subset: str | None = None,
+        check_partial: bool = False,
+    ) -> dict[tuple[str, str], tuple[State, Record | None]]:
+        """(state, record) for every partition of the listing (or one subset), plus gone ones."""
+        in_place = manifest.source.kind == "local"
+        store = self.store
+        local = {} if in_place else self._local_records(store, name, subset)
+        states: dict[tuple[str, str], tuple[State, Record | None]] = {}
+        for s in listing.subsets:
+            if subset is not None and s.name != subset:
+                continue
+            for p in s.partitions:
+                rec = local.pop((s.name, p.name), None)
+                if in_place:
+                    states[(s.name, p.name)] = ("local", None)
+                elif rec is not None:
+                    states[(s.name, p.name)] = ("local" if rec.matches(p.file) else "stale", rec)
+                elif check_partial and store.partial_path(name, s.name, p.name).exists():
+                    states[(s.name, p.name)] = ("partial", None)
+                else:
+                    states[(s.name, p.name)] = ("remote", None)
+        for key, rec in local.items():
+            states[key] = ("gone", rec)
+        return states
+
+
+def _partition_row(dataset: str, subset: str, partition: str, path: str, size: int, state: str,
+                   rec: Record | None, sha256: str | None) -> dict[str, Any]:
+    return {"dataset": dataset, "subset": subset, "partition": partition, "path": path, "size": size,
+            "state": state, "rows": rec.rows if rec else None, "sha256": sha256,
+            "downloaded_at": rec.downloaded_at if rec else None}
+
+
+def _sync_result(listing: Listing, previous: Listing | None, records: dict[tuple[str, str], Record],
+                 synced_at: str, manifest: Manifest) -> SyncResult:
+    current = {(s.name, p.name): p.file for s in listing.subsets for p in s.partitions}
+    before = {(s.name, p.name) for s in previous.subsets for p in s.partitions} if previous else set(current)
+    stale = sorted(k for k, rec in records.items() if k in current and not rec.matches(current[k]))
+    gone = sorted(k for k in records if k not in current)
+    changed = previous is None or previous.to_json() != listing.to_json()
+    return SyncResult(
+        dataset=listing.dataset, source=listing.source, revision=listing.revision, commit=listing.commit,
+        synced_at=synced_at, subsets=len(listing.subsets), partitions=listing.partition_count,
+        bytes=listing.size, changed=changed,
+        new=tuple(f"{s}/{p}" for s, p in sorted(set(current) - before)),
+        stale=tuple(f"{s}/{p}" for s, p in stale), gone=tuple(f"{s}/{p}" for s, p in gone),
+        unmatched=listing.unmatched,
+        empty_rules=tuple(_rule_text(manifest, i) for i in listing.empty_rules),
+        skipped=listing.skipped,
+    )
+
+
+def _rule_text(manifest: Manifest, index: int) -> str:
+    files = manifest.subsets[index].files
+    return f"subsets[{index}]: " + (files if isinstance(files, str) else ", ".join(files))
+
+
+def _names_dataset(problem: Problem, name: str) -> bool:
+    return Path(problem.file).stem == name
+
+
+def _frame(records: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame.from_records(records, columns=list(columns))

@@ -1,0 +1,234 @@
+"""Finding, parsing and validating manifests, with every problem pinned to a file and line.
+
+A catalog is an ordered list of folders of `*.yaml` / `*.yml` manifests (user folders first, the
+built-in one last, see `settings`). A user manifest may shadow a built-in one of the same name;
+two manifests of one name among the user's folders are an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ManifestError, Problem
+from .manifest import Manifest
+
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+MAX_MANIFEST_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A valid manifest and where it came from."""
+
+    manifest: Manifest
+    path: Path
+    builtin: bool
+    shadows: Path | None = None  # the built-in manifest this one hides
+
+
+@dataclass
+class Scan:
+    """What a pass over the catalog folders found."""
+
+    entries: dict[str, Entry] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+
+def manifest_files(paths: Iterable[Path]) -> list[Path]:
+    """Manifest files in the given folders (sorted, not recursive) or the given files themselves."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.iterdir() if p.suffix in MANIFEST_SUFFIXES and p.is_file())
+        elif path.exists():
+            found.append(path)
+    return found
+
+
+def scan(folders: Sequence[Path], *, builtin: Path | None = None) -> Scan:
+    """Parse every manifest in `folders` (in precedence order); `builtin` marks the built-in folder."""
+    result = Scan()
+    for folder in folders:
+        is_builtin = builtin is not None and folder == builtin
+        for path in manifest_files([folder]):
+            result.files.append(path)
+            try:
+                manifest = parse_file(path)
+            except ManifestError as exc:
+                result.problems += exc.problems
+                continue
+            add_entry(result, Entry(manifest, path, is_builtin))
+    return result
+
+
+def add_entry(result: Scan, entry: Entry) -> None:
+    """Add `entry` to `result`, applying precedence: the first user manifest of a name wins and
+    shadows a built-in one (a note); a second user manifest of that name is a problem."""
+    name = entry.manifest.name
+    earlier = result.entries.get(name)
+    if earlier is None:
+        result.entries[name] = entry
+    elif entry.builtin and not earlier.builtin:
+        result.entries[name] = Entry(earlier.manifest, earlier.path, False, shadows=entry.path)
+        result.notes.append(f"{earlier.path}: dataset {name!r} shadows the built-in {entry.path}")
+    elif not entry.builtin:
+        result.problems.append(
+            Problem(str(entry.path), 1, "name", f"dataset {name!r} is already defined by {earlier.path}; "
+                    "rename one of them or remove a file")
+        )
+
+
+def parse_file(path: Path) -> Manifest:
+    """Read and validate one manifest file; raises ManifestError listing every problem."""
+    try:
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise ManifestError([Problem(str(path), None, "", f"file is larger than {MAX_MANIFEST_BYTES} bytes")])
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ManifestError([Problem(str(path), None, "", "not UTF-8 text")]) from None
+    except OSError as exc:
+        raise ManifestError([Problem(str(path), None, "", f"cannot read: {exc.strerror or exc}")]) from None
+    return parse_text(text, str(path))
+
+
+def parse_text(text: str, file: str = "<manifest>") -> Manifest:
+    """Validate manifest text; every problem carries `file`, a line and a field path."""
+    import pydantic
+
+    node, data = _load_yaml(text, file)
+    duplicates = list(_duplicate_keys(node, file))
+    if duplicates:
+        raise ManifestError(duplicates)
+    if not isinstance(data, dict):
+        raise ManifestError([Problem(file, 1, "", "a manifest is a mapping with keys name, source, subsets, ...")])
+    try:
+        return Manifest.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems = [_problem(err, node, file) for err in _merge_union_errors(exc.errors())]
+        raise ManifestError(problems) from None
+
+
+def _load_yaml(text: str, file: str) -> tuple[Any, Any]:
+    import yaml
+
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = exc.problem or exc.context or "syntax error"
+        raise ManifestError([Problem(file, line, "", f"invalid YAML: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise ManifestError([Problem(file, None, "", f"invalid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+    return node, data
+
+
+def _duplicate_keys(node: Any, file: str, path: str = "") -> Iterable[Problem]:
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            name = str(key.value)
+            if name in seen:
+                yield Problem(file, key.start_mark.line + 1, _join(path, name), "key appears twice; keep one")
+            seen.add(name)
+            yield from _duplicate_keys(value, file, _join(path, name))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _duplicate_keys(item, file, f"{path}[{i}]")
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+_UNION_TAGS = {"str", "list[str]", "constrained-str", "list[constrained-str]"}
+
+
+def _merge_union_errors(errors: list[Any]) -> list[Any]:
+    """Drop union tags from locations (`source.huggingface.revision` -> `source.revision`) and
+    fold the per-branch type errors of `str | list[str]` fields into one."""
+    merged: dict[tuple[Any, ...], Any] = {}
+    for err in errors:
+        loc = list(err["loc"])
+        if len(loc) > 1 and loc[0] == "source" and loc[1] in ("huggingface", "local"):
+            del loc[1]
+        union = bool(loc) and loc[-1] in _UNION_TAGS
+        if union:
+            loc.pop()
+        key = tuple(loc)
+        if union and key in merged and merged[key]["type"] in _TYPE_HINTS:
+            merged[key] = {**err, "loc": key, "type": "text_or_list"}
+        elif key not in merged:
+            merged[key] = {**err, "loc": key}
+    return list(merged.values())
+
+
+def _problem(err: Any, root: Any, file: str) -> Problem:
+    node, shown = _locate(root, err["loc"])
+    line = node.start_mark.line + 1 if node is not None else None
+    return Problem(file, line, shown, _message(err))
+
+
+def _locate(root: Any, loc: Sequence[Any]) -> tuple[Any, str]:
+    """The YAML node an error location points at (the deepest found) and its display path."""
+    import yaml
+
+    node, shown = root, ""
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, yaml.SequenceNode) and part < len(node.value):
+            node, shown = node.value[part], f"{shown}[{part}]"
+        elif isinstance(node, yaml.MappingNode):
+            match = [(k, v) for k, v in node.value if str(k.value) == str(part)]
+            if match:
+                key, value = match[0]
+                node, shown = (value if not _is_extra_key(loc, part) else key), _join(shown, str(part))
+            else:
+                shown = _join(shown, str(part))
+    return node, shown
+
+
+def _is_extra_key(loc: Sequence[Any], part: Any) -> bool:
+    return bool(loc) and loc[-1] == part
+
+
+_TYPE_HINTS = {
+    "string_type": "expected text",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping",
+    "model_type": "expected a mapping",
+    "int_type": "expected a whole number",
+    "bool_type": "expected true or false",
+    "text_or_list": "expected text or a list of texts",
+}
+
+
+def _message(err: Any) -> str:
+    kind, msg = err["type"], err["msg"]
+    if kind == "extra_forbidden":
+        return "unknown key; remove it or check its spelling (see schemas/manifest.schema.json)"
+    if kind == "missing":
+        return "required; add it"
+    if kind in _TYPE_HINTS:
+        return f"{_TYPE_HINTS[kind]}, got {_short(err.get('input'))}"
+    if kind == "too_short" and err["loc"] and err["loc"][-1] == "subsets":
+        return "give at least one subset rule, e.g. '- files: \"{subset}/*.parquet\"'"
+    if msg.startswith("Value error, "):
+        return msg[len("Value error, ") :]
+    return f"{msg}, got {_short(err.get('input'))}" if "input" in err else msg
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

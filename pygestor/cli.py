@@ -1,0 +1,273 @@
+"""The `pygestor` command: parse, call one `Catalog` method, render. The only code that prints.
+
+Exit status: 0 success, 1 failure (a pygestor error, invalid manifests, a failed sync),
+2 usage error (unknown command or option, missing argument).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import click
+
+from . import __version__
+from .errors import ManifestError, PygestorError
+
+# Repository files every Hub repo has, left out of the human "matched no rule" summary.
+_REPO_METADATA = {"README.md", ".gitattributes", ".gitignore"}
+
+
+class UserError(click.ClickException):
+    """A pygestor error shown as `Error: ...` lines with exit status 1, never a traceback."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        for line in self.message.splitlines():
+            click.echo(f"Error: {line}", err=True)
+
+
+class Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ManifestError as exc:
+            raise UserError("\n".join(str(p) for p in exc.problems)) from None
+        except PygestorError as exc:
+            raise UserError(str(exc)) from None
+
+
+def _catalog(ctx: click.Context) -> Any:
+    from .api import Catalog
+
+    obj = ctx.find_root().obj or {}
+    return Catalog.open(data_dir=obj.get("data_dir"), catalog=obj.get("catalog", ()))
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="pygestor")
+@click.option("--data-dir", type=click.Path(file_okay=False), envvar="PYGESTOR_DATA_DIR",
+              help="Where data and the index live [env: PYGESTOR_DATA_DIR].")
+@click.option("--catalog", "catalogs", multiple=True, type=click.Path(),
+              help="An extra folder of manifests, searched first (repeatable; also PYGESTOR_CATALOG).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None, catalogs: tuple[str, ...], verbose: int, quiet: bool) -> None:
+    """A dataset catalog: one YAML manifest per dataset, one command to sync, list and fetch it."""
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    ctx.obj = {"data_dir": data_dir, "catalog": catalogs}
+
+
+# ---- list ----------------------------------------------------------------------------------
+@cli.command("list")
+@click.argument("dataset", required=False)
+@click.option("-s", "--subset", help="List this subset's partitions.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def list_command(ctx: click.Context, dataset: str | None, subset: str | None, as_json: bool) -> None:
+    """List datasets, a dataset's subsets (DATASET), or a subset's partitions (DATASET -s SUBSET)."""
+    catalog = _catalog(ctx)
+    if dataset is None:
+        if subset:
+            raise click.UsageError("-s/--subset needs a DATASET")
+        records = catalog.dataset_records()
+        _render(records, as_json, [
+            ("NAME", "name", str), ("MODALITY", "modality", ",".join),
+            ("SUBSETS", "subsets", _count), ("PARTITIONS", None, _local_of("partitions")),
+            ("SIZE", None, _local_of("bytes", human=True)), ("SOURCE", "source", str),
+        ])
+    elif subset is None:
+        _render(catalog.subset_records(dataset), as_json, [
+            ("SUBSET", "subset", str), ("PARTITIONS", None, _local_of("partitions")),
+            ("SIZE", None, _local_of("bytes", human=True)), ("ROWS", "rows", _count),
+        ])
+    else:
+        _render(catalog.partition_records(dataset, subset), as_json, [
+            ("PARTITION", "partition", str), ("SIZE", "size", human_bytes), ("STATE", "state", str),
+            ("ROWS", "rows", _count),
+        ])
+
+
+# ---- sync ----------------------------------------------------------------------------------
+@cli.command()
+@click.argument("datasets", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def sync(ctx: click.Context, datasets: tuple[str, ...], as_json: bool) -> None:
+    """List sources and record each dataset's subsets and partitions (default: every dataset)."""
+    catalog = _catalog(ctx)
+    show = None if as_json else _print_sync_result
+    results = catalog.sync(list(datasets) or None, on_error="collect", on_result=show)
+    if as_json:
+        _echo_json([r.to_json() for r in results])
+    if any(r.error for r in results):
+        ctx.exit(1)
+
+
+def _print_sync_result(r: Any) -> None:
+    if r.error:
+        for line in r.error.splitlines():
+            click.echo(f"Error: {line}", err=True)
+        return
+    at = f" at {r.commit[:12]}" if r.commit else ""
+    notes = [f"{len(v)} {k}" for k, v in (("new", r.new), ("stale", r.stale), ("gone", r.gone)) if v and r.changed]
+    extra = f" ({', '.join(notes)})" if notes else ""
+    click.echo(f"{r.dataset}: {r.subsets} subsets, {r.partitions} partitions, {human_bytes(r.bytes)}{at}{extra}")
+    unmatched = [p for p in r.unmatched if p not in _REPO_METADATA]
+    if unmatched:
+        click.echo(f"  {len(unmatched)} files matched no rule, e.g. {unmatched[0]} (see --json)", err=True)
+    for rule in r.empty_rules:
+        click.echo(f"  rule {rule} matched no file", err=True)
+    for path, why in r.skipped[:5]:
+        click.echo(f"  skipped {path}: {why}", err=True)
+
+
+# ---- validate and schema --------------------------------------------------------------------
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
+    """Check manifests: the given files or folders, or every catalog folder. Exit 1 on any problem."""
+    report = _catalog(ctx).validate(list(paths))
+    if as_json:
+        _echo_json(report.to_json())
+    else:
+        for problem in report.problems:
+            click.echo(str(problem), err=True)
+        for note in report.notes:
+            click.echo(f"note: {note}", err=True)
+        if report.ok:
+            click.echo(f"{len(report.files)} manifests valid")
+    ctx.exit(0 if report.ok else 1)
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@click.option("--check", "check", type=click.Path(dir_okay=False, exists=True),
+              help="Exit 1 if this file differs from the generated schema.")
+def schema(output: str | None, check: str | None) -> None:
+    """Print the JSON Schema of manifest files (generated from the pydantic models)."""
+    from pathlib import Path
+
+    from .manifest import json_schema_text
+
+    text = json_schema_text()
+    if check:
+        if Path(check).read_text(encoding="utf-8") != text:
+            raise UserError(f"{check} is out of date; run 'pygestor schema --output {check}'")
+        click.echo(f"{check} is up to date")
+    elif output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+@click.argument("dataset")
+@click.pass_context
+def forget(ctx: click.Context, dataset: str) -> None:
+    """Drop what sync recorded for DATASET (downloaded files and their records stay)."""
+    catalog = _catalog(ctx)
+    catalog.manifest(dataset)
+    click.echo(f"{dataset}: index dropped" if catalog.forget(dataset) else f"{dataset}: was not synced")
+
+
+# ---- rendering ------------------------------------------------------------------------------
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    raise AssertionError("unreachable")
+
+
+def _count(n: int | None) -> str:
+    return "-" if n is None else f"{n:,}"
+
+
+def _local_of(key: str, *, human: bool = False) -> Any:
+    fmt = human_bytes if human else _count
+
+    def cell(row: dict[str, Any]) -> str:
+        if row[key] is None:
+            return "not synced"
+        return f"{fmt(row[key + '_local'])} / {fmt(row[key])}"
+
+    return cell
+
+
+def _render(records: list[dict[str, Any]], as_json: bool, columns: Sequence[tuple[str, str | None, Any]]) -> None:
+    if as_json:
+        _echo_json(records)
+        return
+    table = [[title for title, _, _ in columns]]
+    for row in records:
+        table.append([fn(row) if key is None else fn(row[key]) for _, key, fn in columns])
+    widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
+    for r in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# ---- the original tool's flags --------------------------------------------------------------
+_LEGACY_ACTIONS = {
+    "-l": "list", "--list": "list",
+    "-u": "download", "--download": "download",
+    "-r": "remove", "--remove": "remove",
+    "-init": "sync", "--initialize": "sync",
+    "-deinit": "forget", "--deinitialize": "forget",
+}
+_LEGACY_VALUES = {"-d": "dataset", "--dataset_name": "dataset", "-s": "subset", "--subset_name": "subset"}
+
+
+def legacy_args(argv: Sequence[str]) -> list[str]:
+    """Translate the original tool's flags (`-l -d NAME -s SUBSET`, `-u`, `-r`, `-init`, `-deinit`)
+    into the new commands; anything else is returned unchanged."""
+    if not any(a in _LEGACY_ACTIONS for a in argv) or (argv and argv[0] in cli.commands):
+        return list(argv)
+    actions, values, rest = [], {"dataset": None, "subset": None}, []
+    it = iter(argv)
+    for arg in it:
+        if arg in _LEGACY_ACTIONS:
+            actions.append(_LEGACY_ACTIONS[arg])
+        elif arg in _LEGACY_VALUES:
+            value = next(it, None)
+            if value is None:
+                raise click.UsageError(f"{arg} needs a value")
+            values[_LEGACY_VALUES[arg]] = value
+        else:
+            rest.append(arg)
+    if len(set(actions)) != 1:
+        raise click.UsageError("give one of -l, -u, -r, -init, -deinit")
+    command, dataset, subset = actions[0], values["dataset"], values["subset"]
+    if command not in cli.commands:
+        raise click.UsageError(f"'{command}' is not available in pygestor {__version__} yet")
+    if command in ("download", "remove", "forget") and dataset is None:
+        raise click.UsageError(f"{command} needs -d DATASET")
+    args = [command] + ([dataset] if dataset else []) + (["-s", subset] if subset else [])
+    return args + rest
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Entry point of the `pygestor` script and of `python cli.py`."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = legacy_args(args)
+    except click.UsageError as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    cli.main(args=args, prog_name="pygestor")
+    sys.exit(0)  # cli.main exits itself in standalone mode; this satisfies the type checker

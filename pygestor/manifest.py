@@ -1,0 +1,283 @@
+"""The manifest: one YAML file per dataset, validated by these pydantic models.
+
+The models are the truth about the format; `schemas/manifest.schema.json` is generated from them
+(`pygestor schema --output schemas/manifest.schema.json`) and a test keeps the two in step.
+
+    name: wikipedia
+    description: Cleaned Wikipedia articles, one subset per dump date and language.
+    modality: [text]
+    license: cc-by-sa-3.0
+    source:
+      huggingface: wikimedia/wikipedia
+      revision: main
+    subsets:
+      - files: "{subset}/train-*.parquet"
+    format: parquet
+    load:
+      columns: [id, url, title, text]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import Enum
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from .patterns import DATASET_NAME, Pattern, PatternError, Template, compile_pattern, compile_template
+
+SCHEMA_ID = "https://github.com/rlsn/pygestor/schemas/manifest.schema.json"
+_HF_REPO = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Format(str, Enum):
+    """How partition files are read. Compression (`.gz`, `.zst`, `.bz2`) follows the extension."""
+
+    parquet = "parquet"
+    jsonl = "jsonl"
+    json = "json"
+    csv = "csv"
+    text = "text"
+
+
+class HuggingFaceSource(_Model):
+    """A dataset repository on the Hugging Face Hub (or any Hub-compatible `HF_ENDPOINT`)."""
+
+    huggingface: str = Field(
+        description="Dataset repository id, `owner/name`.", examples=["wikimedia/wikipedia"]
+    )
+    revision: str = Field(
+        "main",
+        description="Branch, tag or commit to list; sync records the commit it resolved.",
+        examples=["main", "refs/convert/parquet", "v1.0"],
+    )
+
+    @field_validator("huggingface")
+    @classmethod
+    def _repo_id(cls, value: str) -> str:
+        for prefix in ("https://huggingface.co/datasets/", "hf://datasets/"):
+            if value.startswith(prefix):
+                raise ValueError(f"write the repository id alone, e.g. {value[len(prefix):]!r}")
+        if not _HF_REPO.fullmatch(value) or ".." in value:
+            raise ValueError(f"{value!r} is not a repository id; write 'owner/name'")
+        return value
+
+    @field_validator("revision")
+    @classmethod
+    def _revision(cls, value: str) -> str:
+        if not value or ".." in value or value.startswith("/") or any(c.isspace() for c in value):
+            raise ValueError(f"{value!r} is not a branch, tag or commit name")
+        return value
+
+    @property
+    def kind(self) -> str:
+        return "huggingface"
+
+    def describe(self) -> str:
+        return f"hf://datasets/{self.huggingface}@{self.revision}"
+
+
+class LocalSource(_Model):
+    """A folder on this machine or a mounted network share (NFS, SMB), read in place."""
+
+    local: str = Field(description="Absolute folder path; `~` and `$VARS` are expanded.", examples=["/mnt/nfs/corpus"])
+
+    @field_validator("local")
+    @classmethod
+    def _folder(cls, value: str) -> str:
+        if not value:
+            raise ValueError("give the folder's path, e.g. /mnt/nfs/corpus")
+        return value
+
+    @property
+    def kind(self) -> str:
+        return "local"
+
+    def describe(self) -> str:
+        return self.local
+
+
+def _source_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for key in ("huggingface", "local"):
+            if key in value:
+                return key
+        return None
+    return getattr(value, "kind", None)
+
+
+Source = Annotated[
+    Annotated[HuggingFaceSource, Tag("huggingface")] | Annotated[LocalSource, Tag("local")],
+    Discriminator(
+        _source_kind,
+        custom_error_type="source_kind",
+        custom_error_message="source needs one of the keys 'huggingface' (owner/name) or 'local' (a folder)",
+    ),
+]
+
+
+class SubsetRule(_Model):
+    """One rule turning matching files into subsets; a file belongs to the first rule it matches."""
+
+    files: str | list[str] = Field(
+        description=(
+            "Path pattern(s) relative to the source root. `{name}` captures text inside one "
+            "folder or file name, `{name:REGEX}` constrains it, `*` matches inside one segment, "
+            "`**` across folders."
+        ),
+        examples=["{subset}/train-*.parquet", "{config}/c4-{split}.*.json.gz"],
+    )
+    name: str | None = Field(
+        None,
+        description=(
+            "Subset name template, e.g. `{config}.{split}`, or a fixed name such as `train`. "
+            "Default: the `{subset}` capture, else all captures joined with '.'."
+        ),
+    )
+    exclude: list[str] = Field(default_factory=list, description="Globs of files this rule must not take.")
+    format: Format | None = Field(None, description="Overrides the manifest's format for these files.")
+    description: str | None = None
+
+    @cached_property
+    def patterns(self) -> tuple[Pattern, ...]:
+        texts = [self.files] if isinstance(self.files, str) else self.files
+        return tuple(compile_pattern(t) for t in texts)
+
+    @cached_property
+    def excludes(self) -> tuple[Pattern, ...]:
+        return tuple(compile_pattern(t, placeholders=False) for t in self.exclude)
+
+    @cached_property
+    def template(self) -> Template:
+        if self.name is not None:
+            return compile_template(self.name)
+        fields = self.patterns[0].fields
+        if "subset" in fields:
+            return compile_template("{subset}")
+        return compile_template(".".join(f"{{{f}}}" for f in fields))
+
+    @field_validator("files")
+    @classmethod
+    def _patterns(cls, value: str | list[str]) -> str | list[str]:
+        texts = [value] if isinstance(value, str) else value
+        if not texts:
+            raise ValueError("give at least one pattern")
+        for text in texts:
+            try:
+                compile_pattern(text)
+            except PatternError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("exclude")
+    @classmethod
+    def _excludes(cls, value: list[str]) -> list[str]:
+        for text in value:
+            try:
+                compile_pattern(text, placeholders=False)
+            except PatternError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                compile_template(value)
+            except PatternError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _template_fields_captured(self) -> SubsetRule:
+        if self.name is None and not self.patterns[0].fields:
+            raise ValueError(
+                f"pattern {self.patterns[0].text!r} captures nothing, so the subset needs a fixed "
+                "name: add e.g. 'name: train'"
+            )
+        for pattern in self.patterns:
+            missing = [f for f in self.template.fields if f not in pattern.fields]
+            if missing:
+                raise ValueError(
+                    f"name {self.template.text!r} uses {{{missing[0]}}}, which pattern "
+                    f"{pattern.text!r} does not capture"
+                )
+        return self
+
+
+class LoadOptions(_Model):
+    """How `load` and `stream` read the data by default; every option can be overridden per call."""
+
+    columns: list[str] | None = Field(None, description="Default column projection.")
+
+
+class Manifest(_Model):
+    """One dataset of the catalog."""
+
+    schema_: str | None = Field(None, alias="$schema", description="Editor hint; ignored.")
+    name: str = Field(description="Catalog key: lowercase letters, digits, '.', '_', '-'.", examples=["wikipedia"])
+    description: str = Field("", description="One or two sentences shown by `pygestor list`.")
+    modality: list[Literal["text", "image", "audio", "video", "tabular", "multimodal", "other"]] = Field(
+        default_factory=list
+    )
+    license: str | None = None
+    homepage: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    source: Source
+    subsets: list[SubsetRule] = Field(min_length=1, description="Rules grouping files into subsets, in order.")
+    format: Format | None = Field(
+        None, description="How files are read; default: from each file's extension."
+    )
+    load: LoadOptions = Field(default_factory=LoadOptions)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("name")
+    @classmethod
+    def _dataset_name(cls, value: str) -> str:
+        if not DATASET_NAME.fullmatch(value) or len(value) > 100:
+            raise ValueError(
+                f"{value!r} is not a dataset name: use lowercase letters, digits, '.', '_' and '-', "
+                "starting with a letter or digit"
+            )
+        return value
+
+    @field_validator("homepage")
+    @classmethod
+    def _homepage(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    def fingerprint(self) -> str:
+        """A short hash of the manifest's meaning, recorded with each sync."""
+        import hashlib
+
+        text = json.dumps(self.model_dump(mode="json", exclude={"schema_"}), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a manifest file, for editors and CI."""
+    schema = Manifest.model_json_schema(by_alias=True)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
+
+
+def json_schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=False) + "\n"

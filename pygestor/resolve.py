@@ -1,0 +1,142 @@
+"""Pure: a manifest's subset rules + a source's file list -> subsets -> partitions.
+
+No I/O. Each file goes to the first rule that matches it (a rule's `exclude` globs only keep
+the file out of that rule). One file is one partition, named by its file name; where two files
+of a subset share a file name, every partition of that subset is named by its path below the
+pattern's fixed prefix instead. Subsets and partitions come out sorted by name, so the result is
+deterministic whatever order the source listed files in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .manifest import Format, Manifest, SubsetRule
+from .patterns import Pattern, is_safe_relpath, safe_name
+from .sources.base import RemoteFile
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    """One file of a subset."""
+
+    name: str  # safe relative path (usually just the file name); the local file's path in its subset
+    file: RemoteFile
+    format: Format | None = None
+
+
+@dataclass(frozen=True)
+class Subset:
+    name: str
+    partitions: tuple[Partition, ...]
+
+    @property
+    def size(self) -> int:
+        return sum(p.file.size for p in self.partitions)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The resolved tree plus a report of what did not fit."""
+
+    subsets: tuple[Subset, ...]
+    unmatched: tuple[str, ...]  # files no rule took
+    empty_rules: tuple[int, ...]  # indexes of rules that took no file
+    skipped: tuple[tuple[str, str], ...]  # (path, why): matched but refused, e.g. a name clash
+
+    def subset(self, name: str) -> Subset | None:
+        return next((s for s in self.subsets if s.name == name), None)
+
+    @property
+    def partition_count(self) -> int:
+        return sum(len(s.partitions) for s in self.subsets)
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    file: RemoteFile
+    pattern: Pattern
+    format: Format | None
+
+
+def resolve(manifest: Manifest, files: Iterable[RemoteFile]) -> Resolution:
+    """Group `files` into subsets and partitions following `manifest.subsets`."""
+    rules = manifest.subsets
+    groups: dict[str, list[_Hit]] = defaultdict(list)
+    hits = [0] * len(rules)
+    unmatched: list[str] = []
+    for file in sorted(files, key=lambda f: f.path):
+        placed = _place(file, rules, manifest.format)
+        if placed is None:
+            unmatched.append(file.path)
+            continue
+        index, name, hit = placed
+        hits[index] += 1
+        groups[name].append(hit)
+
+    skipped: list[tuple[str, str]] = []
+    subsets = []
+    for name in _unique_casefold(sorted(groups), groups, skipped):
+        subsets.append(Subset(name, _partitions(groups[name], skipped)))
+    return Resolution(
+        subsets=tuple(subsets),
+        unmatched=tuple(unmatched),
+        empty_rules=tuple(i for i, n in enumerate(hits) if n == 0),
+        skipped=tuple(skipped),
+    )
+
+
+def _place(
+    file: RemoteFile, rules: Sequence[SubsetRule], default_format: Format | None
+) -> tuple[int, str, _Hit] | None:
+    """(rule index, subset name, hit) of the first rule taking `file`, else None."""
+    path = file.path
+    for index, rule in enumerate(rules):
+        for pattern in rule.patterns:
+            if not path.startswith(pattern.prefix):
+                continue
+            captures = pattern.match(path)
+            if captures is None:
+                continue
+            if any(ex.regex.fullmatch(path) for ex in rule.excludes):
+                break  # excluded from this rule; later rules may still take it
+            name = rule.template.render(captures)
+            return index, name, _Hit(file, pattern, rule.format or default_format)
+    return None
+
+
+def _unique_casefold(names: Sequence[str], groups: dict[str, list[_Hit]], skipped: list) -> list[str]:
+    """Names kept, refusing any that differs from an earlier one only by case."""
+    seen: dict[str, str] = {}
+    kept = []
+    for name in names:
+        first = seen.setdefault(name.casefold(), name)
+        if first != name:
+            why = f"subset name {name!r} differs from {first!r} only by case"
+            skipped += [(hit.file.path, why) for hit in groups[name]]
+            continue
+        kept.append(name)
+    return kept
+
+
+def _partitions(hits: list[_Hit], skipped: list[tuple[str, str]]) -> tuple[Partition, ...]:
+    base_names = [hit.file.path.rsplit("/", 1)[-1] for hit in hits]
+    if len(set(base_names)) == len(base_names):
+        names = base_names
+    else:
+        names = [hit.file.path[len(hit.pattern.prefix) :] for hit in hits]
+        if len(set(names)) != len(names):
+            names = [hit.file.path for hit in hits]
+    names = ["/".join(safe_name(seg) for seg in n.split("/")) for n in names]
+
+    by_name: dict[str, Partition] = {}
+    folded: dict[str, str] = {}
+    for name, hit in zip(names, hits, strict=True):
+        first = folded.setdefault(name.casefold(), name)
+        if first != name or name in by_name or not is_safe_relpath(name):
+            skipped.append((hit.file.path, f"partition name {name!r} clashes with {first!r}"))
+            continue
+        by_name[name] = Partition(name, hit.file, hit.format)
+    return tuple(by_name[n] for n in sorted(by_name))

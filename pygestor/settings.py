@@ -1,0 +1,124 @@
+"""Where data and manifests live, read from arguments, the environment and a config file, once.
+
+Precedence for the data directory (first that is set wins):
+
+1. an explicit argument (`Catalog(data_dir=...)`, `pygestor --data-dir`),
+2. the environment variable `PYGESTOR_DATA_DIR`,
+3. `data_dir` in the config file (`$PYGESTOR_CONFIG`, else `$XDG_CONFIG_HOME/pygestor/config.yaml`,
+   else `~/.config/pygestor/config.yaml`),
+4. the default `~/.cache/pygestor/data` (`$XDG_CACHE_HOME/pygestor/data` when set).
+
+Manifest folders, searched in this order: the `catalog` argument, then `PYGESTOR_CATALOG`
+(`os.pathsep`-separated), then `catalog` in the config file (a list), then the user folder
+`~/.config/pygestor/catalog` (where `pygestor add` writes), then the built-in catalog.
+
+The Hub endpoint and token are not settings of ours: `HF_ENDPOINT` and `HF_TOKEN` (or the
+client's saved login) are read by `huggingface_hub` itself, so every Hugging Face tool agrees.
+A token is never written anywhere by pygestor.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import PygestorError
+
+#: The manifests that ship with pygestor: `pygestor/_catalog` in a wheel, `catalog/` in a checkout.
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def builtin_catalog_dir() -> Path:
+    """The folder of built-in manifests, in a wheel or in a source checkout."""
+    packaged = _PACKAGE_DIR / "_catalog"
+    return packaged if packaged.is_dir() else _PACKAGE_DIR.parent / "catalog"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything pygestor needs to know about its environment, resolved once and passed down."""
+
+    data_dir: Path
+    user_catalog_dir: Path
+    extra_catalog_dirs: tuple[Path, ...] = ()
+    builtin_catalog_dir: Path = field(default_factory=builtin_catalog_dir)
+    include_builtin: bool = True
+    lock_timeout: float = 600.0
+    file_mode: int | None = None  # e.g. 0o664 for shared data dirs; None keeps the umask
+    hf_endpoint: str | None = None  # None: the client's default (https://huggingface.co)
+    hf_token: str | None = field(default=None, repr=False)  # None: the client's saved login
+
+    @property
+    def catalog_dirs(self) -> tuple[Path, ...]:
+        """Manifest folders in precedence order (user folders first, built-in last)."""
+        dirs = [*self.extra_catalog_dirs, self.user_catalog_dir]
+        if self.include_builtin:
+            dirs.append(self.builtin_catalog_dir)
+        seen: dict[Path, None] = {}
+        for d in dirs:
+            seen.setdefault(d.expanduser(), None)
+        return tuple(seen)
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / ".pygestor"
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        data_dir: str | os.PathLike[str] | None = None,
+        catalog: Sequence[str | os.PathLike[str]] = (),
+        env: Mapping[str, str] | None = None,
+        include_builtin: bool = True,
+    ) -> Settings:
+        """Resolve settings from arguments, then `env` (default `os.environ`), then the config file."""
+        env = os.environ if env is None else env
+        home = Path(env.get("HOME") or Path.home())
+        config_home = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
+        cache_home = Path(env.get("XDG_CACHE_HOME") or home / ".cache")
+        config = _read_config(Path(env.get("PYGESTOR_CONFIG") or config_home / "pygestor" / "config.yaml"))
+
+        chosen = data_dir or env.get("PYGESTOR_DATA_DIR") or config.get("data_dir")
+        resolved_data = Path(chosen).expanduser() if chosen else cache_home / "pygestor" / "data"
+        extra = [Path(p).expanduser() for p in catalog]
+        extra += [Path(p).expanduser() for p in env.get("PYGESTOR_CATALOG", "").split(os.pathsep) if p]
+        extra += [Path(p).expanduser() for p in config.get("catalog", [])]
+        mode = config.get("file_mode")
+        return cls(
+            data_dir=resolved_data.absolute(),
+            user_catalog_dir=config_home / "pygestor" / "catalog",
+            extra_catalog_dirs=tuple(extra),
+            include_builtin=include_builtin,
+            lock_timeout=float(config.get("lock_timeout", 600.0)),
+            file_mode=int(str(mode), 8) if mode is not None else None,
+            hf_endpoint=(env.get("HF_ENDPOINT") or "").rstrip("/") or None,
+            hf_token=env.get("HF_TOKEN") or None,
+        )
+
+
+_CONFIG_KEYS = {"data_dir", "catalog", "lock_timeout", "file_mode"}
+
+
+def _read_config(path: Path) -> dict:
+    """The config file as a dict ({} when absent); a broken file is a one-line error."""
+    if not path.is_file():
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise PygestorError(f"{path}: not valid YAML ({exc.__class__.__name__}); fix or remove it") from None
+    if not isinstance(data, dict):
+        raise PygestorError(f"{path}: expected a mapping of settings ({', '.join(sorted(_CONFIG_KEYS))})")
+    unknown = sorted(set(data) - _CONFIG_KEYS)
+    if unknown:
+        raise PygestorError(
+            f"{path}: unknown setting {unknown[0]!r}; known: {', '.join(sorted(_CONFIG_KEYS))}"
+        )
+    if isinstance(data.get("catalog"), str):
+        data["catalog"] = [data["catalog"]]
+    return data
