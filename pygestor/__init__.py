@@ -28,15 +28,15 @@ __all__ = [
     "__version__",
     "datasets",
     "forget",
-    "partitions",
-    "subsets",
-    "sync",
-    "validate",
     # the original tool's names
     "initialize",
     "list_datasets",
     "list_partitions",
     "list_subsets",
+    "partitions",
+    "subsets",
+    "sync",
+    "validate",
 ]
 
 

@@ -78,9 +78,18 @@ def add_entry(result: Scan, entry: Entry) -> None:
         result.notes.append(f"{earlier.path}: dataset {name!r} shadows the built-in {entry.path}")
     elif not entry.builtin:
         result.problems.append(
-            Problem(str(entry.path), 1, "name", f"dataset {name!r} is already defined by {earlier.path}; "
-                    "rename one of them or remove a file")
+            Problem(str(entry.path), _key_line(entry.path, "name"), "name",
+                    f"dataset {name!r} is already defined by {earlier.path}; rename one of them or remove a file")
         )
+
+
+def _key_line(path: Path, key: str) -> int | None:
+    """The line of a top-level `key:` in a YAML file (None if it cannot be read or found)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return next((n for n, line in enumerate(lines, 1) if line.startswith(f"{key}:")), None)
 
 
 def parse_file(path: Path) -> Manifest:
@@ -110,7 +119,7 @@ def parse_text(text: str, file: str = "<manifest>") -> Manifest:
         return Manifest.model_validate(data)
     except pydantic.ValidationError as exc:
         problems = [_problem(err, node, file) for err in _merge_union_errors(exc.errors())]
-        raise ManifestError(problems) from None
+        raise ManifestError(sorted(problems, key=lambda p: p.line or 0)) from None
 
 
 def _load_yaml(text: str, file: str) -> tuple[Any, Any]:
@@ -153,25 +162,35 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-_UNION_TAGS = {"str", "list[str]", "constrained-str", "list[constrained-str]"}
+_STR_BRANCH = {"str", "constrained-str"}
+_LIST_BRANCH = {"list[str]", "list[constrained-str]"}
 
 
 def _merge_union_errors(errors: list[Any]) -> list[Any]:
-    """Drop union tags from locations (`source.huggingface.revision` -> `source.revision`) and
-    fold the per-branch type errors of `str | list[str]` fields into one."""
+    """Make pydantic's union errors read like one field's errors.
+
+    Drops the source kind from locations (`source.huggingface.revision` -> `source.revision`) and,
+    for `str | list[str]` fields, reports only the branch the value was meant for: a list's bad
+    items (`files[0]: expected text`), or one "expected text or a list of texts" otherwise.
+    """
     merged: dict[tuple[Any, ...], Any] = {}
     for err in errors:
         loc = list(err["loc"])
         if len(loc) > 1 and loc[0] == "source" and loc[1] in ("huggingface", "local"):
             del loc[1]
-        union = bool(loc) and loc[-1] in _UNION_TAGS
-        if union:
-            loc.pop()
-        key = tuple(loc)
-        if union and key in merged and merged[key]["type"] in _TYPE_HINTS:
-            merged[key] = {**err, "loc": key, "type": "text_or_list"}
-        elif key not in merged:
-            merged[key] = {**err, "loc": key}
+        branch = next((i for i, part in enumerate(loc) if part in _STR_BRANCH | _LIST_BRANCH), None)
+        if branch is not None:
+            is_list_branch = loc[branch] in _LIST_BRANCH
+            rest = loc[branch + 1 :]
+            del loc[branch:]
+            if is_list_branch and not rest:
+                continue  # the value is not a list: the str branch reports it
+            if not is_list_branch:
+                if isinstance(err.get("input"), list):
+                    continue  # the value is a list: its items' errors are reported
+                err = {**err, "type": "text_or_list"}
+            loc += rest
+        merged.setdefault(tuple(loc), {**err, "loc": tuple(loc)})
     return list(merged.values())
 
 
@@ -217,7 +236,14 @@ _TYPE_HINTS = {
 def _message(err: Any) -> str:
     kind, msg = err["type"], err["msg"]
     if kind == "extra_forbidden":
-        return "unknown key; remove it or check its spelling (see schemas/manifest.schema.json)"
+        key = str(err["loc"][-1])
+        from .manifest import known_keys
+
+        if err["loc"][0] == "source" and key in ("huggingface", "local"):
+            return "a source is either 'huggingface' or 'local', not both; remove one"
+        if key in known_keys():
+            return "not allowed here; remove it or move it where it belongs (see docs/manifest.md)"
+        return f"unknown key{_did_you_mean(key)}; remove it or fix its spelling"
     if kind == "missing":
         return "required; add it"
     if kind in _TYPE_HINTS:
@@ -227,6 +253,15 @@ def _message(err: Any) -> str:
     if msg.startswith("Value error, "):
         return msg[len("Value error, ") :]
     return f"{msg}, got {_short(err.get('input'))}" if "input" in err else msg
+
+
+def _did_you_mean(key: str) -> str:
+    import difflib
+
+    from .manifest import known_keys
+
+    close = difflib.get_close_matches(key, sorted(known_keys()), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _short(value: Any) -> str:

@@ -151,17 +151,19 @@ def validate(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
 @cli.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
 @click.option("--check", "check", type=click.Path(dir_okay=False, exists=True),
-              help="Exit 1 if this file differs from the generated schema.")
-def schema(output: str | None, check: str | None) -> None:
+              help="Exit 1 if this file differs from the generated text.")
+@click.option("--markdown", is_flag=True, help="The manifest reference (docs/manifest.md) instead.")
+def schema(output: str | None, check: str | None, markdown: bool) -> None:
     """Print the JSON Schema of manifest files (generated from the pydantic models)."""
     from pathlib import Path
 
-    from .manifest import json_schema_text
+    from .manifest import json_schema_text, reference_markdown
 
-    text = json_schema_text()
+    text = reference_markdown() if markdown else json_schema_text()
+    flag = " --markdown" if markdown else ""
     if check:
         if Path(check).read_text(encoding="utf-8") != text:
-            raise UserError(f"{check} is out of date; run 'pygestor schema --output {check}'")
+            raise UserError(f"{check} is out of date; run 'pygestor schema{flag} --output {check}'")
         click.echo(f"{check} is up to date")
     elif output:
         Path(output).write_text(text, encoding="utf-8")
@@ -238,7 +240,9 @@ def legacy_args(argv: Sequence[str]) -> list[str]:
     into the new commands; anything else is returned unchanged."""
     if not any(a in _LEGACY_ACTIONS for a in argv) or (argv and argv[0] in cli.commands):
         return list(argv)
-    actions, values, rest = [], {"dataset": None, "subset": None}, []
+    actions: list[str] = []
+    rest: list[str] = []
+    values: dict[str, str | None] = {"dataset": None, "subset": None}
     it = iter(argv)
     for arg in it:
         if arg in _LEGACY_ACTIONS:

@@ -73,8 +73,8 @@ def compile_pattern(text: str, *, placeholders: bool = True) -> Pattern:
         elif ch == "}":
             raise PatternError(f"'}}' without a matching '{{' at position {i} in {text!r}")
         elif ch == "*":
-            end, regex = _star(text, i)
-            parts.append(regex)
+            end, star = _star(text, i)
+            parts.append(star)
         elif ch == "?":
             parts.append("[^/]")
         else:
@@ -84,10 +84,10 @@ def compile_pattern(text: str, *, placeholders: bool = True) -> Pattern:
         i = (end if ch in "{*" else i) + 1
     prefix = text if first_wild is None else text[: text.rfind("/", 0, first_wild) + 1]
     try:
-        regex = re.compile("".join(parts), re.DOTALL)
+        compiled = re.compile("".join(parts), re.DOTALL)
     except re.error as exc:  # a user regex that is valid alone can still clash here
         raise PatternError(f"pattern {text!r} does not compile: {exc}") from None
-    return Pattern(text=text, regex=regex, fields=tuple(fields), prefix=prefix)
+    return Pattern(text=text, regex=compiled, fields=tuple(fields), prefix=prefix)
 
 
 def _check_path_shape(text: str) -> None:
@@ -156,13 +156,49 @@ def _placeholder_regex(body: str, fields: list[str], text: str) -> str:
             f"placeholder {{{name}:...}} in {text!r} needs a regular expression of 1 to "
             f"{MAX_REGEX_LENGTH} characters"
         )
-    if "(?P" in user_regex or "(?<" in user_regex:
+    if _NAMED_GROUP.search(user_regex):
         raise PatternError(f"placeholder {{{name}:...}} in {text!r} may not define its own named groups")
     try:
         re.compile(user_regex)
     except re.error as exc:
         raise PatternError(f"placeholder {{{name}:{user_regex}}} in {text!r}: bad regular expression: {exc}") from None
-    return f"(?P<{name}>(?:{user_regex}))"
+    return f"(?P<{name}>(?:{within_segment(user_regex)}))"
+
+
+_NAMED_GROUP = re.compile(r"\(\?P?<(?![=!])")
+_SLASHLESS_ESCAPES = {"S": r"[^\s/]", "W": r"[^\w/]", "D": r"[^\d/]"}
+
+
+def within_segment(regex: str) -> str:
+    """Rewrite a user regex so that it cannot match '/': `.` -> `[^/]`, `[^x]` -> `[^x/]`,
+    `\\S`/`\\W`/`\\D` -> their classes without '/'. (A class that lists '/' itself is the
+    user's choice; such a capture is still refused after matching.)"""
+    out: list[str] = []
+    i, in_class, negated, class_start = 0, False, False, False
+    while i < len(regex):
+        ch = regex[i]
+        if ch == "\\" and i + 1 < len(regex):
+            nxt = regex[i + 1]
+            out.append(_SLASHLESS_ESCAPES.get(nxt, ch + nxt) if not in_class else ch + nxt)
+            i += 2
+            continue
+        if in_class:
+            if ch == "]" and not class_start:
+                if negated:
+                    out.append("/")
+                in_class = False
+            out.append(ch)
+            class_start = False
+        elif ch == "[":
+            in_class, negated = True, regex.startswith("[^", i)
+            out.append("[^" if negated else "[")
+            i += 2 if negated else 1
+            class_start = True  # a ']' right after '[' or '[^' is a literal
+            continue
+        else:
+            out.append("[^/]" if ch == "." else ch)
+        i += 1
+    return "".join(out)
 
 
 def _star(text: str, i: int) -> tuple[int, str]:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .manifest import Format, Manifest, SubsetRule
-from .patterns import Pattern, is_safe_relpath, safe_name
+from .patterns import MAX_NAME_LENGTH, Pattern, is_safe_relpath, safe_name
 from .sources.base import RemoteFile
 
 
@@ -75,8 +75,11 @@ def resolve(manifest: Manifest, files: Iterable[RemoteFile]) -> Resolution:
         index, name, hit = placed
         hits[index] += 1
         groups[name].append(hit)
-
     skipped: list[tuple[str, str]] = []
+    for name in [n for n in groups if not is_safe_relpath(n) or "/" in n]:
+        why = f"subset name {name[:40]!r}... is longer than {MAX_NAME_LENGTH} characters"
+        skipped += [(hit.file.path, why) for hit in groups.pop(name)]
+
     subsets = []
     for name in _unique_casefold(sorted(groups), groups, skipped):
         subsets.append(Subset(name, _partitions(groups[name], skipped)))
@@ -122,20 +125,25 @@ def _unique_casefold(names: Sequence[str], groups: dict[str, list[_Hit]], skippe
 
 
 def _partitions(hits: list[_Hit], skipped: list[tuple[str, str]]) -> tuple[Partition, ...]:
-    base_names = [hit.file.path.rsplit("/", 1)[-1] for hit in hits]
-    if len(set(base_names)) == len(base_names):
-        names = base_names
-    else:
-        names = [hit.file.path[len(hit.pattern.prefix) :] for hit in hits]
-        if len(set(names)) != len(names):
-            names = [hit.file.path for hit in hits]
-    names = ["/".join(safe_name(seg) for seg in n.split("/")) for n in names]
+    """Name each hit's partition: by file name, or, if two share one (after making names safe and
+    folding case), by path below the pattern's prefix, else by the whole path."""
+    candidates = (
+        [hit.file.path.rsplit("/", 1)[-1] for hit in hits],
+        [hit.file.path[len(hit.pattern.prefix) :] for hit in hits],
+        [hit.file.path for hit in hits],
+    )
+    safe = [["/".join(safe_name(seg) for seg in n.split("/")) for n in names] for names in candidates]
+    # the first scheme without clashes; if all clash, file names (and the clashing files are skipped)
+    names = next((n for n in safe if len({x.casefold() for x in n}) == len(n)), safe[0])
 
     by_name: dict[str, Partition] = {}
     folded: dict[str, str] = {}
     for name, hit in zip(names, hits, strict=True):
+        if not is_safe_relpath(name):
+            skipped.append((hit.file.path, f"partition name {name[:40]!r}... is longer than {MAX_NAME_LENGTH} characters"))
+            continue
         first = folded.setdefault(name.casefold(), name)
-        if first != name or name in by_name or not is_safe_relpath(name):
+        if first != name or name in by_name:
             skipped.append((hit.file.path, f"partition name {name!r} clashes with {first!r}"))
             continue
         by_name[name] = Partition(name, hit.file, hit.format)

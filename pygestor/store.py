@@ -210,6 +210,8 @@ class Store:
         if not target.exists():
             self.write_atomic(target, text.encode())
         with self.lock(listing.dataset):
+            if not target.exists():  # pruned by a concurrent sync between our write and the lock
+                self.write_atomic(target, text.encode())
             old = self.pointer(listing.dataset)
             if old is None:
                 previous = None
@@ -261,7 +263,7 @@ class Store:
             found = (folder / "current.json").exists()
             with contextlib.suppress(FileNotFoundError):
                 (folder / "current.json").unlink()
-            for path in (folder / "listings").glob("*.json") if (folder / "listings").is_dir() else ():
+            for path in _visible_json(folder / "listings"):
                 path.unlink(missing_ok=True)
         return found
 
@@ -272,7 +274,7 @@ class Store:
         return sorted(p.name for p in root.iterdir() if (p / "current.json").exists())
 
     def _prune_listings(self, folder: Path, keep: set[str | None]) -> None:
-        listings = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        listings = sorted(_visible_json(folder), key=lambda p: p.stat().st_mtime, reverse=True)
         for path in listings[KEEP_LISTINGS:]:
             if path.stem not in keep:
                 path.unlink(missing_ok=True)
@@ -361,6 +363,13 @@ class Store:
 def _require_safe(name: str) -> None:
     if not isinstance(name, str) or not is_safe_relpath(name):
         raise PygestorError(f"{name!r} is not a safe name for a file or folder")
+
+
+def _visible_json(folder: Path) -> list[Path]:
+    """`*.json` files of a folder, leaving out temporary files (`.tmp-...`) of writes in flight."""
+    if not folder.is_dir():
+        return []
+    return [p for p in folder.iterdir() if p.suffix == ".json" and not p.name.startswith(".")]
 
 
 def _subfolders(root: Path) -> list[Path]:

@@ -42,7 +42,7 @@ def png_size(data: bytes) -> tuple[int, int, int]:
     """Parse a PNG strictly (signature, chunk CRCs, pixel data length); return width, height,
     channels."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, chunks = 8, {}
+    pos, chunks = 8, dict[bytes, bytes]()
     while pos < len(data):
         (length,) = struct.unpack(">I", data[pos : pos + 4])
         tag, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
@@ -286,7 +286,7 @@ def test_replica_is_frozen_and_checks_paths() -> None:
 
 
 def test_jsonl_gzip_is_reproducible_and_parses() -> None:
-    rows = [{"text": "é", "url": "https://example.org"}, {"text": "b", "url": None}]
+    rows: list[dict[str, Any]] = [{"text": "é", "url": "https://x.org"}, {"text": "b", "url": None}]
     data = replicas.jsonl_bytes(rows, gzipped=True)
     assert data == replicas.jsonl_bytes(rows, gzipped=True)
     lines = gzip.decompress(data).decode().splitlines()
@@ -322,7 +322,13 @@ class RecordingHub:
         self.revisions[name] = dict(self.revisions[from_revision])
 
     def commit(
-        self, repo_id: str, *, add: Mapping[str, bytes], delete: Iterable[str], revision: str
+        self,
+        repo_id: str,
+        *,
+        add: Mapping[str, bytes],
+        delete: Iterable[str],
+        revision: str,
+        message: str,
     ) -> str:
         self.calls.append(f"commit {revision}")
         files = self.revisions[revision]

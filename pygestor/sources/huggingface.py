@@ -7,6 +7,8 @@ reads the environment only once, at import. The token is never logged or stored.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -56,32 +58,22 @@ class HuggingFaceRepo:
             files = tuple(_remote_file(e) for e in entries if hasattr(e, "blob_id"))
         return Listing(files=files, revision=self.revision, commit=commit)
 
-    def _errors(self) -> _TranslateErrors:
-        return _TranslateErrors(self)
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Turn the client's exceptions into pygestor errors that say what to do."""
+        try:
+            yield
+        except Exception as exc:
+            translated = translate_error(exc, self)
+            if translated is None:
+                raise
+            raise translated from None
 
 
 def _remote_file(entry: Any) -> RemoteFile:
     lfs = entry.lfs
     return RemoteFile(entry.path, int(entry.size), sha256=lfs.sha256 if lfs else None,
                       blob_id=None if lfs else entry.blob_id)
-
-
-class _TranslateErrors:
-    """Turns the client's exceptions into pygestor errors that say what to do."""
-
-    def __init__(self, repo: HuggingFaceRepo) -> None:
-        self.repo = repo
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
-        if exc is None or not isinstance(exc, Exception):
-            return False
-        translated = translate_error(exc, self.repo)
-        if translated is None:
-            return False
-        raise translated from None
 
 
 def translate_error(exc: Exception, repo: HuggingFaceRepo) -> SourceError | None:

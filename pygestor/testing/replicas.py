@@ -132,6 +132,7 @@ class HubWriter(Protocol):
         add: Mapping[str, bytes],
         delete: Iterable[str],
         revision: str,
+        message: str,
     ) -> str: ...
 
 
@@ -147,7 +148,13 @@ def install(hub: HubWriter, replica: Replica) -> str:
         add = {path: data for path, data in files.items() if replica.files.get(path) != data}
         delete = sorted(path for path in replica.files if path not in files)
         if add or delete:
-            hub.commit(replica.repo_id, add=add, delete=delete, revision=revision)
+            hub.commit(
+                replica.repo_id,
+                add=add,
+                delete=delete,
+                revision=revision,
+                message="Update parquet files" if revision == CONVERT_REVISION else "Update files",
+            )
     return main
 
 

@@ -1,0 +1,101 @@
+"""Test isolation and the offline Hub.
+
+Nothing a test does leaks into the machine or into another test: HOME, HF_HOME, the XDG folders
+and the data dir point into temporary folders, and every pygestor / Hugging Face variable is
+cleared. `huggingface_hub` reads its environment once, at import, so the process-wide settings it
+needs (no telemetry, no Xet, a throwaway HF_HOME) are set here, before anything imports it; the
+Hub endpoint itself is passed explicitly (`Settings.hf_endpoint`, or `HF_ENDPOINT` for
+subprocesses), since each test server has its own port.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="pygestor-tests-"))
+os.environ.update(
+    HOME=str(_SESSION_HOME / "home"),
+    HF_HOME=str(_SESSION_HOME / "hf"),
+    HF_HUB_DISABLE_TELEMETRY="1",
+    HF_HUB_DISABLE_XET="1",
+    HF_HUB_DISABLE_PROGRESS_BARS="1",
+)
+for _var in ("HF_ENDPOINT", "HF_TOKEN", "HF_HUB_OFFLINE", "PYGESTOR_DATA_DIR", "PYGESTOR_CATALOG",
+             "PYGESTOR_CONFIG", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+    os.environ.pop(_var, None)
+
+from pygestor.api import Catalog
+from pygestor.settings import Settings
+from pygestor.testing import replicas
+from pygestor.testing.hub import HubServer, LocalHub
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point HOME, HF_HOME, XDG folders and the data dir into this test's tmp_path."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("PYGESTOR_DATA_DIR", str(tmp_path / "data"))
+    for var in ("HF_ENDPOINT", "HF_TOKEN", "PYGESTOR_CATALOG", "PYGESTOR_CONFIG", "XDG_CONFIG_HOME",
+                "XDG_CACHE_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def replica_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
+    """A read-only offline Hub serving the replicas of the built-in datasets (tests must not change it)."""
+    hub = LocalHub(tmp_path_factory.mktemp("replica-hub"))
+    for build in (replicas.wikipedia, replicas.wit_base, replicas.mnist, replicas.databricks_dolly):
+        replicas.install(hub, build())
+    with HubServer(hub) as server:
+        yield server
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[HubServer]:
+    """A fresh, empty offline Hub this test may change (commits, faults, gating)."""
+    with HubServer(LocalHub(tmp_path / "hub")) as server:
+        yield server
+
+
+def make_settings(tmp_path: Path, endpoint: str | None = None, **changes: object) -> Settings:
+    base = Settings(
+        data_dir=tmp_path / "data",
+        user_catalog_dir=tmp_path / "user-catalog",
+        hf_endpoint=endpoint,
+    )
+    return Settings(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def catalog(tmp_path: Path, replica_hub: HubServer) -> Catalog:
+    """The built-in catalog, a fresh data dir, and the replica Hub as its endpoint."""
+    return Catalog(make_settings(tmp_path, replica_hub.endpoint))
+
+
+def write_manifest(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_cli(args: list[str], *, env: Mapping[str, str] | None = None, script: bool = True,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run `pygestor ARGS` (the installed script) or `python cli.py ARGS` in a real subprocess."""
+    exe = Path(sys.executable).with_name("pygestor")
+    cmd = [str(exe), *args] if script else [sys.executable, str(REPO_ROOT / "cli.py"), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})},
+                          timeout=timeout, check=False)
