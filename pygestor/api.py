@@ -16,15 +16,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .catalog import Entry, Scan, add_entry, manifest_files, parse_file, scan
-from .errors import DatasetNotFound, ManifestError, NotSynced, Problem, PygestorError, suggest
+from .errors import (
+    DatasetNotFound,
+    ManifestError,
+    NotSynced,
+    Problem,
+    PygestorError,
+    SelectionError,
+    suggest,
+)
 from .manifest import Manifest
-from .resolve import resolve
+from .resolve import Partition, Subset, resolve
 from .settings import Settings
 from .sources import open_source
 from .store import Listing, Record, Store
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .fetch import DownloadPlan, DownloadReport, ProgressCallback
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +90,43 @@ class SyncResult:
         data = asdict(self)
         data["skipped"] = [{"path": p, "reason": r} for p, r in self.skipped]
         return data
+
+
+@dataclass(frozen=True)
+class Selected:
+    """One partition chosen by `Catalog.select`, with where it is (or will be) on disk."""
+
+    subset: str
+    partition: Partition
+    path: Path  # the local file: in the data dir, or in the source folder for local sources
+    state: State
+    record: Record | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.subset}/{self.partition.name}"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Partitions of one dataset chosen by name, subset and partition names, in listing order."""
+
+    dataset: str
+    manifest: Manifest
+    listing: Listing
+    items: tuple[Selected, ...]
+
+    @property
+    def in_place(self) -> bool:
+        """True for local-folder sources: files are read where they are, never copied."""
+        return self.manifest.source.kind == "local"
+
+    @property
+    def subsets(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(item.subset for item in self.items))
+
+    def with_states(self, *states: State) -> tuple[Selected, ...]:
+        return tuple(item for item in self.items if item.state in states)
 
 
 @dataclass
@@ -168,7 +215,9 @@ class Catalog:
             results.append(outcome)
         return results
 
-    def _sync_one(self, entry: Entry) -> SyncResult:
+    def fetch_listing(self, name: str, *, _entry: Entry | None = None) -> Listing:
+        """List the source now and resolve it, without recording anything (what sync would record)."""
+        entry = _entry or self.entry(name)
         manifest = entry.manifest
         source = open_source(manifest.source, self.settings)
         log.info("listing %s for %s", source.describe(), manifest.name)
@@ -177,9 +226,13 @@ class Catalog:
         except PygestorError as exc:
             raise type(exc)(f"{manifest.name} ({entry.path}): {exc}") from None
         resolution = resolve(manifest, files.files)
-        listing = Listing.from_resolution(
+        return Listing.from_resolution(
             manifest.name, source.describe(), files.revision, files.commit, manifest.fingerprint(), resolution
         )
+
+    def _sync_one(self, entry: Entry) -> SyncResult:
+        manifest = entry.manifest
+        listing = self.fetch_listing(manifest.name, _entry=entry)
         store = self.store
         previous = store.listing(manifest.name)
         pointer = store.save_listing(listing)
@@ -262,6 +315,85 @@ class Catalog:
     def partitions(self, name: str, subset: str) -> pd.DataFrame:
         return _frame(self.partition_records(name, subset), PARTITION_COLUMNS)
 
+    # ---- the data plane (each operation lives in its own module) ------------------------
+    def plan_download(self, name: str, subset: str | Sequence[str] | None = None, *,
+                      partitions: Sequence[str] | None = None, all_subsets: bool = False,
+                      update: bool = False) -> DownloadPlan:
+        """What a download would fetch (and what is already local), without fetching anything."""
+        from .fetch import plan_download
+
+        selection = self.select(name, subset, partitions=partitions, all_subsets=all_subsets)
+        return plan_download(self, selection, update=update)
+
+    def download(self, name: str, subset: str | Sequence[str] | None = None, *,
+                 partitions: Sequence[str] | None = None, all_subsets: bool = False, update: bool = False,
+                 workers: int | None = None, progress: ProgressCallback | None = None) -> DownloadReport:
+        """Fetch the chosen partitions that are not local yet (and stale ones with `update`):
+        in parallel, resumable, verified, atomic. Returns what was fetched."""
+        plan = self.plan_download(name, subset, partitions=partitions, all_subsets=all_subsets, update=update)
+        return plan.execute(workers=workers, progress=progress)
+
+    # ---- selecting partitions ----------------------------------------------------------
+    def select(
+        self,
+        name: str,
+        subset: str | Sequence[str] | None = None,
+        *,
+        partitions: Sequence[str] | None = None,
+        all_subsets: bool = False,
+        sync: bool = True,
+    ) -> Selection:
+        """Choose partitions: one subset (or several, or all with `all_subsets`), optionally only
+        the named partitions. A dataset never synced is synced first when `sync` is true.
+        `subset=None` on a dataset with several subsets is an error listing them."""
+        manifest = self.manifest(name)
+        listing = self.store.listing(name)
+        if listing is None:
+            if not sync:
+                raise NotSynced(f"dataset {name!r} has not been synced yet; run 'pygestor sync {name}'")
+            self.sync(name)
+            listing = self.store.listing(name)
+            assert listing is not None
+        chosen = self._chosen_subsets(name, listing, subset, all_subsets)
+        only = chosen[0].name if len(chosen) == 1 else None  # read one subset's records, not all
+        states = self._states(name, manifest, listing, subset=only, check_partial=True)
+        folder = self._source_folder(manifest)
+        items = []
+        for s in chosen:
+            for p in s.partitions:
+                state, rec = states[(s.name, p.name)]
+                path = folder.joinpath(*p.file.path.split("/")) if folder else self.store.data_path(name, s.name, p.name)
+                items.append(Selected(s.name, p, path, state, rec))
+        if partitions is not None:
+            items = _pick_partitions(name, items, partitions)
+        return Selection(name, manifest, listing, tuple(items))
+
+    def _chosen_subsets(self, name: str, listing: Listing, subset: str | Sequence[str] | None,
+                        all_subsets: bool) -> list[Subset]:
+        known = [s.name for s in listing.subsets]
+        if subset is None:
+            if all_subsets or len(listing.subsets) == 1:
+                return list(listing.subsets)
+            raise SelectionError(
+                f"dataset {name!r} has {len(known)} subsets; choose one with subset= (CLI: -s SUBSET) "
+                f"or all of them (CLI: --all): {', '.join(known[:10])}{', ...' if len(known) > 10 else ''}"
+            )
+        wanted = [subset] if isinstance(subset, str) else list(subset)
+        chosen = []
+        for want in wanted:
+            found = listing.subset(want)
+            if found is None:
+                raise DatasetNotFound(f"dataset {name!r} has no subset {want!r}{suggest(want, known)}")
+            chosen.append(found)
+        return chosen
+
+    def _source_folder(self, manifest: Manifest) -> Path | None:
+        if manifest.source.kind != "local":
+            return None
+        from .sources.local import LocalFolder
+
+        return LocalFolder.from_spec(manifest.source).root  # type: ignore[arg-type]
+
     # ---- local state --------------------------------------------------------------------
     def _synced(self, name: str) -> tuple[Manifest, Listing]:
         manifest = self.manifest(name)
@@ -306,6 +438,25 @@ class Catalog:
         for key, rec in local.items():
             states[key] = ("gone", rec)
         return states
+
+
+def _pick_partitions(name: str, items: list[Selected], partitions: Sequence[str]) -> list[Selected]:
+    """The items named in `partitions` (by partition name, or `subset/partition`), in listing order."""
+    if isinstance(partitions, str):
+        partitions = [partitions]
+    by_name: dict[str, list[Selected]] = {}
+    for item in items:
+        by_name.setdefault(item.partition.name, []).append(item)
+        by_name.setdefault(item.key, []).append(item)
+    picked: dict[str, Selected] = {}
+    for want in partitions:
+        found = by_name.get(want)
+        if not found:
+            raise DatasetNotFound(f"no partition {want!r} in the chosen subsets of {name!r}"
+                                  f"{suggest(want, sorted({i.partition.name for i in items}))}")
+        for item in found:
+            picked[item.key] = item
+    return [item for item in items if item.key in picked]
 
 
 def _partition_row(dataset: str, subset: str, partition: str, path: str, size: int, state: str,

@@ -6,10 +6,11 @@ Exit status: 0 success, 1 failure (a pygestor error, invalid manifests, a failed
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
 import click
@@ -126,6 +127,72 @@ def _print_sync_result(r: Any) -> None:
         click.echo(f"  rule {rule} matched no file", err=True)
     for path, why in r.skipped[:5]:
         click.echo(f"  skipped {path}: {why}", err=True)
+
+
+# ---- download ------------------------------------------------------------------------------
+@cli.command()
+@click.argument("dataset")
+@click.option("-s", "--subset", "subsets", multiple=True, help="Subset to fetch (repeatable).")
+@click.option("-p", "--partition", "partitions", multiple=True, help="Only this partition (repeatable).")
+@click.option("--all", "all_subsets", is_flag=True, help="Every subset of the dataset.")
+@click.option("--update", is_flag=True, help="Also refetch partitions that changed upstream (stale).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Parallel downloads [default: 8].")
+@click.option("--dry-run", is_flag=True, help="Show what would be fetched; fetch nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def download(ctx: click.Context, dataset: str, subsets: tuple[str, ...], partitions: tuple[str, ...],
+             all_subsets: bool, update: bool, workers: int | None, dry_run: bool, as_json: bool) -> None:
+    """Fetch a subset (-s), some partitions (-p) or everything (--all) of DATASET."""
+    if all_subsets and subsets:
+        raise click.UsageError("give -s/--subset or --all, not both")
+    catalog = _catalog(ctx)
+    plan = catalog.plan_download(dataset, list(subsets) or None, partitions=list(partitions) or None,
+                                 all_subsets=all_subsets, update=update)
+    if dry_run:
+        _show_plan(plan, as_json)
+        return
+    with _progress_bar(plan, quiet=as_json) as on_progress:
+        report = plan.execute(workers=workers, progress=on_progress)
+    if as_json:
+        _echo_json(report.to_json())
+        return
+    rate = report.bytes_fetched / report.seconds if report.seconds else 0.0
+    click.echo(f"{dataset}: fetched {len(report.fetched)} partitions ({human_bytes(report.bytes_fetched)} "
+               f"in {report.seconds:.1f} s, {human_bytes(int(rate))}/s); {len(plan.local)} already local")
+    if plan.stale:
+        click.echo(f"  {len(plan.stale)} local partitions changed upstream; refetch with --update", err=True)
+
+
+def _show_plan(plan: Any, as_json: bool) -> None:
+    if as_json:
+        _echo_json(plan.to_json())
+        return
+    _render([i.to_json() for i in plan.fetch], False, [
+        ("SUBSET", "subset", str), ("PARTITION", "partition", str), ("SIZE", "size", human_bytes),
+        ("RESUME AT", "partial_bytes", human_bytes),
+    ])
+    click.echo(f"would fetch {len(plan.fetch)} partitions, {human_bytes(plan.bytes_to_fetch)}; "
+               f"{len(plan.local)} already local, {len(plan.stale)} stale kept")
+
+
+@contextlib.contextmanager
+def _progress_bar(plan: Any, *, quiet: bool) -> Iterator[Any]:
+    """A progress bar on stderr (bytes, rate, ETA, files done), or nothing when quiet or not a tty."""
+    if quiet or not plan.fetch or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    total_files = len(plan.fetch)
+    with tqdm(total=sum(i.file.size for i in plan.fetch), unit="B", unit_scale=True, unit_divisor=1000,
+              desc=plan.dataset, file=sys.stderr) as bar:
+        def on_progress(event: Any) -> None:
+            if event.delta:
+                bar.update(event.delta)
+            if event.kind in ("done", "skipped", "failed"):
+                bar.set_postfix_str(f"{event.files_done}/{total_files} files", refresh=False)
+
+        yield on_progress
 
 
 # ---- validate and schema --------------------------------------------------------------------

@@ -4,6 +4,7 @@
     ├── ManifestError                a manifest is invalid (carries every problem found)
     ├── DatasetNotFound (KeyError)   no manifest with that name / no such subset or partition
     ├── NotSynced                    the operation needs a sync first
+    ├── SelectionError (ValueError)  the arguments do not choose partitions (e.g. subset missing)
     ├── SourceError (OSError)        a source could not be listed or read
     │   └── AccessDenied             gated or private: where to get access / which token
     └── LockTimeout (TimeoutError)   another process holds a lock for too long
@@ -53,6 +54,10 @@ class DatasetNotFound(PygestorError, KeyError):
 
 class NotSynced(PygestorError):
     """The dataset has never been synced, so its subsets and partitions are unknown."""
+
+
+class SelectionError(PygestorError, ValueError):
+    """The arguments do not choose a set of partitions, e.g. no subset on a dataset with several."""
 
 
 class SourceError(PygestorError, OSError):

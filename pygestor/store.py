@@ -7,6 +7,8 @@
     │       ├── listings/<id>.json           one resolved listing per distinct sync; immutable
     │       ├── records/<subset>/<partition>.json
     │       │                                one small record per verified local partition
+    │       ├── locks/<subset>/<partition>.lock   held while a process downloads it
+    │       ├── arrow/<subset>.arrow         opt-in memory-mapped Arrow copy of a subset
     │       └── lock                         taken to move the pointer (and by downloads)
     └── <dataset>/<subset>/<partition>       the data, as downloaded
         └── .<file>.part                     a download in progress (never counted as data)
@@ -194,6 +196,17 @@ class Store:
         target = self.data_path(dataset, subset, partition)
         return target.with_name(f".{target.name}.part")
 
+    def arrow_copy_path(self, dataset: str, subset: str) -> Path:
+        """The opt-in memory-mapped Arrow copy of a subset (see `pygestor.load`)."""
+        _require_safe(subset)
+        return self._dataset_index(dataset) / "arrow" / f"{subset}.arrow"
+
+    def partition_lock_path(self, dataset: str, subset: str, partition: str) -> Path:
+        """The lock a process holds while it downloads one partition."""
+        _require_safe(subset)
+        _require_safe(partition)
+        return self._dataset_index(dataset) / "locks" / subset / f"{partition}.lock"
+
     def _record_path(self, dataset: str, subset: str, partition: str) -> Path:
         _require_safe(subset)
         _require_safe(partition)
@@ -284,6 +297,14 @@ class Store:
     def put_record(self, dataset: str, subset: str, partition: str, record: Record) -> None:
         self.write_json(self._record_path(dataset, subset, partition), asdict(record))
 
+    def record(self, dataset: str, subset: str, partition: str) -> Record | None:
+        """One partition's record, or None (also when damaged: it then counts as not downloaded)."""
+        try:
+            data = self._read_json(self._record_path(dataset, subset, partition))
+        except PygestorError:
+            return None
+        return Record(**data) if data and data.get("format") == FORMAT_VERSION else None
+
     def drop_record(self, dataset: str, subset: str, partition: str) -> None:
         self._record_path(dataset, subset, partition).unlink(missing_ok=True)
 
@@ -305,6 +326,19 @@ class Store:
         return found
 
     # ---- atomic writes and locks -------------------------------------------------------
+    def make_dirs(self, path: Path) -> None:
+        """Create `path` and its parents; with a `file_mode` (shared data dirs), new folders get
+        the matching mode plus the search bit wherever read is granted (0o664 -> 0o775)."""
+        if path.is_dir():
+            return
+        missing = [p for p in (path, *path.parents) if not p.exists()]
+        path.mkdir(parents=True, exist_ok=True)
+        if self.file_mode is not None:
+            mode = self.file_mode | ((self.file_mode & 0o444) >> 2)
+            for folder in missing:
+                with contextlib.suppress(OSError):
+                    os.chmod(folder, mode)
+
     def write_json(self, path: Path, data: Any) -> None:
         self.write_atomic(path, json.dumps(data, indent=1, sort_keys=True).encode())
 

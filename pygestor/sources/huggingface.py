@@ -58,6 +58,21 @@ class HuggingFaceRepo:
             files = tuple(_remote_file(e) for e in entries if hasattr(e, "blob_id"))
         return Listing(files=files, revision=self.revision, commit=commit)
 
+    def file_request(self, path: str, commit: str | None) -> tuple[str, dict[str, str]]:
+        """URL and headers to GET one file at `commit` (the token, if any, is for this origin only)."""
+        from huggingface_hub import hf_hub_url
+        from huggingface_hub.utils import build_hf_headers
+
+        from .. import __version__
+
+        url = hf_hub_url(self.repo_id, path, repo_type="dataset", revision=commit or self.revision,
+                         endpoint=self.endpoint)
+        headers = build_hf_headers(token=self.token, library_name="pygestor", library_version=__version__)
+        return url, {**headers, "Accept-Encoding": "identity"}
+
+    def translate(self, exc: Exception) -> SourceError | None:
+        return translate_error(exc, self)
+
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
         """Turn the client's exceptions into pygestor errors that say what to do."""
