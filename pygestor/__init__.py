@@ -22,11 +22,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .api import Catalog, SyncResult, Validation
+    from .fetch import DownloadReport, ProgressCallback
 
 __all__ = [
     "Catalog",
     "__version__",
     "datasets",
+    "download",
     "forget",
     # the original tool's names
     "initialize",
@@ -77,6 +79,23 @@ def partitions(name: str, subset: str, *, data_dir: str | os.PathLike[str] | Non
 def validate(paths: Sequence[str | os.PathLike[str]] | None = None) -> Validation:
     """Check manifests (default: every catalog folder); see `Validation.problems`."""
     return _catalog().validate(paths)
+
+
+def download(
+    name: str,
+    subset: str | Sequence[str] | None = None,
+    *,
+    partitions: Sequence[str] | None = None,
+    all_subsets: bool = False,
+    update: bool = False,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> DownloadReport:
+    """Fetch a subset (or the named partitions, or every subset) in parallel, resumably, verified.
+    `progress` is called with a `pygestor.fetch.ProgressEvent` as bytes arrive and files finish."""
+    return _catalog(data_dir).download(name, subset, partitions=partitions, all_subsets=all_subsets,
+                                       update=update, workers=workers, progress=progress)
 
 
 def forget(name: str, *, data_dir: str | os.PathLike[str] | None = None) -> bool:

@@ -164,14 +164,23 @@ class Catalog:
     def manifest(self, name: str) -> Manifest:
         return self.entry(name).manifest
 
-    def validate(self, paths: Sequence[str | os.PathLike[str]] | None = None) -> Validation:
-        """Check manifests: the given files and folders, or every catalog folder."""
+    def validate(self, paths: Sequence[str | os.PathLike[str]] | None = None, *,
+                 resolve: bool = False) -> Validation:
+        """Check manifests: the given files and folders, or every catalog folder. With `resolve`,
+        also list each valid manifest's source (a dry-run sync: nothing is recorded) and report
+        rules that match no file and sources that cannot be listed."""
+        result, files, problems = self._validation_scan(paths)
+        if resolve:
+            for entry in result.entries.values():
+                problems += self._resolve_problems(entry)
+        return Validation(tuple(map(str, files)), tuple(problems + result.problems), tuple(result.notes))
+
+    def _validation_scan(self, paths: Sequence[str | os.PathLike[str]] | None) -> tuple[Scan, list[Path], list[Problem]]:
         if not paths:
             result = self.scan()
-            return Validation(tuple(map(str, result.files)), tuple(result.problems), tuple(result.notes))
+            return result, result.files, []
         targets = [Path(p) for p in paths]
-        missing = [p for p in targets if not p.exists()]
-        problems = [Problem(str(p), None, "", "no such file or folder") for p in missing]
+        problems = [Problem(str(p), None, "", "no such file or folder") for p in targets if not p.exists()]
         files = manifest_files(p for p in targets if p.exists())
         result = Scan()
         for path in files:
@@ -185,7 +194,18 @@ class Catalog:
         for name, entry in sorted(result.entries.items()):
             if name in builtin and entry.path.resolve() != builtin[name].resolve():
                 result.notes.append(f"{entry.path}: dataset {name!r} shadows the built-in {builtin[name]}")
-        return Validation(tuple(map(str, files)), tuple(problems + result.problems), tuple(result.notes))
+        return result, files, problems
+
+    def _resolve_problems(self, entry: Entry) -> list[Problem]:
+        """Problems found by listing the source of a valid manifest (nothing is recorded)."""
+        try:
+            listing = self.fetch_listing(entry.manifest.name, _entry=entry)
+        except PygestorError as exc:
+            return [Problem(str(entry.path), _rule_line(entry.path, None), "source", str(exc))]
+        return [Problem(str(entry.path), _rule_line(entry.path, i), f"subsets[{i}]",
+                        f"matches no file of {listing.source} at {listing.commit or 'its current state'}; "
+                        "check the pattern against the repository's files")
+                for i in listing.empty_rules]
 
     # ---- sync ---------------------------------------------------------------------------
     def sync(
@@ -483,6 +503,22 @@ def _sync_result(listing: Listing, previous: Listing | None, records: dict[tuple
         empty_rules=tuple(_rule_text(manifest, i) for i in listing.empty_rules),
         skipped=listing.skipped,
     )
+
+
+def _rule_line(path: Path, index: int | None) -> int | None:
+    """The line of `source:` (index None) or of the index-th subset rule in a manifest file."""
+    import yaml
+
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, yaml.YAMLError):
+        return None
+    key = "source" if index is None else "subsets"
+    for k, v in getattr(node, "value", []):
+        if k.value == key:
+            target = v if index is None else v.value[index]
+            return int(target.start_mark.line) + 1
+    return None
 
 
 def _rule_text(manifest: Manifest, index: int) -> str:

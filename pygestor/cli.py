@@ -198,11 +198,13 @@ def _progress_bar(plan: Any, *, quiet: bool) -> Iterator[Any]:
 # ---- validate and schema --------------------------------------------------------------------
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--resolve", is_flag=True,
+              help="Also list each source (a dry-run sync) and fail on rules that match no file.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def validate(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
+def validate(ctx: click.Context, paths: tuple[str, ...], resolve: bool, as_json: bool) -> None:
     """Check manifests: the given files or folders, or every catalog folder. Exit 1 on any problem."""
-    report = _catalog(ctx).validate(list(paths))
+    report = _catalog(ctx).validate(list(paths), resolve=resolve)
     if as_json:
         _echo_json(report.to_json())
     else:
