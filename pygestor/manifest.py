@@ -233,9 +233,77 @@ class SubsetRule(_Model):
 
 
 class LoadOptions(_Model):
-    """How `load` and `stream` read the data by default; every option can be overridden per call."""
+    """How `load` and `stream` read the data by default; `columns`, `dtypes` and `decode` can be
+    overridden per call. Together they replace pygestor 0.1's per-dataset `process_samples` code."""
 
     columns: list[str] | None = Field(None, description="Default column projection.")
+    dtypes: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Column -> type to convert to after reading: an Arrow type name (`int32`, `float32`, "
+            "`string`, `large_string`, `bool`, `date32`, `timestamp[ms]`, ...) or `category` (a "
+            "pandas categorical; a dictionary column with `output=\"arrow\"`)."
+        ),
+        examples=[{"label": "category", "score": "float32"}],
+    )
+    column_types: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Column -> Arrow type name to *read* `jsonl`, `json`, `csv` and `text` files with, "
+            "instead of types inferred from the first file (a `text` file has one column, `text`). "
+            "Parquet files carry their own types: convert them with `dtypes`."
+        ),
+        examples=[{"id": "string", "timestamp": "timestamp[s]"}],
+    )
+    decode: dict[str, Literal["image", "json"]] = Field(
+        default_factory=dict,
+        description=(
+            "Column -> decoder for pandas output: `image` turns image bytes, or `{bytes, path}` "
+            "structs (Hugging Face image columns), into PIL images (`pip install 'pygestor[image]'`); "
+            "`json` parses JSON text into Python objects. Arrow output keeps the stored values."
+        ),
+        examples=[{"image": "image"}],
+    )
+    json_field: str | None = Field(
+        None,
+        description=(
+            "For `json` documents: the key holding the list of records (`data` in "
+            "`{\"version\": 1, \"data\": [...]}`). Default: the document itself when it is a list, "
+            "else its only key whose value is a list."
+        ),
+    )
+
+    @staticmethod
+    def type_names() -> tuple[str, ...]:
+        """The Arrow type names `dtypes` and `column_types` accept: what `pyarrow.type_for_alias`
+        takes (a test checks the two agree)."""
+        return (
+            "bool", "boolean", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+            "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "float16", "float32", "float64", "halffloat",
+            "float", "double", "f2", "f4", "f8", "string", "str", "utf8", "large_string", "large_str",
+            "large_utf8", "string_view", "binary", "large_binary", "binary_view", "date32", "date64",
+            "date32[day]", "date64[ms]", "time32[s]", "time32[ms]", "time64[us]", "time64[ns]",
+            "timestamp[s]", "timestamp[ms]", "timestamp[us]", "timestamp[ns]", "duration[s]",
+            "duration[ms]", "duration[us]", "duration[ns]", "month_day_nano_interval", "null",
+        )  # fmt: skip
+
+    @field_validator("dtypes", "column_types")
+    @classmethod
+    def _type_names(cls, value: dict[str, str], info: Any) -> dict[str, str]:
+        names = cls.type_names()
+        allowed = (*names, "category") if info.field_name == "dtypes" else names
+        for column, name in value.items():
+            if name not in allowed:
+                import difflib
+
+                close = difflib.get_close_matches(name, allowed, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise ValueError(
+                    f"{column}: {name!r} is not a type name; {hint}use an Arrow type name such as "
+                    f"int64, float32, string, large_string, bool, date32, timestamp[ms]"
+                    + (" or category" if info.field_name == "dtypes" else "")
+                )
+        return value
 
 
 class Manifest(_Model):
