@@ -13,8 +13,12 @@ pyarrow and huggingface_hub are imported when first needed.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+# The submodule first, so that the function `load` below keeps the name `pygestor.load` (a later
+# first import of `pygestor.load` would rebind it to the module). It is light: pyarrow loads inside.
+from . import load as _load_module  # noqa: F401
 
 __version__ = "0.2.0"
 
@@ -23,22 +27,35 @@ if TYPE_CHECKING:
 
     from .api import Catalog, SyncResult, Validation
     from .fetch import DownloadReport, ProgressCallback
+    from .manage import RemovalReport
+    from .scaffold import Scaffold
 
 __all__ = [
     "Catalog",
     "__version__",
+    "add",
     "datasets",
     "download",
     "forget",
+    "info",
     # the original tool's names
     "initialize",
     "list_datasets",
     "list_partitions",
     "list_subsets",
+    "load",
+    "load_dataset",
     "partitions",
+    "remove",
+    "scan",
+    "stream",
+    "stream_dataset",
     "subsets",
     "sync",
+    "updates",
     "validate",
+    "verify",
+    "version_check",
 ]
 
 
@@ -103,6 +120,70 @@ def forget(name: str, *, data_dir: str | os.PathLike[str] | None = None) -> bool
     return _catalog(data_dir).forget(name)
 
 
+def add(repo: str, *, name: str | None = None, revision: str | None = None,
+        output: str | os.PathLike[str] | None = None, force: bool = False) -> Scaffold:
+    """Write a manifest for a Hub dataset repo (`owner/name`, its URL or `hf://datasets/...`),
+    inferred from its card and file layout, to the user catalog folder (or `output`); see
+    `Scaffold.review` for what to check by hand."""
+    return _catalog().add(repo, name=name, revision=revision, output=output, force=force)
+
+
+def remove(
+    name: str,
+    subset: str | Sequence[str] | None = None,
+    *,
+    partitions: Sequence[str] | None = None,
+    all_subsets: bool = False,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> RemovalReport:
+    """Delete the local files and records of a subset (or the named partitions, or every subset);
+    the catalog entry and the synced listing stay. Only inside the data dir; never a local source."""
+    return _catalog(data_dir).remove(name, subset, partitions=partitions, all_subsets=all_subsets)
+
+
+def updates(name: str | None = None, *, data_dir: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+    """New, changed and deleted partitions upstream (default: every synced dataset); writes nothing."""
+    return _catalog(data_dir).updates(name)
+
+
+def verify(name: str, subset: str | None = None, *,
+           data_dir: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+    """Re-hash local files against their records; each row's `status` is ok, missing or corrupt."""
+    return _catalog(data_dir).verify(name, subset)
+
+
+def info(name: str, subset: str | None = None, *, head: int = 0,
+         data_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Source, commit, sizes, rows, parquet schema and `head` sample rows of a dataset or subset."""
+    return _catalog(data_dir).info(name, subset, head=head)
+
+
+def load(name: str, subset: str | Sequence[str] | None = None, *, partitions: Sequence[str] | None = None,
+         columns: Sequence[str] | None = None, filters: Any = None, download: bool = True,
+         output: Literal["pandas", "arrow"] = "pandas", data_dir: str | os.PathLike[str] | None = None,
+         **options: Any) -> Any:
+    """A subset (or the named partitions) as one pandas DataFrame, or a pyarrow Table with
+    `output="arrow"`: one scan, `columns` and `filters` pushed down; see `pygestor.load.load`."""
+    return _catalog(data_dir).load(name, subset, partitions=partitions, columns=columns, filters=filters,
+                                   download=download, output=output, **options)
+
+
+def stream(name: str, subset: str | Sequence[str] | None = None, *, partitions: Sequence[str] | None = None,
+           columns: Sequence[str] | None = None, filters: Any = None, batch_size: int = 65_536,
+           download: bool = True, output: Literal["pandas", "arrow"] = "pandas",
+           data_dir: str | os.PathLike[str] | None = None, **options: Any) -> Iterator[Any]:
+    """DataFrames (or pyarrow RecordBatches) of `batch_size` rows, in partition order, memory flat."""
+    return _catalog(data_dir).stream(name, subset, partitions=partitions, columns=columns, filters=filters,
+                                     batch_size=batch_size, download=download, output=output,
+                                     **options)
+
+
+def scan(name: str, subset: str | Sequence[str] | None = None, *, partitions: Sequence[str] | None = None,
+         data_dir: str | os.PathLike[str] | None = None) -> Any:
+    """A `pyarrow.dataset.Dataset` over the local partitions, without reading them."""
+    return _catalog(data_dir).arrow_dataset(name, subset, partitions=partitions)
+
+
 # ---- the original tool's Python names, as thin aliases --------------------------------------
 def list_datasets() -> pd.DataFrame:
     """Alias of `datasets()` (pygestor 0.1)."""
@@ -122,3 +203,21 @@ def list_partitions(dataset_name: str, subset_name: str) -> pd.DataFrame:
 def initialize(dataset_name: str | None = None) -> list[SyncResult]:
     """Alias of `sync(name)`; every dataset when no name is given (pygestor 0.1)."""
     return sync(dataset_name)
+
+
+def version_check(dataset_name: str | None = None) -> list[dict[str, Any]]:
+    """Alias of `updates(name)` (pygestor 0.1)."""
+    return updates(dataset_name)
+
+
+def load_dataset(name: str, subset: str | None = None, partitions: Sequence[str] | None = None,
+                 download_if_missing: bool = False, **options: Any) -> Any:
+    """Alias of `load(name, subset, partitions=..., download=download_if_missing)` (pygestor 0.1)."""
+    return load(name, subset, partitions=partitions, download=download_if_missing, **options)
+
+
+def stream_dataset(name: str, subset: str | None = None, partitions: Sequence[str] | None = None,
+                   download_if_missing: bool = False, batch_size: int = 16, **options: Any) -> Iterator[Any]:
+    """Alias of `stream(name, subset, partitions=..., download=download_if_missing)` (pygestor 0.1)."""
+    return stream(name, subset, partitions=partitions, download=download_if_missing, batch_size=batch_size,
+                  **options)

@@ -8,9 +8,10 @@ with those keys as columns.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .fetch import DownloadPlan, DownloadReport, ProgressCallback
+    from .load import ArrowCopy
+    from .manage import RemovalPlan, RemovalReport, RepairReport
+    from .scaffold import Scaffold
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +46,8 @@ DATASET_COLUMNS = (
     "name", "description", "modality", "source", "revision", "commit", "synced_at",
     "subsets", "partitions", "partitions_local", "bytes", "bytes_local",
 )
-SUBSET_COLUMNS = ("dataset", "subset", "partitions", "partitions_local", "bytes", "bytes_local", "rows")
+SUBSET_COLUMNS = ("dataset", "subset", "partitions", "partitions_local", "bytes", "bytes_local", "rows",
+                  "arrow_copy_bytes")
 PARTITION_COLUMNS = ("dataset", "subset", "partition", "path", "size", "state", "rows", "sha256", "downloaded_at")
 
 State = Literal["remote", "local", "stale", "gone", "partial"]
@@ -141,7 +146,7 @@ class Catalog:
         """A catalog with settings from arguments, then the environment, then the config file."""
         return cls(Settings.from_env(data_dir=data_dir, catalog=catalog))
 
-    @property
+    @functools.cached_property
     def store(self) -> Store:
         s = self.settings
         return Store(s.data_dir, lock_timeout=s.lock_timeout, file_mode=s.file_mode)
@@ -262,6 +267,15 @@ class Catalog:
         """Drop what sync recorded for `name` (downloaded files and their records stay)."""
         return self.store.forget(name)
 
+    def add(self, repo: str, *, name: str | None = None, revision: str | None = None,
+            output: str | os.PathLike[str] | None = None, force: bool = False) -> Scaffold:
+        """Scaffold a manifest from a Hub dataset repo (`owner/name`, its URL, `hf://datasets/...`)
+        and write it, by default to the user catalog folder as `<name>.yaml`. Returns what was
+        inferred (`Scaffold.subsets`), what to review (`Scaffold.review`) and the file (`.path`)."""
+        from .scaffold import add
+
+        return add(self, repo, name=name, revision=revision, output=output, force=force)
+
     # ---- listings -----------------------------------------------------------------------
     def dataset_records(self) -> list[dict[str, Any]]:
         """One record per dataset of the catalog (see DATASET_COLUMNS)."""
@@ -287,12 +301,14 @@ class Catalog:
         if m.source.kind == "local":
             record.update(partitions_local=pointer.partitions, bytes_local=pointer.bytes)
         else:
-            local = self._local_records(store, m.name)
+            local = store.local_records(m.name)
             record.update(partitions_local=len(local), bytes_local=sum(r.size for r in local.values()))
         return record
 
     def subset_records(self, name: str) -> list[dict[str, Any]]:
         """One record per subset of a synced dataset (see SUBSET_COLUMNS)."""
+        from .load import arrow_copy_bytes
+
         manifest, listing = self._synced(name)
         rows = []
         states = self._states(name, manifest, listing)
@@ -305,6 +321,7 @@ class Catalog:
                 "partitions_local": len(on_disk), "bytes": subset.size,
                 "bytes_local": sum(p.file.size for p, _ in on_disk),
                 "rows": sum(known_rows) if known_rows and None not in known_rows else None,  # type: ignore[arg-type]
+                "arrow_copy_bytes": arrow_copy_bytes(self.store, name, subset.name),
             })
         return rows
 
@@ -353,6 +370,85 @@ class Catalog:
         plan = self.plan_download(name, subset, partitions=partitions, all_subsets=all_subsets, update=update)
         return plan.execute(workers=workers, progress=progress)
 
+    # ---- maintenance (pygestor/manage.py) -----------------------------------------------
+    def plan_remove(self, name: str, subset: str | Sequence[str] | None = None, *,
+                    partitions: Sequence[str] | None = None, all_subsets: bool = False) -> RemovalPlan:
+        """What removing local data would delete and free (a value; `.execute()` does it)."""
+        from .manage import plan_remove
+
+        return plan_remove(self, name, subset, partitions=partitions, all_subsets=all_subsets)
+
+    def remove(self, name: str, subset: str | Sequence[str] | None = None, *,
+               partitions: Sequence[str] | None = None, all_subsets: bool = False) -> RemovalReport:
+        """Delete local data of a subset (or partitions, or every subset); the listing stays."""
+        return self.plan_remove(name, subset, partitions=partitions, all_subsets=all_subsets).execute()
+
+    def updates(self, name: str | None = None) -> list[dict[str, Any]]:
+        """New, changed and deleted partitions upstream since the last sync/download; read-only."""
+        from .manage import updates
+
+        return updates(self, name)
+
+    def verify(self, name: str, subset: str | None = None, *, workers: int | None = None) -> list[dict[str, Any]]:
+        """Re-hash local files against their records: ok, missing or corrupt per partition."""
+        from .manage import verify
+
+        return verify(self, name, subset, workers=workers)
+
+    def info(self, name: str, subset: str | None = None, *, head: int = 0) -> dict[str, Any]:
+        """A dataset or subset: source, commit, sizes, rows, schema and `head` sample rows."""
+        from .manage import info
+
+        return info(self, name, subset, head=head)
+
+    def repair(self, name: str, *, workers: int | None = None) -> RepairReport:
+        """Rebuild the index of `name` from its source listing plus a rescan of the data dir."""
+        from .manage import repair
+
+        return repair(self, name, workers=workers)
+
+    # ---- reading local data (pygestor/load.py) -------------------------------------------
+    def load(self, name: str, subset: str | Sequence[str] | None = None, *,
+             partitions: Sequence[str] | None = None, columns: Sequence[str] | None = None,
+             filters: Any = None, download: bool = True, output: Literal["pandas", "arrow"] = "pandas",
+             dtypes: dict[str, str] | None = None, decode: dict[str, str] | None = None) -> Any:
+        """One pandas DataFrame (or pyarrow Table) of the chosen partitions; see `pygestor.load.load`."""
+        from .load import load
+
+        return load(self, name, subset, partitions=partitions, columns=columns, filters=filters,
+                    download=download, output=output, dtypes=dtypes, decode=decode)
+
+    def stream(self, name: str, subset: str | Sequence[str] | None = None, *,
+               partitions: Sequence[str] | None = None, columns: Sequence[str] | None = None,
+               filters: Any = None, batch_size: int = 65_536, download: bool = True,
+               output: Literal["pandas", "arrow"] = "pandas", dtypes: dict[str, str] | None = None,
+               decode: dict[str, str] | None = None) -> Iterator[Any]:
+        """DataFrames (or RecordBatches) of `batch_size` rows; see `pygestor.load.stream`."""
+        from .load import stream
+
+        return stream(self, name, subset, partitions=partitions, columns=columns, filters=filters,
+                      batch_size=batch_size, download=download, output=output, dtypes=dtypes, decode=decode)
+
+    def arrow_dataset(self, name: str, subset: str | Sequence[str] | None = None, *,
+                      partitions: Sequence[str] | None = None) -> Any:
+        """A pyarrow Dataset over the local partitions, unread: `pygestor.scan` (`Catalog.scan`
+        already names the manifest scan); see `pygestor.load.scan`."""
+        from .load import scan
+
+        return scan(self, name, subset, partitions=partitions)
+
+    def build_arrow_copy(self, name: str, subset: str) -> ArrowCopy:
+        """Write the subset's local data as one memory-mappable Arrow file that `load` then uses."""
+        from .load import build_arrow_copy
+
+        return build_arrow_copy(self, name, subset)
+
+    def drop_arrow_copy(self, name: str, subset: str) -> bool:
+        """Remove the subset's Arrow copy; True if there was one."""
+        from .load import drop_arrow_copy
+
+        return drop_arrow_copy(self, name, subset)
+
     # ---- selecting partitions ----------------------------------------------------------
     def select(
         self,
@@ -380,9 +476,10 @@ class Catalog:
         folder = self._source_folder(manifest)
         items = []
         for s in chosen:
+            subset_dir = self.store.subset_dir(name, s.name)
             for p in s.partitions:
                 state, rec = states[(s.name, p.name)]
-                path = folder.joinpath(*p.file.path.split("/")) if folder else self.store.data_path(name, s.name, p.name)
+                path = folder.joinpath(*p.file.path.split("/")) if folder else subset_dir / p.name
                 items.append(Selected(s.name, p, path, state, rec))
         if partitions is not None:
             items = _pick_partitions(name, items, partitions)
@@ -422,16 +519,6 @@ class Catalog:
             raise NotSynced(f"dataset {name!r} has not been synced yet; run 'pygestor sync {name}'")
         return manifest, listing
 
-    def _local_records(self, store: Store, name: str, subset: str | None = None) -> dict[tuple[str, str], Record]:
-        """Records whose file is really on disk with the recorded size."""
-        kept = {}
-        for (s, p), rec in store.records(name, subset).items():
-            try:
-                if store.data_path(name, s, p).stat().st_size == rec.size:
-                    kept[(s, p)] = rec
-            except (OSError, PygestorError):
-                continue
-        return kept
 
     def _states(
         self, name: str, manifest: Manifest, listing: Listing, *, subset: str | None = None,
@@ -440,7 +527,7 @@ class Catalog:
         """(state, record) for every partition of the listing (or one subset), plus gone ones."""
         in_place = manifest.source.kind == "local"
         store = self.store
-        local = {} if in_place else self._local_records(store, name, subset)
+        local = {} if in_place else store.local_records(name, subset)
         states: dict[tuple[str, str], tuple[State, Record | None]] = {}
         for s in listing.subsets:
             if subset is not None and s.name != subset:
@@ -451,7 +538,7 @@ class Catalog:
                     states[(s.name, p.name)] = ("local", None)
                 elif rec is not None:
                     states[(s.name, p.name)] = ("local" if rec.matches(p.file) else "stale", rec)
-                elif check_partial and store.partial_path(name, s.name, p.name).exists():
+                elif check_partial and os.path.exists(store.partial_path_str(name, s.name, p.name)):
                     states[(s.name, p.name)] = ("partial", None)
                 else:
                     states[(s.name, p.name)] = ("remote", None)

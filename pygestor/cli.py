@@ -98,11 +98,20 @@ def list_command(ctx: click.Context, dataset: str | None, subset: str | None, as
 # ---- sync ----------------------------------------------------------------------------------
 @cli.command()
 @click.argument("datasets", nargs=-1)
+@click.option("--repair", is_flag=True, help="Also rebuild local records from a rescan of the data dir.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def sync(ctx: click.Context, datasets: tuple[str, ...], as_json: bool) -> None:
-    """List sources and record each dataset's subsets and partitions (default: every dataset)."""
+def sync(ctx: click.Context, datasets: tuple[str, ...], repair: bool, as_json: bool) -> None:
+    """List sources and record each dataset's subsets and partitions (default: every dataset).
+
+    With --repair, also rebuild each dataset's index: records for the files on disk whose size and
+    hash match the listing, none for missing files, and stale temporary files removed."""
     catalog = _catalog(ctx)
+    if repair:
+        from .cli_manage import repair_command
+
+        repair_command(ctx, catalog, datasets, as_json)
+        return
     show = None if as_json else _print_sync_result
     results = catalog.sync(list(datasets) or None, on_error="collect", on_result=show)
     if as_json:
@@ -344,3 +353,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         sys.exit(exc.exit_code)
     cli.main(args=args, prog_name="pygestor")
     sys.exit(0)  # cli.main exits itself in standalone mode; this satisfies the type checker
+
+
+from . import cli_manage  # noqa: F401  (registers its commands)
+
+from . import cli_add  # noqa: F401  # isort: skip  (registers its command)

@@ -191,6 +191,17 @@ class Store:
             _require_safe(part)
         return self.data_dir / dataset / subset / partition
 
+    def subset_dir(self, dataset: str, subset: str) -> Path:
+        """The folder of a subset's files (partition names are safe relative paths below it)."""
+        _require_safe(dataset)
+        _require_safe(subset)
+        return self.data_dir / dataset / subset
+
+    def partial_path_str(self, dataset: str, subset: str, partition: str) -> str:
+        """`partial_path` as a string, without pathlib (checked once per remote partition on listings)."""
+        folder, _, name = f"{self.data_dir}/{dataset}/{subset}/{partition}".rpartition("/")
+        return f"{folder}/.{name}.part"
+
     def partial_path(self, dataset: str, subset: str, partition: str) -> Path:
         """The temporary file of a download in progress (a hidden name no partition can have)."""
         target = self.data_path(dataset, subset, partition)
@@ -309,21 +320,37 @@ class Store:
         self._record_path(dataset, subset, partition).unlink(missing_ok=True)
 
     def records(self, dataset: str, subset: str | None = None) -> dict[tuple[str, str], Record]:
-        """Every record of the dataset (or of one subset), keyed by (subset, partition)."""
+        """Every record of the dataset (or of one subset), keyed by (subset, partition).
+        (Plain `os` calls, not pathlib: this runs once per partition on every listing.)"""
         root = self._dataset_index(dataset) / "records"
+        if subset is not None:
+            _require_safe(subset)
         found: dict[tuple[str, str], Record] = {}
         folders = [root / subset] if subset is not None else _subfolders(root)
         for folder in folders:
-            for path in _walk_json(folder):
+            base = str(folder)
+            for path in _walk_json(base):
                 try:
-                    data = self._read_json(path)
-                except PygestorError:
-                    continue  # damaged: that partition counts as not downloaded
-                if data is None or data.get("format") != FORMAT_VERSION:
-                    continue
-                partition = path.relative_to(folder).as_posix()[: -len(".json")]
-                found[(folder.name, partition)] = Record(**data)
+                    with open(path, "rb") as fh:
+                        data = json.loads(fh.read())
+                    record = Record(**data) if data.get("format") == FORMAT_VERSION else None
+                except (OSError, ValueError, TypeError, AttributeError):
+                    continue  # vanished or damaged: that partition counts as not downloaded
+                if record is not None:
+                    found[(folder.name, path[len(base) + 1 : -len(".json")])] = record
         return found
+
+    def local_records(self, dataset: str, subset: str | None = None) -> dict[tuple[str, str], Record]:
+        """The records whose data file is on disk with the recorded size (what counts as local)."""
+        base = str(self.data_dir / dataset)
+        kept = {}
+        for (s, p), rec in self.records(dataset, subset).items():
+            try:
+                if os.stat(f"{base}/{s}/{p}").st_size == rec.size:
+                    kept[(s, p)] = rec
+            except OSError:
+                continue
+        return kept
 
     # ---- atomic writes and locks -------------------------------------------------------
     def make_dirs(self, path: Path) -> None:
@@ -410,10 +437,9 @@ def _subfolders(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
 
 
-def _walk_json(folder: Path) -> Iterator[Path]:
-    if not folder.is_dir():
-        return
+def _walk_json(folder: str) -> Iterator[str]:
+    """Paths of the visible `*.json` files below `folder` (as strings, `/`-joined)."""
     for dirpath, _dirs, files in os.walk(folder):
         for name in files:
             if name.endswith(".json") and not name.startswith("."):
-                yield Path(dirpath) / name
+                yield f"{dirpath}/{name}"
