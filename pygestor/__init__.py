@@ -16,10 +16,6 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-# The submodule first, so that the function `load` below keeps the name `pygestor.load` (a later
-# first import of `pygestor.load` would rebind it to the module). It is light: pyarrow loads inside.
-from . import load as _load_module  # noqa: F401
-
 __version__ = "0.2.0"
 
 if TYPE_CHECKING:
@@ -30,31 +26,33 @@ if TYPE_CHECKING:
     from .manage import RemovalReport
     from .scaffold import Scaffold
 
-__all__ = [
+__all__ = [  # noqa: RUF022 (grouped: the API, then the original names)
     "Catalog",
+    "PygestorError",
+    "PygestorWarning",
     "__version__",
     "add",
     "datasets",
     "download",
     "forget",
     "info",
-    # the original tool's names
-    "initialize",
-    "list_datasets",
-    "list_partitions",
-    "list_subsets",
     "load",
-    "load_dataset",
     "partitions",
     "remove",
     "scan",
     "stream",
-    "stream_dataset",
     "subsets",
     "sync",
     "updates",
     "validate",
     "verify",
+    # the original tool's names, as aliases
+    "initialize",
+    "list_datasets",
+    "list_partitions",
+    "list_subsets",
+    "load_dataset",
+    "stream_dataset",
     "version_check",
 ]
 
@@ -66,6 +64,10 @@ def _catalog(data_dir: str | os.PathLike[str] | None = None) -> Catalog:
 
 
 def __getattr__(name: str) -> Any:  # lazy: `pygestor.Catalog` without importing it at start-up
+    if name in ("PygestorError", "PygestorWarning"):
+        from . import errors
+
+        return getattr(errors, name)
     if name == "Catalog":
         from .api import Catalog
 
@@ -163,7 +165,7 @@ def load(name: str, subset: str | Sequence[str] | None = None, *, partitions: Se
          output: Literal["pandas", "arrow"] = "pandas", data_dir: str | os.PathLike[str] | None = None,
          **options: Any) -> Any:
     """A subset (or the named partitions) as one pandas DataFrame, or a pyarrow Table with
-    `output="arrow"`: one scan, `columns` and `filters` pushed down; see `pygestor.load.load`."""
+    `output="arrow"`: one scan, `columns` and `filters` pushed down; see `pygestor.reader.load`."""
     return _catalog(data_dir).load(name, subset, partitions=partitions, columns=columns, filters=filters,
                                    download=download, output=output, **options)
 

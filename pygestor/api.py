@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .fetch import DownloadPlan, DownloadReport, ProgressCallback
-    from .load import ArrowCopy
     from .manage import RemovalPlan, RemovalReport, RepairReport
+    from .reader import ArrowCopy
     from .scaffold import Scaffold
 
 log = logging.getLogger(__name__)
@@ -307,7 +307,7 @@ class Catalog:
 
     def subset_records(self, name: str) -> list[dict[str, Any]]:
         """One record per subset of a synced dataset (see SUBSET_COLUMNS)."""
-        from .load import arrow_copy_bytes
+        from .reader import arrow_copy_bytes
 
         manifest, listing = self._synced(name)
         rows = []
@@ -407,13 +407,13 @@ class Catalog:
 
         return repair(self, name, workers=workers)
 
-    # ---- reading local data (pygestor/load.py) -------------------------------------------
+    # ---- reading local data (pygestor/reader.py) -------------------------------------------
     def load(self, name: str, subset: str | Sequence[str] | None = None, *,
              partitions: Sequence[str] | None = None, columns: Sequence[str] | None = None,
              filters: Any = None, download: bool = True, output: Literal["pandas", "arrow"] = "pandas",
              dtypes: dict[str, str] | None = None, decode: dict[str, str] | None = None) -> Any:
-        """One pandas DataFrame (or pyarrow Table) of the chosen partitions; see `pygestor.load.load`."""
-        from .load import load
+        """One pandas DataFrame (or pyarrow Table) of the chosen partitions; see `pygestor.reader.load`."""
+        from .reader import load
 
         return load(self, name, subset, partitions=partitions, columns=columns, filters=filters,
                     download=download, output=output, dtypes=dtypes, decode=decode)
@@ -423,8 +423,8 @@ class Catalog:
                filters: Any = None, batch_size: int = 65_536, download: bool = True,
                output: Literal["pandas", "arrow"] = "pandas", dtypes: dict[str, str] | None = None,
                decode: dict[str, str] | None = None) -> Iterator[Any]:
-        """DataFrames (or RecordBatches) of `batch_size` rows; see `pygestor.load.stream`."""
-        from .load import stream
+        """DataFrames (or RecordBatches) of `batch_size` rows; see `pygestor.reader.stream`."""
+        from .reader import stream
 
         return stream(self, name, subset, partitions=partitions, columns=columns, filters=filters,
                       batch_size=batch_size, download=download, output=output, dtypes=dtypes, decode=decode)
@@ -432,20 +432,20 @@ class Catalog:
     def arrow_dataset(self, name: str, subset: str | Sequence[str] | None = None, *,
                       partitions: Sequence[str] | None = None) -> Any:
         """A pyarrow Dataset over the local partitions, unread: `pygestor.scan` (`Catalog.scan`
-        already names the manifest scan); see `pygestor.load.scan`."""
-        from .load import scan
+        already names the manifest scan); see `pygestor.reader.scan`."""
+        from .reader import scan
 
         return scan(self, name, subset, partitions=partitions)
 
     def build_arrow_copy(self, name: str, subset: str) -> ArrowCopy:
         """Write the subset's local data as one memory-mappable Arrow file that `load` then uses."""
-        from .load import build_arrow_copy
+        from .reader import build_arrow_copy
 
         return build_arrow_copy(self, name, subset)
 
     def drop_arrow_copy(self, name: str, subset: str) -> bool:
         """Remove the subset's Arrow copy; True if there was one."""
-        from .load import drop_arrow_copy
+        from .reader import drop_arrow_copy
 
         return drop_arrow_copy(self, name, subset)
 

@@ -87,6 +87,7 @@ def list_command(ctx: click.Context, dataset: str | None, subset: str | None, as
         _render(catalog.subset_records(dataset), as_json, [
             ("SUBSET", "subset", str), ("PARTITIONS", None, _local_of("partitions")),
             ("SIZE", None, _local_of("bytes", human=True)), ("ROWS", "rows", _count),
+            ("ARROW COPY", "arrow_copy_bytes", human_bytes),
         ])
     else:
         _render(catalog.partition_records(dataset, subset), as_json, [
@@ -147,10 +148,13 @@ def _print_sync_result(r: Any) -> None:
 @click.option("--update", is_flag=True, help="Also refetch partitions that changed upstream (stale).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Parallel downloads [default: 8].")
 @click.option("--dry-run", is_flag=True, help="Show what would be fetched; fetch nothing.")
+@click.option("--arrow-copy", is_flag=True,
+              help="Then write each chosen subset as a memory-mapped Arrow file that load() uses.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def download(ctx: click.Context, dataset: str, subsets: tuple[str, ...], partitions: tuple[str, ...],
-             all_subsets: bool, update: bool, workers: int | None, dry_run: bool, as_json: bool) -> None:
+             all_subsets: bool, update: bool, workers: int | None, dry_run: bool, arrow_copy: bool,
+             as_json: bool) -> None:
     """Fetch a subset (-s), some partitions (-p) or everything (--all) of DATASET."""
     if all_subsets and subsets:
         raise click.UsageError("give -s/--subset or --all, not both")
@@ -162,14 +166,22 @@ def download(ctx: click.Context, dataset: str, subsets: tuple[str, ...], partiti
         return
     with _progress_bar(plan, quiet=as_json) as on_progress:
         report = plan.execute(workers=workers, progress=on_progress)
+    copies = []
+    if arrow_copy:
+        chosen = sorted({i.subset for i in (*plan.fetch, *plan.local, *plan.stale)})
+        copies = [catalog.build_arrow_copy(dataset, subset) for subset in chosen]
     if as_json:
-        _echo_json(report.to_json())
+        _echo_json({**report.to_json(), "arrow_copies": [{"subset": s, "path": str(c.path), "bytes": c.bytes}
+                                                         for s, c in zip(chosen, copies, strict=True)]}
+                   if arrow_copy else report.to_json())
         return
     rate = report.bytes_fetched / report.seconds if report.seconds else 0.0
     click.echo(f"{dataset}: fetched {len(report.fetched)} partitions ({human_bytes(report.bytes_fetched)} "
                f"in {report.seconds:.1f} s, {human_bytes(int(rate))}/s); {len(plan.local)} already local")
     if plan.stale:
         click.echo(f"  {len(plan.stale)} local partitions changed upstream; refetch with --update", err=True)
+    for copy in copies:
+        click.echo(f"  arrow copy {copy.path} ({human_bytes(copy.bytes)})")
 
 
 def _show_plan(plan: Any, as_json: bool) -> None:

@@ -9,6 +9,8 @@
     │   └── AccessDenied             gated or private: where to get access / which token
     └── LockTimeout (TimeoutError)   another process holds a lock for too long
 
+    PygestorWarning (UserWarning)    data was read, but not all of it, or not fresh (skipped, stale)
+
 The CLI turns every `PygestorError` into one line on stderr and exit status 1; anything else is
 a bug and keeps its traceback.
 """
@@ -66,6 +68,10 @@ class SourceError(PygestorError, OSError):
 
 class AccessDenied(SourceError):
     """The source refused access: gated, private, or a missing or wrong token."""
+
+
+class PygestorWarning(UserWarning):
+    """Data was read, but not all of it or not as fresh as it could be (skipped, stale, old copy)."""
 
 
 class LockTimeout(PygestorError, TimeoutError):

@@ -208,7 +208,7 @@ class Store:
         return target.with_name(f".{target.name}.part")
 
     def arrow_copy_path(self, dataset: str, subset: str) -> Path:
-        """The opt-in memory-mapped Arrow copy of a subset (see `pygestor.load`)."""
+        """The opt-in memory-mapped Arrow copy of a subset (see `pygestor.reader`)."""
         _require_safe(subset)
         return self._dataset_index(dataset) / "arrow" / f"{subset}.arrow"
 

@@ -46,7 +46,7 @@ def test_list_sync_list_json(runner: CliRunner, tmp_path: Path) -> None:
 def test_list_tables(runner: CliRunner) -> None:
     runner.invoke(cli, ["sync", "mnist"])
     table = runner.invoke(cli, ["list", "mnist"]).output.splitlines()
-    assert table[0].split() == ["SUBSET", "PARTITIONS", "SIZE", "ROWS"]
+    assert table[0].split() == ["SUBSET", "PARTITIONS", "SIZE", "ROWS", "ARROW", "COPY"]
     assert table[1].split()[:4] == ["test", "0", "/", "1"]
     parts = runner.invoke(cli, ["list", "mnist", "-s", "test"]).output.splitlines()
     assert parts[0].split() == ["PARTITION", "SIZE", "STATE", "ROWS"]
@@ -230,3 +230,18 @@ def test_pre_commit_hooks_run_real_commands() -> None:
     files = sorted(str(p) for p in (REPO_ROOT / "catalog").glob("*.yaml"))
     result = CliRunner().invoke(cli, [*hooks[0]["entry"].split()[1:], *files])
     assert (result.exit_code, result.stdout) == (0, f"{len(files)} manifests valid\n")
+
+
+def test_readme_demo_runs_sync_download_load_offline(tmp_path: Path) -> None:
+    """README's first command: the demo must keep working end to end."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "pygestor.testing.demo", "--workdir", str(tmp_path / "demo")],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "$ pygestor download wikipedia -s 20231101.en --workers 4\nwikipedia: fetched 41 partitions" in out
+    assert "123 rows x 3 columns" in out
+    assert out.rstrip().endswith("demo complete: sync -> download -> load of wikipedia from the offline Hub "
+                                 "(loaded offline)")

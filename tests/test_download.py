@@ -332,3 +332,16 @@ def test_missing_repo_is_a_source_error_at_plan_time(tmp_path: Path, hub: HubSer
 
 def test_access_denied_is_a_source_error_subclass() -> None:
     assert issubclass(AccessDenied, SourceError)
+
+
+def test_download_with_arrow_copy_lists_its_size(tmp_path: Path, hub: HubServer) -> None:
+    replicas.install(hub.hub, replicas.wikipedia())
+    args = ["--data-dir", str(tmp_path / "data"), "download", "wikipedia", "-s", "20231101.fr", "--arrow-copy"]
+    result = CliRunner().invoke(cli, args, env={"HF_ENDPOINT": hub.endpoint})
+    assert result.exit_code == 0, result.output
+    copy = tmp_path / "data/.pygestor/datasets/wikipedia/arrow/20231101.fr.arrow"
+    assert f"  arrow copy {copy} (" in result.stdout
+    listed = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "list", "wikipedia", "--json"])
+    rows = {r["subset"]: r for r in json.loads(listed.stdout)}
+    assert rows["20231101.fr"]["arrow_copy_bytes"] == copy.stat().st_size
+    assert rows["20231101.en"]["arrow_copy_bytes"] is None

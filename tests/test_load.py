@@ -30,10 +30,10 @@ from pygestor.errors import (
     DatasetNotFound,
     ManifestError,
     PygestorError,
+    PygestorWarning,
     SelectionError,
     SourceError,
 )
-from pygestor.load import PygestorWarning
 from pygestor.manifest import LoadOptions
 from pygestor.testing import replicas
 from pygestor.testing.hub import HubServer
@@ -143,7 +143,7 @@ def test_image_decode_without_pillow_says_how_to_install(catalog: Catalog, monke
 
 def test_offline_load_in_a_subprocess_without_a_server(catalog: Catalog, tmp_path: Path) -> None:
     catalog.download("wikipedia", "20231101.ab")
-    code = ("import pygestor, pygestor.load, warnings; warnings.simplefilter('error')\n"
+    code = ("import pygestor, warnings; warnings.simplefilter('error')\n"
             "a = pygestor.load('wikipedia', '20231101.ab'); b = pygestor.load('wikipedia', '20231101.ab')\n"
             "c = pygestor.load_dataset('wikipedia', '20231101.ab', columns=['title'])\n"
             "print(len(a), a.equals(b), list(c.columns), sum(len(x) for x in pygestor.stream_dataset("
@@ -294,7 +294,7 @@ def test_text_is_one_row_per_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     catalog = _local_catalog(tmp_path, files)
     expected = ["first line", "", "third, with \"quotes\" and a \x1f\ttab", "last without newline", "gz 1", "gz 2"]
     assert catalog.load("local", "text")["text"].tolist() == expected
-    monkeypatch.setattr(sys.modules["pygestor.load"], "TEXT_CHUNK", 5)  # lines cut across read chunks
+    monkeypatch.setattr(sys.modules["pygestor.reader"], "TEXT_CHUNK", 5)  # lines cut across read chunks
     assert catalog.load("local", "text", output="arrow").column("text").to_pylist() == expected
     assert [len(f) for f in catalog.stream("local", "text", batch_size=4)] == [4, 2]
 

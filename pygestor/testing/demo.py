@@ -1,4 +1,4 @@
-"""The main job end to end, offline: `python -m pygestor.testing.demo`.
+"""The main job end to end, offline: `python -m pygestor.testing.demo` (sync -> download -> load).
 
 Starts the bundled Hub look-alike on loopback serving a generated replica of wikimedia/wikipedia
 (the real layout: 41 English shards, single-shard Abkhaz and French), points `HF_ENDPOINT` at it
@@ -22,10 +22,16 @@ from .hub import HubServer, LocalHub
 STEPS = [
     ["validate"],
     ["sync", "wikipedia"],
-    ["list"],
     ["list", "wikipedia"],
-    ["list", "wikipedia", "-s", "20231101.ab"],
+    ["download", "wikipedia", "-s", "20231101.en", "--workers", "4"],
+    ["list", "wikipedia"],
 ]
+LOAD = """
+import pygestor
+df = pygestor.load("wikipedia", subset="20231101.en", columns=["id", "title", "text"])
+print(f"{len(df):,} rows x {len(df.columns)} columns")
+print(df.head(5).to_string(max_colwidth=48))
+"""
 
 
 def run(workdir: Path) -> int:
@@ -49,7 +55,12 @@ def run(workdir: Path) -> int:
             if done.returncode != 0:
                 print(f"demo failed: 'pygestor {shlex.join(args)}' exited {done.returncode}", file=sys.stderr)
                 return done.returncode
-    print("demo complete: synced and listed wikipedia from the offline Hub")
+        print('$ python -c \'import pygestor; pygestor.load("wikipedia", subset="20231101.en")\'', flush=True)
+        done = subprocess.run([sys.executable, "-c", LOAD], env={**env, "HF_HUB_OFFLINE": "1"}, check=False)
+        if done.returncode != 0:
+            print(f"demo failed: loading exited {done.returncode}", file=sys.stderr)
+            return done.returncode
+    print("\ndemo complete: sync -> download -> load of wikipedia from the offline Hub (loaded offline)")
     return 0
 
 

@@ -39,8 +39,7 @@ beside the index (`Store.arrow_copy_path`). `load` memory-maps it (zero copy) wh
 from exactly the partitions that are local now, read with the same options; otherwise it ignores
 the copy and warns. Nothing here prints, and nothing touches the network once data is local.
 
-`pygestor.load` is the function (`pygestor/__init__.py`); import this module's other names with
-`from pygestor.load import stream, PygestorWarning` (`import pygestor.load as m` gives the function).
+(The module is `reader`, not `load`, so that `pygestor.load` is unambiguously the function.)
 """
 
 from __future__ import annotations
@@ -53,10 +52,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from .errors import PygestorError, SelectionError, SourceError
+from .errors import PygestorError, PygestorWarning, SelectionError, SourceError
 
-# `pygestor/__init__.py` imports this module at start-up (so that the function `pygestor.load`
-# keeps its name): only light standard modules here; json, hashlib, pyarrow, ... inside functions.
+# Only light standard modules at import; json, hashlib, pyarrow, ... are imported inside functions.
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -81,10 +79,6 @@ _EXTENSIONS = {
     "parquet": "parquet", "pq": "parquet", "jsonl": "jsonl", "ndjson": "jsonl", "json": "json",
     "csv": "csv", "tsv": "csv", "txt": "text", "text": "text",
 }  # fmt: skip
-
-
-class PygestorWarning(UserWarning):
-    """Data was read, but not all of it or not as fresh as it could be (skipped, stale, old copy)."""
 
 
 class ArrowCopy(NamedTuple):
