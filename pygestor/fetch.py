@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
-import hashlib
 import logging
 import os
 import random
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
+from .digest import mismatch, parquet_rows
 from .errors import AccessDenied, PygestorError, SourceError
 from .store import Record, Store, utc_now
 
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIZE = 1 << 20  # bytes hashed at a time when verifying files on disk
 DEFAULT_WORKERS = 8
 RETRIES = 6
 MAX_BACKOFF = 30.0
@@ -306,8 +305,8 @@ class _Runner:
             return False
         if record is not None and record.matches(item.file):
             return True
-        if hash_file(item.target, item.file) is None:
-            self._record(item, _rows(item.target))
+        if mismatch(item.target, item.file) is None:
+            self._record(item, parquet_rows(item.target))
             return True
         return False
 
@@ -341,11 +340,11 @@ class _Transfer:
         while True:
             try:
                 self._download()
-                mismatch = hash_file(self.partial, self.item.file)
-                if mismatch is None:
+                wrong = mismatch(self.partial, self.item.file)
+                if wrong is None:
                     break
                 self.partial.unlink(missing_ok=True)
-                raise _Retry(f"downloaded bytes do not match the expected {mismatch}; fetching again")
+                raise _Retry(f"downloaded bytes do not match the expected {wrong}; fetching again")
             except _Retry as retry:
                 attempt += 1
                 if attempt > self.runner.retries:
@@ -450,43 +449,10 @@ class _Transfer:
         if self.store.file_mode is not None:
             os.chmod(self.partial, self.store.file_mode)
         os.replace(self.partial, self.item.target)
-        return _rows(self.item.target)
+        return parquet_rows(self.item.target)
 
 
 # ---- helpers -------------------------------------------------------------------------------
-def hash_file(path: Path, file: RemoteFile) -> str | None:
-    """None when `path` has `file`'s size and hash (sha256, else git blob id, else size alone);
-    otherwise a short description of what did not match."""
-    size = path.stat().st_size
-    if size != file.size:
-        return f"size {file.size:,} (got {size:,})"
-    if file.sha256:
-        digest = hashlib.sha256()
-        expected, what = file.sha256, "sha256"
-    elif file.blob_id:
-        digest = hashlib.sha1(f"blob {size}\0".encode())
-        expected, what = file.blob_id, "git blob id"
-    else:
-        return None
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK_SIZE):
-            digest.update(chunk)
-    return None if digest.hexdigest() == expected else what
-
-
-def _rows(path: Path) -> int | None:
-    """Rows from a parquet footer (no data read); None for other formats or unreadable footers."""
-    if not path.name.endswith(".parquet"):
-        return None
-    import pyarrow.parquet as pq
-
-    try:
-        return int(pq.read_metadata(path).num_rows)
-    except Exception:  # noqa: BLE001 (a verified file whose footer pyarrow cannot read: rows unknown)
-        log.warning("cannot read the parquet footer of %s", path)
-        return None
-
-
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme, parts.netloc

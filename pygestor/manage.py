@@ -17,7 +17,6 @@ Nothing here prints, prompts or exits: the CLI (`cli_manage.py`) does.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -29,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from .digest import file_digests, parquet_rows
 from .errors import DatasetNotFound, NotSynced, PygestorError, SelectionError, suggest
 from .patterns import is_safe_relpath
 from .sources.base import RemoteFile
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIZE = 1 << 20  # bytes read at a time when hashing
 HASH_WORKERS = 8  # files hashed at once (hashlib releases the GIL on large buffers)
 
 UPDATE_COLUMNS = ("dataset", "subset", "partition", "change", "local", "size_before", "size_now",
@@ -53,39 +52,6 @@ R = TypeVar("R")
 
 
 # ---- hashing -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Digests:
-    """What was read from a file: its size, and the hashes asked for."""
-
-    size: int
-    sha256: str | None = None
-    blob_id: str | None = None
-
-
-def git_blob_id_header(size: int) -> bytes:
-    return b"blob %d\0" % size
-
-
-def file_digests(path: Path, *, sha256: bool = False, blob_id: bool = False) -> Digests:
-    """Size, and sha256 and/or git blob id (`sha1(b"blob <size>\\0" + data)`), in one pass of
-    1 MiB reads. Raises FileNotFoundError / OSError like `open`."""
-    with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        if not (sha256 or blob_id):
-            return Digests(size)
-        h256 = hashlib.sha256() if sha256 else None
-        h1 = hashlib.sha1(git_blob_id_header(size)) if blob_id else None
-        read = 0
-        while chunk := fh.read(CHUNK_SIZE):
-            read += len(chunk)
-            if h256 is not None:
-                h256.update(chunk)
-            if h1 is not None:
-                h1.update(chunk)
-    blob = h1.hexdigest() if h1 is not None and read == size else None  # grown while read: no match
-    return Digests(read, h256.hexdigest() if h256 is not None else None, blob)
-
-
 def _check(want: RemoteFile, path: Path) -> tuple[str, str, int | None, str | None, str | None]:
     """(status, check, size on disk, expected, actual) of `path` against `want`: the strongest
     check the record allows (sha256, else git blob id, else size)."""
@@ -121,18 +87,6 @@ def _record_file(rec: Record) -> RemoteFile:
 def _safe_subset(name: str, subset: str) -> None:
     if not isinstance(subset, str) or "/" in subset or not is_safe_relpath(subset):
         raise DatasetNotFound(f"{subset!r} is not a subset name of {name!r} (letters, digits, '.', '_', '-')")
-
-
-def _parquet_rows(path: Path) -> int | None:
-    """Rows from a parquet footer (no data read); None for other formats or unreadable footers."""
-    if not path.name.endswith(".parquet"):
-        return None
-    import pyarrow.parquet as pq
-
-    try:
-        return int(pq.read_metadata(path).num_rows)
-    except Exception:  # noqa: BLE001 (a footer pyarrow cannot read: rows unknown)
-        return None
 
 
 # ---- remove --------------------------------------------------------------------------------
@@ -585,18 +539,10 @@ def _sample(catalog: Catalog, name: str, subset: str | None) -> tuple[str, Path,
     return None
 
 
-_COMPRESSION = (".gz", ".bz2", ".xz", ".zst")
-
-
 def _format_of(partition: Partition) -> str | None:
-    if partition.format is not None:
-        return str(partition.format.value)
-    name = partition.name.lower()
-    for ext in _COMPRESSION:
-        name = name.removesuffix(ext)
-    suffix = name.rsplit(".", 1)[-1] if "." in name else ""
-    return {"parquet": "parquet", "jsonl": "jsonl", "ndjson": "jsonl", "json": "json", "csv": "csv",
-            "txt": "text", "text": "text"}.get(suffix)
+    from .reader import format_of
+
+    return format_of(partition.name, partition.format.value if partition.format else None)[0]
 
 
 def _schema(path: Path, fmt: str | None) -> list[dict[str, str]] | None:
@@ -771,7 +717,7 @@ def _repair_one(store: Store, name: str, listing: Listing, c: _Candidate) -> str
         mtime = datetime.fromtimestamp(c.path.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         store.put_record(name, c.subset, c.partition, Record(
             path=f.path, size=f.size, sha256=f.sha256, blob_id=f.blob_id, mtime=f.mtime, commit=listing.commit,
-            rows=_parquet_rows(c.path), downloaded_at=mtime,
+            rows=parquet_rows(c.path), downloaded_at=mtime,
         ))
         return "recorded"
     if c.record is not None and same(_record_file(c.record)):

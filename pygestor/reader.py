@@ -293,17 +293,22 @@ def _parts(items: Sequence[Selected]) -> list[_Part]:
     return [_part(item, sniffed) for item in items]
 
 
+def format_of(file_name: str, declared: str | None = None) -> tuple[str | None, str, str]:
+    """(format, compression suffix, extension) of a file: the declared format, else the one its
+    extension names (`x.jsonl.gz` -> ("jsonl", "gz", "jsonl")); format None when unknown."""
+    stem, _, ext = file_name.lower().rpartition(".")
+    suffix = ""
+    if ext in _COMPRESSIONS:
+        suffix, ext = ext, stem.rpartition(".")[2]
+    return declared or _EXTENSIONS.get(ext), suffix, ext
+
+
 def _part(item: Selected, sniffed: dict[str, str]) -> _Part:
     """The format comes from the partition (manifest or rule `format:`), else from the extension:
     `.json.gz` (c4) is JSON lines; a plain `.json` is JSON lines if its first line is a whole
     JSON object, else one document."""
-    name = item.path.name.lower()
-    stem, _, ext = name.rpartition(".")
-    suffix = ""
-    if ext in _COMPRESSIONS:
-        suffix, ext = ext, stem.rpartition(".")[2]
     declared = item.partition.format.value if item.partition.format else None
-    fmt = declared or _EXTENSIONS.get(ext)
+    fmt, suffix, ext = format_of(item.path.name, declared)
     if fmt is None:
         raise SelectionError(f"cannot tell the format of {item.key} from its name; set format: "
                              f"(parquet, jsonl, json, csv or text) in the manifest or its subset rule")

@@ -18,8 +18,8 @@ from conftest import REPO_ROOT, make_settings, write_manifest
 import pygestor
 from pygestor.api import Catalog
 from pygestor.cli import cli
+from pygestor.digest import file_digests
 from pygestor.errors import DatasetNotFound, PygestorError, SelectionError
-from pygestor.manage import file_digests
 from pygestor.store import Record
 from pygestor.testing import replicas
 from pygestor.testing.hub import HubServer, git_blob_id
