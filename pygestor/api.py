@@ -186,6 +186,8 @@ class Catalog:
             return result, result.files, []
         targets = [Path(p) for p in paths]
         problems = [Problem(str(p), None, "", "no such file or folder") for p in targets if not p.exists()]
+        problems += [Problem(str(p), None, "", "no manifests (*.yaml, *.yml) in this folder; check the path")
+                     for p in targets if p.is_dir() and not manifest_files([p])]
         files = manifest_files(p for p in targets if p.exists())
         result = Scan()
         for path in files:

@@ -44,7 +44,7 @@ from .patterns import (
     compile_template,
 )
 
-SCHEMA_ID = "https://github.com/rlsn/pygestor/schemas/manifest.schema.json"
+SCHEMA_ID = "https://raw.githubusercontent.com/rlsn/pygestor/main/schemas/manifest.schema.json"
 _HF_REPO = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?")
 
 

@@ -245,3 +245,10 @@ def test_readme_demo_runs_sync_download_load_offline(tmp_path: Path) -> None:
     assert "123 rows x 3 columns" in out
     assert out.rstrip().endswith("demo complete: sync -> download -> load of wikipedia from the offline Hub "
                                  "(loaded offline)")
+
+
+def test_validate_an_empty_folder_fails(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path / "empty")])
+    assert (result.exit_code, result.stderr) == (
+        1, f"{tmp_path}/empty: no manifests (*.yaml, *.yml) in this folder; check the path\n")
