@@ -444,8 +444,12 @@ class _Transfer:
             raise _Retry(f"the body ended after {offset + received:,} of {self.item.file.size:,} bytes")
 
     def _finish(self) -> int | None:
-        with open(self.partial, "rb+") as fh:
-            os.fsync(fh.fileno())
+        """Make the verified bytes durable, then rename them into place (then the caller records)."""
+        fd = os.open(self.partial, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         if self.store.file_mode is not None:
             os.chmod(self.partial, self.store.file_mode)
         os.replace(self.partial, self.item.target)

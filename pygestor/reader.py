@@ -563,8 +563,15 @@ def _run_table(run: _Run, opts: _Options) -> pa.Table:
 
 def _run_batches(run: _Run, opts: _Options, batch_size: int) -> Iterator[pa.RecordBatch]:
     with _read_errors(opts, run.parts[0].path if len(run.parts) == 1 else None, run.schema.names):
+        extra: dict[str, Any] = {}
+        if run.scannable and run.parts[0].format == "parquet":
+            import pyarrow.dataset as pads
+
+            # no pre-buffering of whole column chunks: it is what makes streaming memory grow
+            # with the data (it pays off on object stores, not on local disks and NFS)
+            extra["fragment_scan_options"] = pads.ParquetFragmentScanOptions(pre_buffer=False)
         scanner = run.scanner(batch_size=batch_size, batch_readahead=BATCH_READAHEAD,
-                              fragment_readahead=FRAGMENT_READAHEAD)
+                              fragment_readahead=FRAGMENT_READAHEAD, **extra)
         yield from scanner.to_batches()
 
 

@@ -306,7 +306,10 @@ class Store:
 
     # ---- records of local partitions ---------------------------------------------------
     def put_record(self, dataset: str, subset: str, partition: str, record: Record) -> None:
-        self.write_json(self._record_path(dataset, subset, partition), asdict(record))
+        # Not fsynced: a record lost to a crash only means its (fsynced, verified) file is
+        # hashed again and re-recorded by the next download or `sync --repair`.
+        path = self._record_path(dataset, subset, partition)
+        self.write_atomic(path, json.dumps(asdict(record), indent=1, sort_keys=True).encode(), durable=False)
 
     def record(self, dataset: str, subset: str, partition: str) -> Record | None:
         """One partition's record, or None (also when damaged: it then counts as not downloaded)."""
@@ -369,16 +372,18 @@ class Store:
     def write_json(self, path: Path, data: Any) -> None:
         self.write_atomic(path, json.dumps(data, indent=1, sort_keys=True).encode())
 
-    def write_atomic(self, path: Path, data: bytes) -> None:
-        """Write `data` to `path` so that readers see the old file or the new one, never a mix."""
+    def write_atomic(self, path: Path, data: bytes, *, durable: bool = True) -> None:
+        """Write `data` to `path` so that readers see the old file or the new one, never a mix
+        (`durable`: fsync before the rename, so a crash cannot leave an empty file behind)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}-{path.name}")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+                if durable:
+                    fh.flush()
+                    os.fsync(fh.fileno())
             if self.file_mode is not None:
                 os.chmod(tmp, self.file_mode)
             os.replace(tmp, path)
