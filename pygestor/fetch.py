@@ -386,6 +386,7 @@ class _Transfer:
                 with client.stream("GET", url, headers=headers, follow_redirects=False,
                                    timeout=httpx2.Timeout(30.0, read=60.0)) as response:
                     if response.is_redirect:
+                        response.read()  # drain the (tiny) body so the connection is reused
                         url = urljoin(url, response.headers["location"])
                         if _origin(url) != origin:
                             headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}

@@ -576,14 +576,20 @@ def _run_batches(run: _Run, opts: _Options, batch_size: int) -> Iterator[pa.Reco
 
 
 def _stream(runs: list[_Run], opts: _Options, batch_size: int, output: Output) -> Iterator[Any]:
+    import pyarrow as pa
+
     batches = (batch for run in runs for batch in _run_batches(run, opts, batch_size))
-    for batch in _rechunk(batches, batch_size):
-        batch = _apply_dtypes(batch, opts)
-        yield batch if output == "arrow" else _decode(batch.to_pandas(), opts)
+    for pieces in _rechunk(batches, batch_size):
+        if output == "arrow":  # a RecordBatch must be contiguous: one copy of the pieces
+            yield _apply_dtypes(pa.concat_batches(pieces) if len(pieces) > 1 else pieces[0], opts)
+        else:  # pandas copies anyway: convert the pieces as one chunked table, no Arrow copy first
+            table = _apply_dtypes(pa.Table.from_batches(pieces), opts)
+            yield _decode(table.to_pandas(split_blocks=True, self_destruct=True), opts)
 
 
-def _rechunk(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
-    """Batches of exactly `size` rows (the last one fewer); empty batches dropped."""
+def _rechunk(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[list[pa.RecordBatch]]:
+    """Zero-copy slices grouped into batches of exactly `size` rows (the last one fewer), with
+    one schema per group; empty batches dropped."""
     pending: list[pa.RecordBatch] = []
     rows = 0
     for batch in batches:
@@ -593,23 +599,21 @@ def _rechunk(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.Record
             rows += take
             batch = batch.slice(take)
             if rows == size:
-                yield _combine(pending)
+                yield _unified(pending)
                 pending, rows = [], 0
     if rows:
-        yield _combine(pending)
+        yield _unified(pending)
 
 
-def _combine(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
-    """One batch of `batches` (copied unless there is one); schemas of different runs unified."""
+def _unified(batches: list[pa.RecordBatch]) -> list[pa.RecordBatch]:
+    """`batches` conformed to one schema (runs of different files may differ a little)."""
     import pyarrow as pa
 
-    if len(batches) == 1:
-        return batches[0]
     schemas = [b.schema for b in batches]
-    if any(not s.equals(schemas[0]) for s in schemas):
-        unified = pa.unify_schemas(schemas, promote_options="permissive")
-        batches = [_conform(b, unified) for b in batches]
-    return pa.concat_batches(batches)
+    if all(s.equals(schemas[0]) for s in schemas):
+        return batches
+    unified = pa.unify_schemas(schemas, promote_options="permissive")
+    return [_conform(b, unified) for b in batches]
 
 
 def _concat(tables: list[pa.Table], opts: _Options) -> pa.Table:
