@@ -10,7 +10,7 @@ deterministic whatever order the source listed files in.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .manifest import Format, Manifest, SubsetRule
@@ -127,14 +127,21 @@ def _unique_casefold(names: Sequence[str], groups: dict[str, list[_Hit]], skippe
 def _partitions(hits: list[_Hit], skipped: list[tuple[str, str]]) -> tuple[Partition, ...]:
     """Name each hit's partition: by file name, or, if two share one (after making names safe and
     folding case), by path below the pattern's prefix, else by the whole path."""
-    candidates = (
-        [hit.file.path.rsplit("/", 1)[-1] for hit in hits],
-        [hit.file.path[len(hit.pattern.prefix) :] for hit in hits],
-        [hit.file.path for hit in hits],
+    schemes = (
+        lambda hit: hit.file.path.rsplit("/", 1)[-1],
+        lambda hit: hit.file.path[len(hit.pattern.prefix) :],
+        lambda hit: hit.file.path,
     )
-    safe = [["/".join(safe_name(seg) for seg in n.split("/")) for n in names] for names in candidates]
-    # the first scheme without clashes; if all clash, file names (and the clashing files are skipped)
-    names = next((n for n in safe if len({x.casefold() for x in n}) == len(n)), safe[0])
+    # the first scheme without clashes (computed only when the one before clashed); if all
+    # clash, file names, and the clashing files are skipped below
+    names = by_file_name = _safe_names(hits, schemes[0])
+    for scheme in schemes[1:]:
+        if len({n.casefold() for n in names}) == len(names):
+            break
+        names = _safe_names(hits, scheme)
+    else:
+        if len({n.casefold() for n in names}) != len(names):
+            names = by_file_name
 
     by_name: dict[str, Partition] = {}
     folded: dict[str, str] = {}
@@ -148,3 +155,7 @@ def _partitions(hits: list[_Hit], skipped: list[tuple[str, str]]) -> tuple[Parti
             continue
         by_name[name] = Partition(name, hit.file, hit.format)
     return tuple(by_name[n] for n in sorted(by_name))
+
+
+def _safe_names(hits: list[_Hit], scheme: Callable[[_Hit], str]) -> list[str]:
+    return ["/".join(safe_name(seg) for seg in scheme(hit).split("/")) for hit in hits]
