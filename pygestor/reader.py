@@ -71,6 +71,7 @@ BATCH_READAHEAD = 2  # batches read ahead within a file by stream() (pyarrow's d
 FRAGMENT_READAHEAD = 1  # files read ahead by stream() (pyarrow's default: 4)
 JSON_BLOCK_SIZE = 16 << 20  # a JSON line must fit in one block; pyarrow's 1 MiB is short for long texts
 TEXT_CHUNK = 16 << 20  # bytes of a text file split into lines at a time
+COPY_BATCH_ROWS = 65_536  # rows per record batch of an Arrow copy
 COPY_KEY = b"pygestor.arrow_copy"  # schema metadata of an Arrow copy: what it was built from
 
 _COMPRESSIONS = {"gz": "gzip", "bz2": "bz2", "zst": "zstd", "zstd": "zstd", "lz4": "lz4"}
@@ -160,6 +161,8 @@ def build_arrow_copy(catalog: Catalog, name: str, subset: str) -> ArrowCopy:
     readers see the old copy or the new one. Partitions that are not local are left out (warned)."""
     import json
 
+    import pyarrow as pa
+
     if not isinstance(subset, str):
         raise SelectionError(f"build_arrow_copy takes one subset name, not {subset!r}")
     selection, local = _local_items(catalog, name, subset, None, download=False)
@@ -169,8 +172,11 @@ def build_arrow_copy(catalog: Catalog, name: str, subset: str) -> ArrowCopy:
     built = {"fingerprint": _fingerprint(local, opts), "partitions": len(local)}
     schema = schema.with_metadata({**(schema.metadata or {}), COPY_KEY: json.dumps(built).encode()})
     path = catalog.store.arrow_copy_path(name, subset)
-    rows = _write_ipc(path, schema, (b for run in runs for b in _run_batches(run, opts, 65_536)),
-                      catalog.store.file_mode)
+    # batches of COPY_BATCH_ROWS rows, not one per parquet row group: reading the copy back costs
+    # per batch (560 one-thousand-row batches took 26 ms to map, 9 large ones 1.2 ms)
+    pieces = _rechunk((b for run in runs for b in _run_batches(run, opts, COPY_BATCH_ROWS)), COPY_BATCH_ROWS)
+    batches = (pa.concat_batches(p) if len(p) > 1 else p[0] for p in pieces)
+    rows = _write_ipc(path, schema, batches, catalog.store.file_mode)
     return ArrowCopy(path, path.stat().st_size, rows, len(local))
 
 
