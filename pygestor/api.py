@@ -27,7 +27,7 @@ from .errors import (
     suggest,
 )
 from .manifest import Manifest
-from .resolve import Partition, Subset, resolve
+from .resolve import Partition, resolve
 from .settings import Settings
 from .sources import open_source
 from .store import Listing, Record, Store
@@ -472,7 +472,9 @@ class Catalog:
             self.sync(name)
             listing = self.store.listing(name)
             assert listing is not None
-        chosen = self._chosen_subsets(name, listing, subset, all_subsets)
+        names = choose_subsets(name, [s.name for s in listing.subsets], subset, all_subsets)
+        by_name = {s.name: s for s in listing.subsets}
+        chosen = [by_name[n] for n in names]
         only = chosen[0].name if len(chosen) == 1 else None  # read one subset's records, not all
         states = self._states(name, manifest, listing, subset=only, check_partial=True)
         folder = self._source_folder(manifest)
@@ -484,27 +486,10 @@ class Catalog:
                 path = folder.joinpath(*p.file.path.split("/")) if folder else subset_dir / p.name
                 items.append(Selected(s.name, p, path, state, rec))
         if partitions is not None:
-            items = _pick_partitions(name, items, partitions)
+            picked = set(pick_partitions(name, [(i.subset, i.partition.name) for i in items], partitions))
+            items = [i for i in items if (i.subset, i.partition.name) in picked]
         return Selection(name, manifest, listing, tuple(items))
 
-    def _chosen_subsets(self, name: str, listing: Listing, subset: str | Sequence[str] | None,
-                        all_subsets: bool) -> list[Subset]:
-        known = [s.name for s in listing.subsets]
-        if subset is None:
-            if all_subsets or len(listing.subsets) == 1:
-                return list(listing.subsets)
-            raise SelectionError(
-                f"dataset {name!r} has {len(known)} subsets; choose one with subset= (CLI: -s SUBSET) "
-                f"or all of them (CLI: --all): {', '.join(known[:10])}{', ...' if len(known) > 10 else ''}"
-            )
-        wanted = [subset] if isinstance(subset, str) else list(subset)
-        chosen = []
-        for want in wanted:
-            found = listing.subset(want)
-            if found is None:
-                raise DatasetNotFound(f"dataset {name!r} has no subset {want!r}{suggest(want, known)}")
-            chosen.append(found)
-        return chosen
 
     def _source_folder(self, manifest: Manifest) -> Path | None:
         if manifest.source.kind != "local":
@@ -549,23 +534,40 @@ class Catalog:
         return states
 
 
-def _pick_partitions(name: str, items: list[Selected], partitions: Sequence[str]) -> list[Selected]:
-    """The items named in `partitions` (by partition name, or `subset/partition`), in listing order."""
-    if isinstance(partitions, str):
-        partitions = [partitions]
-    by_name: dict[str, list[Selected]] = {}
-    for item in items:
-        by_name.setdefault(item.partition.name, []).append(item)
-        by_name.setdefault(item.key, []).append(item)
-    picked: dict[str, Selected] = {}
-    for want in partitions:
+def choose_subsets(name: str, known: Sequence[str], subset: str | Sequence[str] | None,
+                   all_subsets: bool) -> list[str]:
+    """The subset names chosen: `subset` (one or several), or every one with `all_subsets` (or
+    when there is only one). Otherwise a SelectionError listing them; unknown names are errors."""
+    if subset is None:
+        if all_subsets or len(known) <= 1:
+            return list(known)
+        raise SelectionError(
+            f"dataset {name!r} has {len(known)} subsets; choose one with subset= (CLI: -s SUBSET) or all of "
+            f"them with all_subsets=True (CLI: --all): {', '.join(known[:10])}{', ...' if len(known) > 10 else ''}"
+        )
+    wanted = [subset] if isinstance(subset, str) else list(subset)
+    for want in wanted:
+        if want not in known:
+            raise DatasetNotFound(f"dataset {name!r} has no subset {want!r}{suggest(want, list(known))}")
+    return list(dict.fromkeys(wanted))
+
+
+def pick_partitions(name: str, keys: Sequence[tuple[str, str]], partitions: str | Sequence[str]) -> list[tuple[str, str]]:
+    """The (subset, partition) keys named in `partitions` (by partition name, or `subset/partition`),
+    in the order of `keys`; an unknown name is a DatasetNotFound with suggestions."""
+    wanted = [partitions] if isinstance(partitions, str) else list(partitions)
+    by_name: dict[str, list[tuple[str, str]]] = {}
+    for key in keys:
+        by_name.setdefault(key[1], []).append(key)
+        by_name.setdefault(f"{key[0]}/{key[1]}", []).append(key)
+    picked: set[tuple[str, str]] = set()
+    for want in wanted:
         found = by_name.get(want)
         if not found:
             raise DatasetNotFound(f"no partition {want!r} in the chosen subsets of {name!r}"
-                                  f"{suggest(want, sorted({i.partition.name for i in items}))}")
-        for item in found:
-            picked[item.key] = item
-    return [item for item in items if item.key in picked]
+                                  f"{suggest(want, sorted({p for _, p in keys}))}")
+        picked.update(found)
+    return [key for key in keys if key in picked]
 
 
 def _partition_row(dataset: str, subset: str, partition: str, path: str, size: int, state: str,

@@ -216,10 +216,12 @@ def plan_remove(catalog: Catalog, name: str, subset: str | Sequence[str] | None 
     listing = store.listing(name)
     records = store.records(name)
     known = _known_partitions(listing, records)
-    chosen = _chosen_subsets(name, known, subset, all_subsets)
+    from .api import choose_subsets, pick_partitions
+
+    chosen = choose_subsets(name, list(known), subset, all_subsets)
     keys = [(s, p) for s in chosen for p in known[s]]
     if partitions is not None:
-        keys = _pick(name, keys, partitions)
+        keys = pick_partitions(name, keys, partitions)
     root = (store.data_dir / name).resolve()
     files: list[RemovalFile] = []
     not_local: list[str] = []
@@ -245,35 +247,6 @@ def _known_partitions(listing: Listing | None, records: dict[tuple[str, str], Re
         if partition not in names:
             names.append(partition)
     return known
-
-
-def _chosen_subsets(name: str, known: dict[str, list[str]], subset: str | Sequence[str] | None,
-                    all_subsets: bool) -> list[str]:
-    if subset is None:
-        if all_subsets or len(known) <= 1:
-            return list(known)
-        names = list(known)
-        raise SelectionError(
-            f"dataset {name!r} has {len(names)} subsets; choose one with subset= (CLI: -s SUBSET) or all of "
-            f"them with all_subsets=True (CLI: --all): {', '.join(names[:10])}{', ...' if len(names) > 10 else ''}"
-        )
-    wanted = [subset] if isinstance(subset, str) else list(subset)
-    for want in wanted:
-        if want not in known:
-            raise DatasetNotFound(f"dataset {name!r} has no subset {want!r}{suggest(want, list(known))}")
-    return list(dict.fromkeys(wanted))
-
-
-def _pick(name: str, keys: list[tuple[str, str]], partitions: Sequence[str]) -> list[tuple[str, str]]:
-    wanted = [partitions] if isinstance(partitions, str) else list(partitions)
-    picked = set()
-    for want in wanted:
-        found = [k for k in keys if want in (k[1], f"{k[0]}/{k[1]}")]
-        if not found:
-            raise DatasetNotFound(f"no partition {want!r} in the chosen subsets of {name!r}"
-                                  f"{suggest(want, sorted({p for _, p in keys}))}")
-        picked.update(found)
-    return [k for k in keys if k in picked]
 
 
 def _partition_files(store: Store, name: str, subset: str, partition: str, root: Path) -> list[RemovalFile]:
