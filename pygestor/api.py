@@ -21,10 +21,11 @@ from .errors import (
     DatasetNotFound,
     ManifestError,
     NotSynced,
+    PartitionNotFound,
     Problem,
     PygestorError,
     SelectionError,
-    suggest,
+    SubsetNotFound,
 )
 from .manifest import Manifest
 from .resolve import Partition, resolve
@@ -164,7 +165,7 @@ class Catalog:
         broken = [p for p in result.problems if _names_dataset(p, name)]
         if broken:
             raise ManifestError(broken)
-        raise DatasetNotFound(f"no dataset named {name!r} in the catalog{suggest(name, sorted(result.entries))}")
+        raise DatasetNotFound(name, sorted(result.entries))
 
     def manifest(self, name: str) -> Manifest:
         return self.entry(name).manifest
@@ -333,7 +334,7 @@ class Catalog:
         found = listing.subset(subset)
         if found is None:
             known = [s.name for s in listing.subsets]
-            raise DatasetNotFound(f"dataset {name!r} has no subset {subset!r}{suggest(subset, known)}")
+            raise SubsetNotFound(name, subset, known)
         states = self._states(name, manifest, listing, subset=subset, check_partial=True)
         rows = []
         for p in found.partitions:
@@ -468,7 +469,7 @@ class Catalog:
         listing = self.store.listing(name)
         if listing is None:
             if not sync:
-                raise NotSynced(f"dataset {name!r} has not been synced yet; run 'pygestor sync {name}'")
+                raise NotSynced(name)
             self.sync(name)
             listing = self.store.listing(name)
             assert listing is not None
@@ -503,7 +504,7 @@ class Catalog:
         manifest = self.manifest(name)
         listing = self.store.listing(name)
         if listing is None:
-            raise NotSynced(f"dataset {name!r} has not been synced yet; run 'pygestor sync {name}'")
+            raise NotSynced(name)
         return manifest, listing
 
 
@@ -548,7 +549,7 @@ def choose_subsets(name: str, known: Sequence[str], subset: str | Sequence[str] 
     wanted = [subset] if isinstance(subset, str) else list(subset)
     for want in wanted:
         if want not in known:
-            raise DatasetNotFound(f"dataset {name!r} has no subset {want!r}{suggest(want, list(known))}")
+            raise SubsetNotFound(name, want, known)
     return list(dict.fromkeys(wanted))
 
 
@@ -564,8 +565,7 @@ def pick_partitions(name: str, keys: Sequence[tuple[str, str]], partitions: str 
     for want in wanted:
         found = by_name.get(want)
         if not found:
-            raise DatasetNotFound(f"no partition {want!r} in the chosen subsets of {name!r}"
-                                  f"{suggest(want, sorted({p for _, p in keys}))}")
+            raise PartitionNotFound(name, want, sorted({p for _, p in keys}))
         picked.update(found)
     return [key for key in keys if key in picked]
 

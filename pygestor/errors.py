@@ -1,23 +1,33 @@
-"""Errors pygestor raises, each with a message a user can act on.
+"""Errors pygestor raises, each building a message a user can act on from the values it carries.
 
-    PygestorError                    base: anything pygestor reports on purpose
-    ├── ManifestError                a manifest is invalid (carries every problem found)
-    ├── DatasetNotFound (KeyError)   no manifest with that name / no such subset or partition
-    ├── NotSynced                    the operation needs a sync first
-    ├── SelectionError (ValueError)  the arguments do not choose partitions (e.g. subset missing)
-    ├── SourceError (OSError)        a source could not be listed or read
-    │   └── AccessDenied             gated or private: where to get access / which token
-    └── LockTimeout (TimeoutError)   another process holds a lock for too long
+    PygestorError                        base: anything pygestor reports on purpose
+    ├── ManifestError                    a manifest is invalid (carries every problem found)
+    ├── DatasetNotFound (KeyError)       no manifest with that name
+    │   ├── SubsetNotFound               no such subset in a dataset
+    │   └── PartitionNotFound            no such partition in the chosen subsets
+    ├── NotSynced                        the operation needs a sync first
+    ├── SelectionError (ValueError)      the arguments do not choose partitions (e.g. subset missing)
+    ├── SourceError (OSError)            a source could not be listed or read
+    │   └── AccessDenied                 gated or private: where to get access / which token
+    ├── DownloadError                    partitions still failing after the retries (`failures`)
+    ├── InsufficientSpace (OSError)      the data directory's disk cannot hold a download
+    ├── LockTimeout (TimeoutError)       another process holds a lock for too long
+    └── ScaffoldError (ValueError)       `pygestor add` cannot write the manifest asked for
+        ├── BadRepoReference             not owner/name, a Hub URL or hf://datasets/...
+        ├── InvalidName                  not a dataset name
+        ├── NameTaken                    the catalog already has a dataset of that name
+        └── OutputExists (FileExistsError)  the manifest file exists (overwrite with --force)
 
-    PygestorWarning (UserWarning)    data was read, but not all of it, or not fresh (skipped, stale)
+    PygestorWarning (UserWarning)        data was read, but not all of it, or not fresh
 
-The CLI turns every `PygestorError` into one line on stderr and exit status 1; anything else is
-a bug and keeps its traceback.
+The CLI turns every `PygestorError` into one line on stderr and exit status 1 (the web UI into a
+status); anything else is a bug and keeps its traceback. Nothing here imports beyond the
+standard library.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -48,14 +58,49 @@ class ManifestError(PygestorError):
 
 
 class DatasetNotFound(PygestorError, KeyError):
-    """No dataset, subset or partition of that name."""
+    """No dataset of that name in the catalog (`known`: the names there are, for suggestions)."""
+
+    def __init__(self, name: str, known: Sequence[str] = ()) -> None:
+        self.name = name
+        self.known = tuple(known)
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        return f"no dataset named {self.name!r} in the catalog{suggest(self.name, self.known)}"
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
 
 
+class SubsetNotFound(DatasetNotFound):
+    """The dataset has no subset of that name."""
+
+    def __init__(self, dataset: str, name: str, known: Sequence[str] = ()) -> None:
+        self.dataset = dataset
+        super().__init__(name, known)
+
+    def _message(self) -> str:
+        return f"dataset {self.dataset!r} has no subset {self.name!r}{suggest(self.name, self.known)}"
+
+
+class PartitionNotFound(DatasetNotFound):
+    """No partition of that name (or `subset/name`) in the chosen subsets."""
+
+    def __init__(self, dataset: str, name: str, known: Sequence[str] = ()) -> None:
+        self.dataset = dataset
+        super().__init__(name, known)
+
+    def _message(self) -> str:
+        return (f"no partition {self.name!r} in the chosen subsets of {self.dataset!r}"
+                f"{suggest(self.name, self.known)}")
+
+
 class NotSynced(PygestorError):
     """The dataset has never been synced, so its subsets and partitions are unknown."""
+
+    def __init__(self, dataset: str) -> None:
+        self.dataset = dataset
+        super().__init__(f"dataset {dataset!r} has not been synced yet; run 'pygestor sync {dataset}'")
 
 
 class SelectionError(PygestorError, ValueError):
@@ -70,12 +115,64 @@ class AccessDenied(SourceError):
     """The source refused access: gated, private, or a missing or wrong token."""
 
 
-class PygestorWarning(UserWarning):
-    """Data was read, but not all of it or not as fresh as it could be (skipped, stale, old copy)."""
+class DownloadError(PygestorError):
+    """Partitions that could not be fetched; `failures` maps `subset/partition` to the cause."""
+
+    def __init__(self, dataset: str, failures: Mapping[str, str]) -> None:
+        self.dataset = dataset
+        self.failures = dict(failures)
+        first, cause = next(iter(self.failures.items()))
+        more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
+        super().__init__(f"could not download {dataset}/{first}: {cause}{more}")
+
+
+class InsufficientSpace(PygestorError, OSError):
+    """The data directory's disk cannot hold what a download needs."""
+
+    def __init__(self, needed: int, free: int, where: str) -> None:
+        self.needed, self.free, self.where = needed, free, where
+        super().__init__(
+            f"the download needs {needed:,} bytes but {where} has {free:,} free; free space, choose "
+            "fewer partitions, or set PYGESTOR_DATA_DIR to a larger disk"
+        )
 
 
 class LockTimeout(PygestorError, TimeoutError):
     """Another process held a pygestor lock for longer than the timeout."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        self.path, self.timeout = path, timeout
+        super().__init__(f"another pygestor process has held {path} for over {timeout:.0f} s; "
+                         "wait for it, or stop it if it is stuck")
+
+
+class ScaffoldError(PygestorError, ValueError):
+    """`pygestor add` cannot make or write the manifest asked for."""
+
+
+class BadRepoReference(ScaffoldError):
+    """The text is not a Hub dataset reference pygestor understands."""
+
+
+class InvalidName(ScaffoldError):
+    """Not a valid dataset name."""
+
+
+class NameTaken(ScaffoldError):
+    """The catalog already has a dataset of that name."""
+
+
+class OutputExists(ScaffoldError, FileExistsError):
+    """The manifest file to write already exists."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"{path} already exists; overwrite it with --force (force=True) "
+                         "or choose another file with --output")
+
+
+class PygestorWarning(UserWarning):
+    """Data was read, but not all of it or not as fresh as it could be (skipped, stale, old copy)."""
 
 
 def suggest(name: str, choices: Sequence[str], *, limit: int = 8) -> str:
@@ -84,6 +181,7 @@ def suggest(name: str, choices: Sequence[str], *, limit: int = 8) -> str:
 
     if not choices:
         return ""
+    choices = list(choices)
     close = difflib.get_close_matches(name, choices, n=3)
     if close:
         return f"; did you mean {', '.join(repr(c) for c in close)}?"

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from .digest import mismatch, parquet_rows
-from .errors import AccessDenied, PygestorError, SourceError
+from .errors import AccessDenied, DownloadError, InsufficientSpace, PygestorError, SourceError
 from .store import Record, Store, utc_now
 
 if TYPE_CHECKING:
@@ -49,18 +49,6 @@ RETRIES = 6
 MAX_BACKOFF = 30.0
 MAX_RETRY_AFTER = 120.0
 MAX_REDIRECTS = 5
-
-
-class DownloadError(PygestorError):
-    """One or more partitions could not be fetched; `failures` maps `subset/partition` to the cause."""
-
-    def __init__(self, message: str, failures: dict[str, str]) -> None:
-        super().__init__(message)
-        self.failures = failures
-
-
-class InsufficientSpace(PygestorError, OSError):
-    """The data directory's disk cannot hold what a download needs."""
 
 
 class _Retry(Exception):
@@ -229,10 +217,7 @@ def check_free_space(data_dir: Path, needed: int) -> None:
         probe = probe.parent
     free = shutil.disk_usage(probe).free
     if needed > free:
-        raise InsufficientSpace(
-            f"the download needs {needed:,} bytes but {probe} has {free:,} free; free space, choose fewer "
-            "partitions, or set PYGESTOR_DATA_DIR to a larger disk"
-        )
+        raise InsufficientSpace(needed, free, str(probe))
 
 
 # ---- execution -----------------------------------------------------------------------------
@@ -255,9 +240,7 @@ class _Runner:
         report = DownloadReport(self.plan.dataset, tuple(self.fetched), tuple(self.skipped),
                                 self.network_bytes, time.monotonic() - start)
         if self.failures:
-            first, cause = next(iter(self.failures.items()))
-            more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
-            raise DownloadError(f"could not download {self.plan.dataset}/{first}: {cause}{more}", self.failures)
+            raise DownloadError(self.plan.dataset, self.failures)
         return report
 
     def _try_item(self, item: FetchItem) -> bool:

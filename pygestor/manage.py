@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .digest import file_digests, parquet_rows
-from .errors import DatasetNotFound, NotSynced, PygestorError, SelectionError, suggest
+from .errors import NotSynced, PygestorError, SelectionError, SubsetNotFound
 from .patterns import is_safe_relpath
 from .sources.base import RemoteFile
 from .store import FORMAT_VERSION, STALE_TEMP_SECONDS, TEMP_PREFIX, Listing, Record, Store
@@ -86,7 +86,7 @@ def _record_file(rec: Record) -> RemoteFile:
 
 def _safe_subset(name: str, subset: str) -> None:
     if not isinstance(subset, str) or "/" in subset or not is_safe_relpath(subset):
-        raise DatasetNotFound(f"{subset!r} is not a subset name of {name!r} (letters, digits, '.', '_', '-')")
+        raise SubsetNotFound(name, subset)
 
 
 # ---- remove --------------------------------------------------------------------------------
@@ -395,7 +395,7 @@ def _updates_one(catalog: Catalog, name: str) -> list[dict[str, Any]]:
     entry = catalog.entry(name)
     before = catalog.store.listing(name)
     if before is None:
-        raise NotSynced(f"dataset {name!r} has not been synced yet; run 'pygestor sync {name}'")
+        raise NotSynced(name)
     states = catalog._states(name, entry.manifest, before)
     now = catalog.fetch_listing(name, _entry=entry)
     listed = {(s.name, p.name): p.file for s in before.subsets for p in s.partitions}
@@ -448,7 +448,7 @@ def verify(catalog: Catalog, name: str, subset: str | None = None, *,
             listing = store.listing(name)
             if listing is None or listing.subset(subset) is None:
                 known = sorted({s.name for s in listing.subsets} if listing else set())
-                raise DatasetNotFound(f"dataset {name!r} has no subset {subset!r}{suggest(subset, known)}")
+                raise SubsetNotFound(name, subset, known)
         for (s, p), rec in sorted(records.items()):
             jobs.append((s, p, store.data_path(name, s, p), _record_file(rec)))
 
@@ -484,7 +484,7 @@ def info(catalog: Catalog, name: str, subset: str | None = None, *, head: int = 
     }
     if base["synced_at"] is None:
         if subset is not None:
-            raise NotSynced(f"dataset {name!r} has not been synced yet; run 'pygestor sync {name}'")
+            raise NotSynced(name)
         return out
     subsets = catalog.subset_records(name)
     if subset is None:

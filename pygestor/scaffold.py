@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from .errors import PygestorError, SourceError
+from .errors import BadRepoReference, InvalidName, NameTaken, OutputExists, SourceError
 from .manifest import Format, Manifest, SubsetRule
 from .patterns import DATASET_NAME, MAX_REGEX_LENGTH, safe_name
 from .resolve import resolve
@@ -69,22 +69,6 @@ ACCEPTED_FORMS = ("owner/name, https://huggingface.co/datasets/owner/name[/tree/
 #: Repository files every Hub repo may have; never data, never worth a review line.
 REPO_METADATA = frozenset({"README.md", ".gitattributes", ".gitignore"})
 Origin = Literal["card", "layout", "parquet-conversion"]
-
-
-class BadRepoReference(PygestorError, ValueError):
-    """The text does not name a dataset repository in any accepted form."""
-
-
-class OutputExists(PygestorError, FileExistsError):
-    """The manifest file exists already and overwriting was not asked for."""
-
-
-class NameTaken(PygestorError, ValueError):
-    """A dataset of that name is in the catalog already."""
-
-
-class InvalidName(PygestorError, ValueError):
-    """The name asked for is not a valid dataset name."""
 
 
 # ---- repository references ----------------------------------------------------------------
@@ -965,8 +949,7 @@ class Scaffold:
         """Write the manifest to `path` (folders created); OutputExists unless `force`."""
         target = Path(path)
         if target.exists() and not force:
-            raise OutputExists(f"{target} already exists; overwrite it with --force (force=True) "
-                               "or choose another file with --output")
+            raise OutputExists(str(target))
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         try:
@@ -980,8 +963,7 @@ class Scaffold:
                 try:
                     os.link(tmp, target)  # never clobbers, even against a concurrent writer
                 except FileExistsError:
-                    raise OutputExists(f"{target} already exists; overwrite it with --force (force=True) "
-                                       "or choose another file with --output") from None
+                    raise OutputExists(str(target)) from None
                 except OSError:  # no hard links on this file system
                     with open(target, "x", encoding="utf-8") as fh:
                         fh.write(self.text)
@@ -1425,8 +1407,7 @@ def add(catalog: Catalog, repo: str, *, name: str | None = None, revision: str |
     target = Path(output) if output is not None else settings.user_catalog_dir / f"{dataset}.yaml"
     _check_free(catalog, dataset, target, force, named=name is not None)
     if target.exists() and not force:
-        raise OutputExists(f"{target} already exists; overwrite it with --force (force=True) "
-                           "or choose another file with --output")
+        raise OutputExists(str(target))
     result = scaffold(repo, name=dataset, revision=revision, settings=settings)
     written = result.write(target, force=force)
     review = list(result.review)

@@ -404,10 +404,7 @@ class Store:
             with lock:
                 yield
         except filelock.Timeout:
-            raise LockTimeout(
-                f"another pygestor process has held {path} for over {self.lock_timeout:.0f} s; "
-                "wait for it, or stop it if it is stuck"
-            ) from None
+            raise LockTimeout(str(path), self.lock_timeout) from None
 
     def _read_json(self, path: Path) -> Any:
         try:

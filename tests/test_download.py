@@ -20,7 +20,8 @@ from conftest import make_settings, write_manifest
 from pygestor.api import Catalog
 from pygestor.cli import cli
 from pygestor.errors import AccessDenied, SelectionError, SourceError
-from pygestor.fetch import DownloadError, InsufficientSpace, ProgressEvent
+from pygestor.errors import DownloadError, InsufficientSpace
+from pygestor.fetch import ProgressEvent
 from pygestor.testing import replicas
 from pygestor.testing.hub import Fault, HubServer
 
