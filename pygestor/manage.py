@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .digest import file_digests, parquet_rows
 from .errors import NotSynced, PygestorError, SelectionError, SubsetNotFound
+from .formats import detect
 from .patterns import is_safe_relpath
 from .sources.base import RemoteFile
 from .store import FORMAT_VERSION, STALE_TEMP_SECONDS, TEMP_PREFIX, Listing, Record, Store
@@ -513,9 +514,7 @@ def _sample(catalog: Catalog, name: str, subset: str | None) -> tuple[str, Path,
 
 
 def _format_of(partition: Partition) -> str | None:
-    from .reader import format_of
-
-    return format_of(partition.name, partition.format.value if partition.format else None)[0]
+    return detect(partition.name, partition.format.value if partition.format else None).format
 
 
 def _schema(path: Path, fmt: str | None) -> list[dict[str, str]] | None:
@@ -573,21 +572,21 @@ def _first_lines(fh: Any, n: int) -> list[str]:
 
 
 def _open_text(path: Path) -> Any:
-    suffix = path.suffix.lower()
-    if suffix == ".gz":
+    compression = detect(path.name).compression
+    if compression == "gzip":
         import gzip
 
         return gzip.open(path, "rt", encoding="utf-8", newline="")
-    if suffix == ".bz2":
+    if compression == "bz2":
         import bz2
 
         return bz2.open(path, "rt", encoding="utf-8", newline="")
-    if suffix == ".xz":
+    if compression == "xz":
         import lzma
 
         return lzma.open(path, "rt", encoding="utf-8", newline="")
-    if suffix == ".zst":
-        raise OSError("zstd-compressed files are not previewed")
+    if compression is not None:
+        raise OSError(f"{compression}-compressed files are not previewed")
     return open(path, encoding="utf-8", newline="")
 
 

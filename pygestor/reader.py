@@ -53,6 +53,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .errors import PygestorError, PygestorWarning, SelectionError, SourceError
+from .formats import COMPRESSIONS, detect
 
 # Only light standard modules at import; json, hashlib, pyarrow, ... are imported inside functions.
 if TYPE_CHECKING:
@@ -74,12 +75,7 @@ TEXT_CHUNK = 16 << 20  # bytes of a text file split into lines at a time
 COPY_BATCH_ROWS = 65_536  # rows per record batch of an Arrow copy
 COPY_KEY = b"pygestor.arrow_copy"  # schema metadata of an Arrow copy: what it was built from
 
-_COMPRESSIONS = {"gz": "gzip", "bz2": "bz2", "zst": "zstd", "zstd": "zstd", "lz4": "lz4"}
 _DATASET_SUFFIXES = ("", "gz", "bz2", "zstd", "lz4")  # what pyarrow 26 datasets decompress by name
-_EXTENSIONS = {
-    "parquet": "parquet", "pq": "parquet", "jsonl": "jsonl", "ndjson": "jsonl", "json": "json",
-    "csv": "csv", "tsv": "csv", "txt": "text", "text": "text",
-}  # fmt: skip
 
 
 class ArrowCopy(NamedTuple):
@@ -275,12 +271,12 @@ class _Part(NamedTuple):
 
     path: Path
     format: str  # parquet | jsonl | json | csv | text
-    suffix: str  # the compression extension (gz, bz2, zst, zstd, lz4) or ""
+    suffix: str  # the compression extension (gz, bz2, zst, zstd, lz4, xz) or ""
     delimiter: str = ","
 
     @property
     def compression(self) -> str | None:
-        return _COMPRESSIONS.get(self.suffix)
+        return COMPRESSIONS.get(self.suffix)
 
     @property
     def scannable(self) -> bool:
@@ -299,30 +295,21 @@ def _parts(items: Sequence[Selected]) -> list[_Part]:
     return [_part(item, sniffed) for item in items]
 
 
-def format_of(file_name: str, declared: str | None = None) -> tuple[str | None, str, str]:
-    """(format, compression suffix, extension) of a file: the declared format, else the one its
-    extension names (`x.jsonl.gz` -> ("jsonl", "gz", "jsonl")); format None when unknown."""
-    stem, _, ext = file_name.lower().rpartition(".")
-    suffix = ""
-    if ext in _COMPRESSIONS:
-        suffix, ext = ext, stem.rpartition(".")[2]
-    return declared or _EXTENSIONS.get(ext), suffix, ext
-
-
 def _part(item: Selected, sniffed: dict[str, str]) -> _Part:
     """The format comes from the partition (manifest or rule `format:`), else from the extension:
     `.json.gz` (c4) is JSON lines; a plain `.json` is JSON lines if its first line is a whole
     JSON object, else one document."""
     declared = item.partition.format.value if item.partition.format else None
-    fmt, suffix, ext = format_of(item.path.name, declared)
+    kind = detect(item.path.name, declared)
+    fmt = kind.format
     if fmt is None:
         raise SelectionError(f"cannot tell the format of {item.key} from its name; set format: "
                              f"(parquet, jsonl, json, csv or text) in the manifest or its subset rule")
-    if fmt == "json" and declared is None:
-        if not suffix and "json" not in sniffed:
+    if fmt == "json" and declared is None and not kind.suffix:
+        if "json" not in sniffed:
             sniffed["json"] = _sniff_json(item.path)
-        fmt = "jsonl" if suffix else sniffed["json"]
-    return _Part(item.path, fmt, suffix, "\t" if ext == "tsv" else ",")
+        fmt = sniffed["json"]
+    return _Part(item.path, fmt, kind.suffix, kind.delimiter)
 
 
 def _sniff_json(path: Path) -> str:
@@ -455,7 +442,7 @@ def _open_file(part: _Part, opts: _Options) -> Iterator[pa.RecordBatchReader]:
     """A reader over one file's record batches, streamed where the format allows."""
     import pyarrow as pa
 
-    with pa.input_stream(str(part.path), compression=part.compression) as stream:
+    with _input_stream(part) as stream:
         if part.format == "jsonl":
             yield _jsonl_reader(stream, opts)
         elif part.format == "csv":
@@ -469,6 +456,17 @@ def _open_file(part: _Part, opts: _Options) -> Iterator[pa.RecordBatchReader]:
             import pyarrow.parquet as pq
 
             yield pq.read_table(pa.BufferReader(stream.read())).to_reader()
+
+
+def _input_stream(part: _Part) -> Any:
+    """The file's bytes, decompressed (pyarrow's codecs; `xz` through Python's lzma)."""
+    import pyarrow as pa
+
+    if part.compression == "xz":
+        import lzma
+
+        return pa.PythonFile(lzma.open(part.path), mode="r")
+    return pa.input_stream(str(part.path), compression=part.compression)
 
 
 def _jsonl_reader(stream: Any, opts: _Options) -> pa.RecordBatchReader:

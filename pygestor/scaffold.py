@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from .errors import BadRepoReference, InvalidName, NameTaken, OutputExists, SourceError
+from .formats import detect
 from .manifest import Format, Manifest, SubsetRule
 from .patterns import DATASET_NAME, MAX_REGEX_LENGTH, safe_name
 from .resolve import resolve
@@ -305,27 +306,12 @@ def _as_list(value: Any) -> list[str]:
 
 
 # ---- formats ------------------------------------------------------------------------------
-_EXTENSIONS = {".parquet": Format.parquet, ".jsonl": Format.jsonl, ".ndjson": Format.jsonl,
-               ".json": Format.json, ".csv": Format.csv, ".tsv": Format.csv, ".txt": Format.text}
-_COMPRESSIONS = (".gz", ".zst", ".bz2", ".xz")
-
-
 def file_format(path: str) -> tuple[Format, str] | None:
-    """(format, extension) of a data file pygestor reads, else None. `.json.gz` is JSON lines
-    (c4's files are); a plain `.json` file is one JSON document."""
-    name = path.rsplit("/", 1)[-1].lower()
-    compression = next((c for c in _COMPRESSIONS if name.endswith(c)), "")
-    inner = name[: len(name) - len(compression)]
-    dot = inner.rfind(".")
-    if dot <= 0:
-        return None
-    ext = inner[dot:]
-    fmt = _EXTENSIONS.get(ext)
-    if fmt is None:
-        return None
-    if fmt is Format.json and compression:
-        fmt = Format.jsonl
-    return fmt, path[len(path) - len(ext) - len(compression):]
+    """(format, extension as written) of a data file pygestor reads, else None (the one table:
+    `pygestor.formats`). `.json.gz` is JSON lines (c4's files are); a plain `.json` file is one
+    JSON document."""
+    kind = detect(path)
+    return (Format(kind.format), kind.tail(path)) if kind.format is not None else None
 
 
 # ---- pattern text helpers -----------------------------------------------------------------
