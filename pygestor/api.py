@@ -266,6 +266,11 @@ class Catalog:
         pointer = store.save_listing(listing)
         return _sync_result(listing, previous, store.records(manifest.name), pointer.synced_at, manifest)
 
+    def synced(self) -> list[str]:
+        """Names of the catalog's datasets that have been synced into this data dir."""
+        entries = self.scan().entries
+        return [n for n in self.store.synced_datasets() if n in entries]
+
     def forget(self, name: str) -> bool:
         """Drop what sync recorded for `name` (downloaded files and their records stay)."""
         return self.store.forget(name)

@@ -106,10 +106,8 @@ def _removal_label(f: Any, root: Path) -> str:
 def updates(ctx: click.Context, dataset: str | None, as_json: bool) -> None:
     """New, changed and deleted partitions upstream since the last sync or download (default:
     every synced dataset). Lists each source now; changes nothing."""
-    from .manage import synced_names
-
     catalog = _catalog(ctx)
-    names = [dataset] if dataset else synced_names(catalog)
+    names = [dataset] if dataset else catalog.synced()
     rows: list[dict[str, Any]] = []
     failed = False
     for name in names:

@@ -374,12 +374,6 @@ def _partition_lock(store: Store, dataset: str, subset: str, partition: str) -> 
 
 
 # ---- updates -------------------------------------------------------------------------------
-def synced_names(catalog: Catalog) -> list[str]:
-    """Datasets of the catalog that have been synced into this data dir."""
-    entries = catalog.scan().entries
-    return [n for n in catalog.store.synced_datasets() if n in entries]
-
-
 def updates(catalog: Catalog, name: str | None = None) -> list[dict[str, Any]]:
     """What changed upstream since the last sync or download: one record per new, changed or
     deleted partition (see UPDATE_COLUMNS). Lists the source now; writes nothing.
@@ -387,7 +381,7 @@ def updates(catalog: Catalog, name: str | None = None) -> list[dict[str, Any]]:
     A local partition is compared by its record (what is on disk), any other by the listing in
     force. `name=None` checks every synced dataset."""
     rows: list[dict[str, Any]] = []
-    for n in [name] if name is not None else synced_names(catalog):
+    for n in [name] if name is not None else catalog.synced():
         rows += _updates_one(catalog, n)
     return rows
 
