@@ -2,7 +2,8 @@
 
 `LocalHub` stores dataset repos in a folder; `HubServer` serves them to the real
 `huggingface_hub` client, with injectable `Fault`s and a log of every request. See
-`pygestor.testing.hub` for the storage layout and the endpoints.
+`pygestor.testing.hub.model` for the storage layout, `pygestor.testing.hub.server` for the
+endpoints.
 
 This package offers every name of `pygestor.testing.hub.__all__` (and that list as its own
 `__all__`), imported on first use, so `python -m pygestor.testing.hub` runs cleanly.
