@@ -1,0 +1,187 @@
+"""Fault injection and the request log of the test Hub (`HubServer.faults`, `.requests`).
+
+A `Fault` describes one misbehaviour and which requests it hits; a `FaultSet` holds a server's
+ordered rules. A `RequestRecord` is one served request; a `RequestLog` keeps them for assertions.
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Origin = Literal["main", "lfs"]
+
+
+@dataclass(frozen=True, eq=False)
+class Fault:
+    """One injected misbehaviour, applied to the next `times` requests it matches.
+
+    Matching: `method` (None = any), `path` (regex searched in the raw request target, path
+    and query, still percent-encoded: `refs%2Fconvert%2Fparquet`), `origin` ("main", "lfs"
+    or None = both). What happens, after sleeping `latency` seconds:
+
+    - `status`: answer that status (JSON error body) with extra `headers`, e.g. Retry-After;
+    - `drop`: close the connection without any response;
+    - `truncate_after`: send the headers (full Content-Length), then only that many body
+      bytes, then close;
+    - `chunk_delay`: send the body in `chunk_size` pieces, sleeping this long between them;
+    - none of these: the normal answer, late by `latency`.
+
+    `status`, `drop` and `truncate_after` exclude each other. Faults compare by identity.
+    """
+
+    status: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    drop: bool = False
+    truncate_after: int | None = None
+    chunk_delay: float = 0.0
+    chunk_size: int = 64 * 1024
+    latency: float = 0.0
+    method: str | None = None
+    path: str = ""
+    origin: Origin | None = None
+    times: int | None = 1
+
+    def __post_init__(self) -> None:
+        if sum([self.status is not None, self.drop, self.truncate_after is not None]) > 1:
+            raise ValueError("choose at most one of status, drop and truncate_after")
+        if self.origin not in (None, "main", "lfs"):
+            raise ValueError(f"origin must be 'main', 'lfs' or None, not {self.origin!r}")
+        if self.chunk_size < 1 or (self.times is not None and self.times < 1):
+            raise ValueError("chunk_size and times must be positive")
+        re.compile(self.path)
+
+    def matches(self, method: str, target: str, origin: Origin) -> bool:
+        return (
+            (self.method is None or self.method.upper() == method)
+            and (self.origin is None or self.origin == origin)
+            and re.search(self.path, target) is not None
+        )
+
+    def describe(self) -> str:
+        parts = [f"latency {self.latency}s"] if self.latency else []
+        if self.status is not None:
+            parts.append(f"status {self.status}")
+        if self.drop:
+            parts.append("drop")
+        if self.truncate_after is not None:
+            parts.append(f"truncate after {self.truncate_after} bytes")
+        if self.chunk_delay:
+            parts.append(f"slow body {self.chunk_delay}s per {self.chunk_size} bytes")
+        return ", ".join(parts) or "no-op"
+
+
+class FaultSet:
+    """Ordered fault rules of one server; the first live rule that matches a request fires.
+
+    `latency` (seconds) delays every request on both origins. Thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[_Rule] = []
+        self.latency = 0.0
+
+    def add(self, fault: Fault) -> Fault:
+        with self._lock:
+            self._rules.append(_Rule(fault, fault.times))
+        return fault
+
+    def clear(self) -> None:
+        """Remove every rule and reset `latency` to 0."""
+        with self._lock:
+            self._rules.clear()
+        self.latency = 0.0
+
+    def remaining(self, fault: Fault) -> int | None:
+        """How many more times `fault` will fire (None = forever, 0 = spent or never added)."""
+        with self._lock:
+            return next((r.left for r in self._rules if r.fault is fault), 0)
+
+    def take(self, method: str, target: str, origin: Origin) -> Fault | None:
+        """The fault for this request, if any, counting it as fired."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.left != 0 and rule.fault.matches(method, target, origin):
+                    rule.left = None if rule.left is None else rule.left - 1
+                    return rule.fault
+        return None
+
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(1 for rule in self._rules if rule.left != 0)
+
+
+@dataclass
+class _Rule:
+    fault: Fault
+    left: int | None  # times it will still fire; None = forever
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One served request. `status` is None when the connection was dropped unanswered."""
+
+    origin: Origin
+    method: str
+    path: str  # raw, percent-encoded, without the query
+    query: str
+    range: str | None  # the Range header
+    status: int | None
+    bytes_sent: int  # body bytes actually written
+    authorization: bool  # whether an Authorization header was present (never its value)
+    fault: str | None = None  # Fault.describe() of the fault applied
+
+    @property
+    def target(self) -> str:
+        return f"{self.path}?{self.query}" if self.query else self.path
+
+
+class RequestLog:
+    """Thread-safe, append-only log of the requests both origins served."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: list[RequestRecord] = []
+
+    def append(self, record: RequestRecord) -> None:
+        with self._lock:
+            self._records.append(record)
+
+    def replace(self, old: RequestRecord, new: RequestRecord) -> None:
+        """Swap `old` (by identity) for `new`, e.g. when a client hung up mid-answer."""
+        with self._lock:
+            self._records = [new if r is old else r for r in self._records]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
+
+    def filter(
+        self,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        origin: Origin | None = None,
+        status: int | None = None,
+    ) -> list[RequestRecord]:
+        """Records matching all given criteria; `path` is a regex searched in `target`."""
+        return [
+            r for r in self
+            if (method is None or r.method == method.upper())
+            and (path is None or re.search(path, r.target))
+            and (origin is None or r.origin == origin)
+            and (status is None or r.status == status)
+        ]
+
+    def __iter__(self) -> Iterator[RequestRecord]:
+        with self._lock:
+            return iter(list(self._records))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._records)

@@ -1,0 +1,695 @@
+"""The test Hub over HTTP: `HubServer`, its two origins and its endpoints.
+
+`HubServer` serves a `LocalHub` the way the Hub answers `huggingface_hub` 2.4, so the real client
+(never a mock) lists, resolves and downloads from it. Standard library only.
+
+Endpoints (dataset repos only; `{repo}` is `owner/name` or `name`; `{rev}` is one percent-encoded
+segment naming a branch, a tag, a full `refs/...` name or a 40-hex commit id of the repo)::
+
+    main origin (HubServer.endpoint)
+      GET      /api/agent-harnesses                                   404
+      GET      /api/datasets/{repo}[/revision/{rev}]  ?blobs= &expand= dataset_info
+      GET      /api/datasets/{repo}/tree/{rev}[/{path}]
+                                ?recursive= &expand= &cursor=          list_repo_tree
+               (1000 entries a page, 50 with expand=true; next page in `Link: <url>; rel="next"`)
+      POST     /api/datasets/{repo}/paths-info/{rev}  form paths=&expand=  get_paths_info
+      GET      /api/datasets/{repo}/refs  ?include_prs=1              list_repo_refs
+      GET      /api/datasets/{repo}/commits/{rev}  ?cursor=           list_repo_commits (50 a page)
+      HEAD|GET /datasets/{repo}/resolve/{rev}/{path}                  hf_hub_download
+               small file: 200 (206 with Range), ETag "<blob id>", X-Repo-Commit
+               LFS file:   302 to the LFS origin, X-Repo-Commit, X-Linked-Etag "<sha256>",
+                           X-Linked-Size
+    LFS origin (HubServer.lfs_endpoint), a second port: another origin, so the client drops
+    the token
+      HEAD|GET /lfs/{sha256}/{path}                                   the blob (206 with Range)
+
+Errors answer JSON `{"error": message}` with `X-Error-Message` and, where the client needs it,
+`X-Error-Code`: RepoNotFound, RevisionNotFound, EntryNotFound (404, with X-Repo-Commit) or
+GatedRepo (401 without a token, 403 with a wrong one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import logging
+import re
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from socketserver import TCPServer
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlencode
+
+from .faults import Fault, FaultSet, Origin, RequestLog, RequestRecord
+from .model import (
+    _CHUNK,
+    MIB,
+    Commit,
+    EntryNotFound,
+    FileEntry,
+    GatedRepo,
+    LocalHub,
+    LocalHubError,
+    RepoNotFound,
+    TreeIndex,
+    lfs_pointer,
+)
+
+# The package's name, as when all of the test Hub was one module: log filters keep working.
+logger = logging.getLogger("pygestor.testing.hub")
+
+TREE_PAGE_SIZE = 1000
+TREE_EXPAND_PAGE_SIZE = 50
+COMMITS_PAGE_SIZE = 50
+
+
+class _RangeNotSatisfiable(LocalHubError):
+    status = 416
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP application: request -> response, no sockets
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    path: str  # raw
+    query: str
+    headers: Mapping[str, str]  # names in lower case
+    body: bytes
+    host: str  # scheme://host:port the client used
+
+    @property
+    def segments(self) -> list[str]:
+        return [unquote(s) for s in self.path.split("/")[1:]]
+
+    @property
+    def params(self) -> dict[str, list[str]]:
+        return parse_qs(self.query, keep_blank_values=True)
+
+    def flag(self, name: str, source: Mapping[str, list[str]] | None = None) -> bool:
+        values = (source if source is not None else self.params).get(name, ["false"])
+        return values[-1].lower() in ("1", "true", "yes")
+
+    @property
+    def bearer(self) -> str | None:
+        auth = self.headers.get("authorization", "")
+        return auth[7:].strip() if auth[:7].lower() == "bearer " else None
+
+
+@dataclass(frozen=True)
+class _BlobSlice:
+    path: Path
+    start: int
+    length: int
+
+
+@dataclass
+class _Response:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | _BlobSlice = b""
+
+    @property
+    def length(self) -> int:
+        return self.body.length if isinstance(self.body, _BlobSlice) else len(self.body)
+
+
+def _json_response(
+    obj: object, status: int = 200, headers: Mapping[str, str] | None = None
+) -> _Response:
+    body = json.dumps(obj).encode()
+    return _Response(
+        status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, body)
+
+
+def _header_safe(text: str) -> str:
+    return text.encode("ascii", "backslashreplace").decode().replace("\r", " ").replace("\n", " ")
+
+
+def _error_response(err: LocalHubError) -> _Response:
+    headers = {"X-Error-Message": _header_safe(str(err)), **err.headers}
+    if err.code:
+        headers["X-Error-Code"] = err.code
+    if err.commit:
+        headers["X-Repo-Commit"] = err.commit
+    return _json_response({"error": str(err)}, err.status, headers)
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(start, end exclusive) asked by a single `bytes=` range; None means the whole body."""
+    match = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", header or "")
+    if match is None or match.groups() == ("", ""):
+        return None  # absent, multi-range or malformed: RFC 9110 lets us ignore it
+    first, last = match.groups()
+    if first and last and int(last) < int(first):
+        return None
+    if first:
+        start, end = int(first), min(int(last) + 1, size) if last else size
+    else:
+        start, end = max(size - int(last), 0), size
+    if start >= size or start >= end:
+        err = _RangeNotSatisfiable(f"range {header!r} not satisfiable for {size} bytes")
+        err.headers["Content-Range"] = f"bytes */{size}"
+        raise err
+    return start, end
+
+
+def _blob_response(blob: Path, size: int, req: _Request, headers: dict[str, str]) -> _Response:
+    headers = {"Content-Type": "application/octet-stream", "Accept-Ranges": "bytes", **headers}
+    span = _byte_range(req.headers.get("range"), size)
+    if span is None:
+        return _Response(200, headers, _BlobSlice(blob, 0, size))
+    start, end = span
+    headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    return _Response(206, headers, _BlobSlice(blob, start, end - start))
+
+
+def _file_json(path: str, entry: FileEntry) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "file", "oid": entry["blob_id"], "size": entry["size"],
+                           "path": path}
+    if entry["lfs"]:
+        pointer_size = len(lfs_pointer(entry["sha256"], entry["size"]))
+        out["lfs"] = {"oid": entry["sha256"], "size": entry["size"], "pointerSize": pointer_size}
+    return out
+
+
+def _sibling_json(path: str, entry: FileEntry, blobs: bool) -> dict[str, Any]:
+    if not blobs:
+        return {"rfilename": path}
+    out: dict[str, Any] = {"rfilename": path, "size": entry["size"], "blobId": entry["blob_id"]}
+    if entry["lfs"]:
+        pointer_size = len(lfs_pointer(entry["sha256"], entry["size"]))
+        out["lfs"] = {"sha256": entry["sha256"], "size": entry["size"],
+                      "pointerSize": pointer_size}
+    return out
+
+
+def _commit_json(commit: Commit, formatted: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": commit.id, "title": commit.title, "message": commit.body,
+                           "date": commit.date, "authors": [{"user": "local", "avatar": None}]}
+    if formatted:
+        out["formatted"] = {"title": html.escape(commit.title), "message": html.escape(commit.body)}
+    return out
+
+
+def _refs_json(refs: Mapping[str, str], include_prs: bool) -> dict[str, Any]:
+    kinds = {"heads": "branches", "tags": "tags", "convert": "converts", "pr": "pullRequests"}
+    out: dict[str, list[dict[str, str]]] = {k: [] for k in kinds.values()}
+    for ref, target in sorted(refs.items()):
+        _, kind, name = ref.split("/", 2)
+        bucket = kinds.get(kind, "branches")
+        out[bucket].append({"name": name if kind in kinds else ref, "ref": ref,
+                            "targetCommit": target})
+    if not include_prs:
+        del out["pullRequests"]
+    return out
+
+
+def _card_data(readme: Path) -> dict[str, Any] | None:
+    """YAML front matter of a README, as the Hub's `cardData` (needs PyYAML; else None)."""
+    text = readme.read_text("utf-8", "replace")
+    match = re.match(r"---[ \t]*\n(.*?)\n---[ \t]*(\n|$)", text, re.DOTALL)
+    if match is None:
+        return None
+    try:
+        import yaml  # a pygestor dependency, but this module must work with the stdlib alone
+    except ImportError:
+        return None
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError:  # the Hub shows no card data for invalid YAML either
+        return None
+    return data if isinstance(data, dict) else None
+
+
+_API_MARKERS = frozenset({"revision", "tree", "paths-info", "refs", "commits"})
+
+
+class _HubApp:
+    """Routes requests of both origins to `LocalHub` reads; never touches sockets."""
+
+    def __init__(self, hub: LocalHub, lfs_endpoint: Callable[[], str]) -> None:
+        self.hub = hub
+        self._lfs_endpoint = lfs_endpoint
+
+    def main(self, req: _Request) -> _Response:
+        return self._guard(self._route_main, req)
+
+    def lfs(self, req: _Request) -> _Response:
+        return self._guard(self._route_lfs, req)
+
+    def _guard(self, route: Callable[[_Request], _Response], req: _Request) -> _Response:
+        try:
+            return route(req)
+        except LocalHubError as err:
+            return _error_response(err)
+        except Exception:
+            logger.exception("test hub failed on %s %s", req.method, req.path)
+            return _json_response({"error": "internal error in the test hub (see log)"}, 500)
+
+    # -- routing ------------------------------------------------------------------------------
+
+    def _route_main(self, req: _Request) -> _Response:
+        seg = req.segments
+        if seg[:2] == ["api", "datasets"] and len(seg) > 2:
+            repo_id, tail = self._split_repo(seg[2:], _API_MARKERS)
+            return self._api(req, repo_id, tail)
+        if seg[:1] == ["datasets"] and "resolve" in seg[2:4]:
+            repo_id, tail = self._split_repo(seg[1:], frozenset({"resolve"}))
+            if len(tail) >= 2 and tail[0] == "resolve" and req.method in ("GET", "HEAD"):
+                return self._resolve(req, repo_id, tail[1], "/".join(tail[2:]))
+        if seg[:2] == ["api", "agent-harnesses"]:
+            return _json_response({"error": "no agent harness registry on a test hub"}, 404)
+        if seg[:2] in (["api", "models"], ["api", "spaces"]) or "resolve" in seg[1:3]:
+            raise RepoNotFound(f"this test hub serves dataset repos only (pass "
+                               f"repo_type='dataset'): {req.path}")
+        return _json_response({"error": f"no such endpoint: {req.method} {req.path}"}, 404)
+
+    def _split_repo(self, rest: list[str], markers: frozenset[str]) -> tuple[str, list[str]]:
+        if len(rest) >= 2 and self.hub.exists("/".join(rest[:2])):
+            return "/".join(rest[:2]), rest[2:]
+        if self.hub.exists(rest[0]):
+            return rest[0], rest[1:]
+        guess = "/".join(rest[:2]) if len(rest) >= 2 and rest[1] not in markers else rest[0]
+        raise RepoNotFound(f"dataset repo {guess!r} not found")
+
+    def _api(self, req: _Request, repo_id: str, tail: list[str]) -> _Response:
+        self._authorize(req, repo_id, files=False)
+        kind, args = (tail[0], tail[1:]) if tail else ("", [])
+        get, post = req.method in ("GET", "HEAD"), req.method == "POST"
+        if kind == "" and get:
+            return self._info(req, repo_id, "main")
+        if kind == "revision" and len(args) == 1 and get:
+            return self._info(req, repo_id, args[0])
+        if kind == "tree" and args and get:
+            return self._tree(req, repo_id, args[0], "/".join(args[1:]).strip("/"))
+        if kind == "paths-info" and len(args) == 1 and post:
+            return self._paths_info(req, repo_id, args[0])
+        if kind == "refs" and not args and get:
+            return _json_response(_refs_json(self.hub.refs(repo_id), req.flag("include_prs")))
+        if kind == "commits" and len(args) <= 1 and get:
+            return self._commits(req, repo_id, args[0] if args else "main")
+        return _json_response({"error": f"no such endpoint: {req.method} {req.path}"}, 404)
+
+    def _route_lfs(self, req: _Request) -> _Response:
+        seg = req.segments
+        if len(seg) >= 2 and seg[0] == "lfs" and req.method in ("GET", "HEAD"):
+            blob = self.hub.blob_path(seg[1]) if re.fullmatch(r"[0-9a-f]{64}", seg[1]) else None
+            if blob is not None and blob.is_file():
+                size = blob.stat().st_size
+                return _blob_response(blob, size, req, {"ETag": f'"{seg[1]}"'})
+        return _json_response({"error": f"no such object: {req.path}"}, 404)
+
+    # -- access ---------------------------------------------------------------------------------
+
+    def _authorize(self, req: _Request, repo_id: str, *, files: bool) -> None:
+        s = self.hub.settings(repo_id)
+        if not (s.private or (s.gated and (files or s.gate_api))):
+            return
+        token = req.bearer
+        digest = hashlib.sha256(token.encode()).hexdigest() if token else None
+        if token and (s.token_sha256 is None or digest == s.token_sha256):
+            return
+        if s.private:
+            raise RepoNotFound(f"dataset repo {repo_id!r} not found (private)", status=401)
+        raise GatedRepo(
+            f"access to dataset {repo_id!r} is restricted: pass its token",
+            status=403 if token else 401,
+        )
+
+    # -- endpoints ------------------------------------------------------------------------------
+
+    def _info(self, req: _Request, repo_id: str, revision: str) -> _Response:
+        settings, commit = self.hub.settings(repo_id), self.hub.get_commit(repo_id, revision)
+        blobs = req.flag("blobs")
+        info: dict[str, Any] = {
+            "_id": hashlib.sha1(repo_id.encode()).hexdigest()[:24], "id": repo_id,
+            "author": repo_id.split("/")[0] if "/" in repo_id else None, "sha": commit.id,
+            "lastModified": commit.date, "createdAt": settings.created_at,
+            "private": settings.private, "gated": "auto" if settings.gated else False,
+            "disabled": False, "downloads": 0, "likes": 0, "tags": [],
+            "siblings": [_sibling_json(p, e, blobs) for p, e in sorted(commit.tree.items())],
+            "usedStorage": sum(e["size"] for e in commit.tree.values()),
+        }
+        readme = commit.tree.get("README.md")
+        if readme is not None and readme["size"] <= MIB:
+            card = _card_data(self.hub.blob_path(readme["sha256"]))
+            if card is not None:
+                info["cardData"] = card
+        expand = req.params.get("expand")
+        if expand:
+            info = {k: v for k, v in info.items() if k in {"_id", "id", *expand}}
+        return _json_response(info)
+
+    def _tree(self, req: _Request, repo_id: str, revision: str, folder: str) -> _Response:
+        commit_id = self.hub.head(repo_id, revision)
+        index = self.hub.index(repo_id, commit_id)
+        if not index.is_dir(folder):
+            what = "a file, not a folder" if folder in index.tree else "not found"
+            raise EntryNotFound(f"{folder!r} is {what} in {repo_id!r}", commit=commit_id)
+        expand = req.flag("expand")
+        paths = index.listing(folder, recursive=req.flag("recursive"))
+        page_size = TREE_EXPAND_PAGE_SIZE if expand else TREE_PAGE_SIZE
+        start = self._cursor(req)
+        page = paths[start:start + page_size]
+        entries = [self._entry_json(repo_id, commit_id, index, p, expand) for p in page]
+        return _json_response(entries, headers=self._next_link(req, start + page_size, len(paths)))
+
+    def _paths_info(self, req: _Request, repo_id: str, revision: str) -> _Response:
+        form = parse_qs(req.body.decode("utf-8", "replace"), keep_blank_values=True)
+        commit_id = self.hub.head(repo_id, revision)
+        index = self.hub.index(repo_id, commit_id)
+        expand = req.flag("expand", form)
+        wanted = [p.strip("/") for p in form.get("paths", [])]
+        entries = [
+            self._entry_json(repo_id, commit_id, index, p, expand)
+            for p in dict.fromkeys(wanted)
+            if p and (p in index.tree or index.is_dir(p))
+        ]
+        return _json_response(entries)
+
+    def _commits(self, req: _Request, repo_id: str, revision: str) -> _Response:
+        history = self.hub.log(repo_id, revision)
+        start = self._cursor(req)
+        formatted = "formatted" in req.params.get("expand[]", [])
+        page = [_commit_json(c, formatted) for c in history[start:start + COMMITS_PAGE_SIZE]]
+        return _json_response(
+            page, headers=self._next_link(req, start + COMMITS_PAGE_SIZE, len(history)))
+
+    def _resolve(self, req: _Request, repo_id: str, revision: str, path: str) -> _Response:
+        self._authorize(req, repo_id, files=True)
+        commit = self.hub.get_commit(repo_id, revision)
+        entry = commit.tree.get(path)
+        if entry is None:
+            raise EntryNotFound(f"{path!r} not found in {repo_id!r} at {revision!r}",
+                                commit=commit.id)
+        headers = {"X-Repo-Commit": commit.id}
+        if entry["lfs"]:
+            location = f"{self._lfs_endpoint()}/lfs/{entry['sha256']}/{quote(path)}"
+            headers |= {"Location": location, "X-Linked-Etag": f'"{entry["sha256"]}"',
+                        "X-Linked-Size": str(entry["size"]), "ETag": f'"{entry["sha256"]}"'}
+            return _Response(302, headers)
+        headers["ETag"] = f'"{entry["blob_id"]}"'
+        return _blob_response(self.hub.blob_path(entry["sha256"]), entry["size"], req, headers)
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _entry_json(
+        self, repo_id: str, commit_id: str, index: TreeIndex, path: str, expand: bool
+    ) -> dict[str, Any]:
+        entry = index.tree.get(path)
+        if entry is not None:
+            out = _file_json(path, entry)
+        else:
+            out = {"type": "directory", "oid": index.dir_oid(path), "path": path}
+        if expand:
+            last = self.hub.last_commit(repo_id, commit_id, path)
+            out["lastCommit"] = {"id": last.id, "title": last.title, "date": last.date}
+        return out
+
+    @staticmethod
+    def _cursor(req: _Request) -> int:
+        raw = req.params.get("cursor", ["0"])[-1]
+        if not raw.isdigit():
+            raise LocalHubError(f"invalid cursor {raw!r}")
+        return int(raw)
+
+    @staticmethod
+    def _next_link(req: _Request, next_start: int, total: int) -> dict[str, str]:
+        if next_start >= total:
+            return {}
+        params = [(k, v) for k, v in parse_qsl(req.query, keep_blank_values=True) if k != "cursor"]
+        query = urlencode([*params, ("cursor", str(next_start))])
+        return {"Link": f'<{req.host}{req.path}?{query}>; rel="next"'}
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP plumbing
+# --------------------------------------------------------------------------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Reads a request, applies faults, asks the app, writes the answer, logs it."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, like the Hub: hence Content-Length everywhere
+    timeout = 30  # seconds an idle keep-alive connection is kept
+    server: _OriginServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Route BaseHTTPRequestHandler's stderr lines to logging.debug."""
+        logger.debug("%s origin: " + format, self.server.origin, *args)
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and
+        # the client's delayed ACK stall every response by ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.track(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.untrack(self.connection)
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET
+
+    def _serve(self) -> None:
+        owner, origin = self.server.owner, self.server.origin
+        path, _, query = self.path.partition("?")
+        body = self._read_body()
+        fault = owner.faults.take(self.command, self.path, origin)
+        delay = owner.faults.latency + (fault.latency if fault else 0.0)
+        if delay:
+            time.sleep(delay)
+        record = RequestRecord(
+            origin=origin, method=self.command, path=path, query=query,
+            range=self.headers.get("Range"), status=None, bytes_sent=0,
+            authorization="Authorization" in self.headers,
+            fault=fault.describe() if fault else None,
+        )
+        if fault is not None and fault.drop:
+            owner.requests.append(record)  # logged before the client can notice anything
+            self._drop()
+            return
+        response = self._respond(fault, path, query, body)
+        self._send(response, fault, replace(record, status=response.status))
+
+    def _respond(self, fault: Fault | None, path: str, query: str, body: bytes) -> _Response:
+        if fault is not None and fault.status is not None:
+            err = {"error": f"injected fault: status {fault.status}"}
+            return _json_response(err, fault.status, dict(fault.headers))
+        host = self.headers.get("Host") or self.server.authority
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        return self.server.app(_Request(self.command, path, query, headers, body,
+                                        f"http://{host}"))
+
+    def _read_body(self) -> bytes:
+        """Drain the request body (keep-alive needs it read), plain or chunked."""
+        length = self.headers.get("Content-Length")
+        if length:
+            return self.rfile.read(int(length))
+        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
+            return b""
+        parts = []
+        while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+            parts.append(self.rfile.read(size))
+            self.rfile.readline()
+        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+            pass  # trailers
+        return b"".join(parts)
+
+    def _send(self, response: _Response, fault: Fault | None, record: RequestRecord) -> None:
+        """Write the answer, cut or slowed by `fault`; log `record` just before the client
+        can have all of it (so a test that asserts on the log right after a call never races)."""
+        log = self.server.owner.requests
+        limit = fault.truncate_after if fault is not None else None
+        planned = 0 if self.command == "HEAD" else response.length
+        if limit is not None:
+            planned = min(planned, limit)
+        record = replace(record, bytes_sent=planned)
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, _header_safe(value))
+        self.send_header("Content-Length", str(response.length))
+        logged = planned == 0
+        if logged:
+            log.append(record)
+        sent = 0
+        try:
+            self.end_headers()
+            for chunk in _chunks(response.body, planned, fault):
+                if sent + len(chunk) >= planned:
+                    log.append(record)
+                    logged = True
+                self.wfile.write(chunk)
+                sent += len(chunk)
+        except OSError:  # the client hung up
+            self.close_connection = True
+            actual = replace(record, bytes_sent=sent)
+            if logged:
+                log.replace(record, actual)
+            else:
+                log.append(actual)
+        if self.command != "HEAD" and planned < response.length:
+            self._drop()
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def _chunks(body: bytes | _BlobSlice, limit: int, fault: Fault | None) -> Iterator[bytes]:
+    """The first `limit` bytes of `body` in pieces, slowed down by `fault.chunk_delay`."""
+    size = fault.chunk_size if fault is not None else _CHUNK
+    delay = fault.chunk_delay if fault is not None else 0.0
+    if isinstance(body, bytes):
+        pieces: Iterator[bytes] = (body[i:i + size] for i in range(0, limit, size))
+    else:
+        pieces = _file_pieces(body, size)
+    sent = 0
+    for piece in pieces:
+        piece = piece[: limit - sent]
+        if not piece:
+            return
+        if delay and sent:
+            time.sleep(delay)
+        yield piece
+        sent += len(piece)
+
+
+def _file_pieces(body: _BlobSlice, size: int) -> Iterator[bytes]:
+    with body.path.open("rb") as f:
+        f.seek(body.start)
+        left = body.length
+        while left > 0 and (piece := f.read(min(size, left))):
+            left -= len(piece)
+            yield piece
+
+
+class _OriginServer(ThreadingHTTPServer):
+    """One origin (main or LFS): a threaded HTTP server that can close its idle connections."""
+
+    daemon_threads = True
+    block_on_close = False  # idle keep-alive threads must not block stop()
+
+    def __init__(
+        self, address: tuple[str, int], owner: HubServer, origin: Origin,
+        app: Callable[[_Request], _Response],
+    ) -> None:
+        self.owner, self.origin, self.app = owner, origin, app
+        self._connections: set[socket.socket] = set()
+        self._conn_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        TCPServer.server_bind(self)  # HTTPServer's version does a slow reverse-DNS lookup
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+    @property
+    def authority(self) -> str:
+        return f"{self.owner.host}:{self.server_address[1]}"
+
+    def track(self, conn: socket.socket) -> None:
+        with self._conn_lock:
+            self._connections.add(conn)
+
+    def untrack(self, conn: socket.socket) -> None:
+        with self._conn_lock:
+            self._connections.discard(conn)
+
+    def close_connections(self) -> None:
+        with self._conn_lock:
+            conns = list(self._connections)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Called by socketserver inside its `except`; clients hanging up mid-answer land here.
+        logger.debug("test hub %s origin: error serving %s", self.origin, client_address,
+                     exc_info=sys.exception())
+
+
+class HubServer:
+    """Serves a `LocalHub` as the Hub on `endpoint`, LFS blobs on `lfs_endpoint`.
+
+    Use as a context manager or call `start()`/`stop()`. `faults` injects misbehaviour;
+    `requests` logs what both origins served.
+    """
+
+    def __init__(
+        self, hub: LocalHub, *, host: str = "127.0.0.1", port: int = 0, lfs_port: int = 0
+    ) -> None:
+        self.hub = hub
+        self.host = "127.0.0.1" if host in ("", "0.0.0.0") else host
+        self._bind_host, self._port, self._lfs_port = host, port, lfs_port
+        self.faults = FaultSet()
+        self.requests = RequestLog()
+        self._app = _HubApp(hub, lambda: self.lfs_endpoint)
+        self._servers: list[_OriginServer] = []
+
+    @property
+    def endpoint(self) -> str:
+        return self._url(0)
+
+    @property
+    def lfs_endpoint(self) -> str:
+        return self._url(1)
+
+    def _url(self, which: int) -> str:
+        if not self._servers:
+            raise RuntimeError("HubServer is not started")
+        return f"http://{self.host}:{self._servers[which].server_address[1]}"
+
+    def start(self) -> Self:
+        if self._servers:
+            raise RuntimeError("HubServer already started")
+        self._servers = [
+            _OriginServer((self._bind_host, self._port), self, "main", self._app.main),
+            _OriginServer((self._bind_host, self._lfs_port), self, "lfs", self._app.lfs),
+        ]
+        for server in self._servers:
+            name = f"test-hub-{server.origin}"
+            threading.Thread(target=server.serve_forever, args=(0.05,), name=name,
+                             daemon=True).start()
+        logger.debug("test hub serving %s on %s (LFS %s)", self.hub.root, self.endpoint,
+                     self.lfs_endpoint)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close open connections. Idempotent."""
+        servers, self._servers = self._servers, []
+        for server in servers:
+            server.shutdown()
+            server.close_connections()
+            server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
