@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pygestor.catalog import parse_text
+from pygestor.manifest.discovery import parse_text
 from pygestor.resolve import resolve
 from pygestor.sources.base import RemoteFile
 

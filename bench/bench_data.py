@@ -415,7 +415,7 @@ def child_main(case: str, params: str) -> None:
         import pygestor.api
         import pygestor.fetch
         import pygestor.sources.huggingface  # noqa: F401
-        for module in ("pygestor.reader", "pygestor.load"):  # the read path's module, by either name
+        for module in ("pygestor.read.tables", "pygestor.reader", "pygestor.load"):  # the read path, by any name
             with contextlib.suppress(ImportError):
                 importlib.import_module(module)
     rss_start = _status("VmRSS")

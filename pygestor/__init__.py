@@ -16,14 +16,14 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-__version__ = "0.3.0"
+from ._version import __version__
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from .api import Catalog, SyncResult, Validation
     from .fetch import DownloadReport, ProgressCallback
-    from .manage import RemovalReport
+    from .maintain.remove import RemovalReport
     from .scaffold import Scaffold
 
 __all__ = [  # noqa: RUF022 (grouped: the API, then the original names)
@@ -165,7 +165,7 @@ def load(name: str, subset: str | Sequence[str] | None = None, *, partitions: Se
          output: Literal["pandas", "arrow"] = "pandas", data_dir: str | os.PathLike[str] | None = None,
          **options: Any) -> Any:
     """A subset (or the named partitions) as one pandas DataFrame, or a pyarrow Table with
-    `output="arrow"`: one scan, `columns` and `filters` pushed down; see `pygestor.reader.load`."""
+    `output="arrow"`: one scan, `columns` and `filters` pushed down; see `pygestor.read.tables.load`."""
     return _catalog(data_dir).load(name, subset, partitions=partitions, columns=columns, filters=filters,
                                    download=download, output=output, **options)
 
@@ -183,7 +183,7 @@ def stream(name: str, subset: str | Sequence[str] | None = None, *, partitions: 
 def scan(name: str, subset: str | Sequence[str] | None = None, *, partitions: Sequence[str] | None = None,
          data_dir: str | os.PathLike[str] | None = None) -> Any:
     """A `pyarrow.dataset.Dataset` over the local partitions, without reading them."""
-    return _catalog(data_dir).arrow_dataset(name, subset, partitions=partitions)
+    return _catalog(data_dir).scan(name, subset, partitions=partitions)
 
 
 # ---- the original tool's Python names, as thin aliases --------------------------------------

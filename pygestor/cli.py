@@ -247,7 +247,7 @@ def schema(output: str | None, check: str | None, markdown: bool) -> None:
     """Print the JSON Schema of manifest files (generated from the pydantic models)."""
     from pathlib import Path
 
-    from .manifest import json_schema_text, reference_markdown
+    from .manifest.schema import json_schema_text, reference_markdown
 
     text = reference_markdown() if markdown else json_schema_text()
     flag = " --markdown" if markdown else ""

@@ -272,9 +272,9 @@ def _json_value(value: Any) -> Any:
 # ---- sync --repair (the flag lives on `sync` in cli.py) ------------------------------------
 def repair_command(ctx: click.Context, catalog: Any, datasets: Sequence[str], as_json: bool) -> None:
     """Rebuild the index of each dataset (default: every dataset of the catalog) and report."""
-    from .manage import RepairReport
+    from .maintain.repair import RepairReport
 
-    names = list(datasets) or sorted(catalog.scan().entries)
+    names = list(datasets) or sorted(catalog.discover().entries)
     reports = []
     for name in names:
         try:

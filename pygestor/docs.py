@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote
 
-from .catalog import manifest_files, parse_file
-from .manifest import HuggingFaceSource, Manifest, SubsetRule
+from .manifest.discovery import manifest_files, parse_file
+from .manifest.models import HuggingFaceSource, Manifest, SubsetRule
 from .settings import builtin_catalog_dir
 
 __all__ = ["CARD_SIZES", "CardSize", "catalog_markdown", "main"]

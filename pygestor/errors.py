@@ -8,7 +8,8 @@
     ├── NotSynced                        the operation needs a sync first
     ├── SelectionError (ValueError)      the arguments do not choose partitions (e.g. subset missing)
     ├── SourceError (OSError)            a source could not be listed or read
-    │   └── AccessDenied                 gated or private: where to get access / which token
+    │   ├── AccessDenied                 gated or private: where to get access / which token
+    │   └── MissingUpstream              a listed file is gone at the synced commit
     ├── DownloadError                    partitions still failing after the retries (`failures`)
     ├── InsufficientSpace (OSError)      the data directory's disk cannot hold a download
     ├── LockTimeout (TimeoutError)       another process holds a lock for too long
@@ -113,6 +114,15 @@ class SourceError(PygestorError, OSError):
 
 class AccessDenied(SourceError):
     """The source refused access: gated, private, or a missing or wrong token."""
+
+
+class MissingUpstream(SourceError):
+    """A listed file is no longer at the commit the last sync recorded."""
+
+    def __init__(self, path: str, commit: str | None, dataset: str | None = None) -> None:
+        self.path, self.commit, self.dataset = path, commit, dataset
+        super().__init__(f"{path} is missing upstream at commit {commit}; "
+                         f"run 'pygestor sync{' ' + dataset if dataset else ''}'")
 
 
 class DownloadError(PygestorError):

@@ -1,62 +1,48 @@
 """Downloads: first a plan (a value the CLI, `--dry-run` and the UI show), then its execution.
 
+    plan = plan_download(selection, store, source, update=False)   # nothing fetched yet
+    report = plan.execute(workers=8, progress=callback)
+
 Each partition is fetched by one idempotent, atomic operation, so parallelism is a map over a
 bounded worker pool:
 
 1. take the partition's lock (another process holding it is fetching it: come back later);
-2. continue `DATA_DIR/<dataset>/<subset>/.<file>.part` from the bytes already there with an HTTP
-   range request (the Hub client does not resume across processes, so the byte transfer is ours;
-   the client still gives URLs, headers, auth and error types), hashing while writing;
+2. continue `<dataset>/<subset>/.<file>.part` from the bytes already there (`source.open_file`
+   with the offset: an HTTP range request for the Hub; the Hub client does not resume across
+   processes, so the byte transfer is ours), writing the bytes as they arrive;
 3. verify size and sha256 (Hub LFS files) or git blob id (small files);
-4. rename into place, then write the partition's record (with rows from the parquet footer).
+4. make the bytes durable and rename them into place, then write the partition's record (with
+   rows from the parquet footer).
 
-A file without its record, or a `.part` file, is never counted as downloaded. 5xx, 429
-(`Retry-After` honoured), dropped connections and short bodies are retried with backoff and
-resumed; a body that fails its hash is discarded and fetched again. Downloads always fetch the
-commit the last sync recorded, never a moving branch. The token goes only to the Hub's own
-origin: redirects to another origin (LFS storage) are followed without it.
+A file without its record, or a `.part` file, is never counted as downloaded. Failures the
+source calls transient (5xx, 429 with `Retry-After`, dropped connections, short bodies) are
+retried with backoff and resumed; a body that fails its hash is discarded and fetched again.
+Downloads always fetch the commit the last sync recorded, never a moving branch.
 """
 
 from __future__ import annotations
 
-import contextlib
-import email.utils
 import logging
-import os
 import random
-import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urljoin, urlsplit
+from typing import Any
 
-from .digest import mismatch, parquet_rows
-from .errors import AccessDenied, DownloadError, InsufficientSpace, PygestorError, SourceError
-from .store import Record, Store, utc_now
-
-if TYPE_CHECKING:
-    from .api import Catalog, Selection
-    from .sources.base import RemoteFile
+from .errors import DownloadError, InsufficientSpace, LockTimeout, MissingUpstream, PygestorError, SourceError
+from .index.digest import mismatch, parquet_rows
+from .index.records import Record, utc_now
+from .index.selection import Selection
+from .index.store import Store
+from .sources.base import Fetcher, RemoteFile, Transient
 
 log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 8
 RETRIES = 6
 MAX_BACKOFF = 30.0
-MAX_RETRY_AFTER = 120.0
-MAX_REDIRECTS = 5
-
-
-class _Retry(Exception):
-    """A transient failure: retry after `delay` seconds (None: exponential backoff)."""
-
-    def __init__(self, cause: str, delay: float | None = None) -> None:
-        super().__init__(cause)
-        self.delay = delay
 
 
 # ---- progress ------------------------------------------------------------------------------
@@ -99,18 +85,6 @@ class _Progress:
 
 
 # ---- the plan ------------------------------------------------------------------------------
-class Transport(Protocol):
-    """What a source provides for fetching one file's bytes at one commit."""
-
-    def file_request(self, path: str, commit: str | None) -> tuple[str, dict[str, str]]:
-        """(URL, headers) of the file; headers may carry the token, for the source's own origin only."""
-        ...
-
-    def translate(self, exc: Exception) -> PygestorError | None:
-        """A one-line pygestor error for a client exception, or None if it is not the client's."""
-        ...
-
-
 @dataclass(frozen=True)
 class FetchItem:
     """One partition a download will fetch (or found already local)."""
@@ -118,7 +92,6 @@ class FetchItem:
     subset: str
     partition: str
     file: RemoteFile
-    target: Path
     partial_bytes: int = 0  # bytes of an interrupted earlier download, to be resumed
 
     @property
@@ -144,7 +117,7 @@ class DownloadPlan:
     local: tuple[FetchItem, ...]
     stale: tuple[FetchItem, ...] = ()  # changed upstream, kept as they are (refetched with update=True)
     store: Store | None = field(default=None, repr=False, compare=False)
-    transport: Transport | None = field(default=None, repr=False, compare=False)
+    source: Fetcher | None = field(default=None, repr=False, compare=False)
 
     @property
     def bytes_to_fetch(self) -> int:
@@ -165,10 +138,12 @@ class DownloadPlan:
         partitions that still failed after `retries` attempts (the others are kept)."""
         if not self.fetch:
             return DownloadReport(self.dataset, (), tuple(i.key for i in self.local), 0, 0.0)
-        if self.store is None or self.transport is None:
-            raise PygestorError("this plan was made without a source; make it with Catalog.plan_download")
-        check_free_space(self.store.data_dir, self.bytes_to_fetch)
-        runner = _Runner(self, self.store, self.transport, retries,
+        if self.store is None or self.source is None:
+            raise PygestorError("this plan was made without a source; make it with plan_download")
+        free = self.store.storage.free_bytes()
+        if free is not None and self.bytes_to_fetch > free:
+            raise InsufficientSpace(self.bytes_to_fetch, free, self.store.storage.url)
+        runner = _Runner(self, self.store, self.source, retries,
                          _Progress(progress, sum(i.file.size for i in self.fetch), len(self.fetch)))
         return runner.run(max(1, min(workers or DEFAULT_WORKERS, len(self.fetch))))
 
@@ -186,45 +161,31 @@ class DownloadReport:
                 "bytes_fetched": self.bytes_fetched, "seconds": round(self.seconds, 3)}
 
 
-def plan_download(catalog: Catalog, selection: Selection, *, update: bool = False) -> DownloadPlan:
+def plan_download(selection: Selection, store: Store, source: Fetcher | None, *,
+                  update: bool = False) -> DownloadPlan:
     """The plan for a selection: remote and partial partitions to fetch (stale ones too with
-    `update`); local ones are left alone. Local-folder sources are read in place: nothing to fetch."""
-    store = catalog.store
+    `update`); local ones are left alone. Local-folder sources are read in place: nothing to
+    fetch (and `source` may be None)."""
     fetch, local, stale = [], [], []
     for sel in selection.items:
-        item = FetchItem(sel.subset, sel.partition.name, sel.partition.file, sel.path)
+        item = FetchItem(sel.subset, sel.partition.name, sel.partition.file)
         if sel.state == "local" or selection.in_place:
             local.append(item)
         elif sel.state == "stale" and not update:
             stale.append(item)
         elif sel.state in ("remote", "partial", "stale"):
-            partial = store.partial_path(selection.dataset, sel.subset, sel.partition.name)
-            size = partial.stat().st_size if partial.exists() else 0
-            fetch.append(FetchItem(sel.subset, sel.partition.name, sel.partition.file, sel.path, size))
-    transport = None
-    if fetch:
-        from .sources import open_source
-
-        transport = open_source(selection.manifest.source, catalog.settings)
-    return DownloadPlan(selection.dataset, selection.listing.commit, tuple(fetch), tuple(local), tuple(stale),
-                        store, transport)  # type: ignore[arg-type]
-
-
-def check_free_space(data_dir: Path, needed: int) -> None:
-    """Raise InsufficientSpace, before anything starts, when `needed` bytes cannot fit."""
-    probe = data_dir
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    free = shutil.disk_usage(probe).free
-    if needed > free:
-        raise InsufficientSpace(needed, free, str(probe))
+            partial = store.storage.info(store.partial_key(selection.dataset, sel.subset, sel.partition.name))
+            fetch.append(FetchItem(sel.subset, sel.partition.name, sel.partition.file,
+                                   partial.size if partial else 0))
+    return DownloadPlan(selection.dataset, selection.listing.commit, tuple(fetch), tuple(local),
+                        tuple(stale), store, source)
 
 
 # ---- execution -----------------------------------------------------------------------------
 class _Runner:
-    def __init__(self, plan: DownloadPlan, store: Store, transport: Transport, retries: int,
+    def __init__(self, plan: DownloadPlan, store: Store, source: Fetcher, retries: int,
                  progress: _Progress) -> None:
-        self.plan, self.store, self.transport, self.retries, self.progress = plan, store, transport, retries, progress
+        self.plan, self.store, self.source, self.retries, self.progress = plan, store, source, retries, progress
         self.fetched: list[str] = []
         self.skipped: list[str] = []
         self.failures: dict[str, str] = {}
@@ -251,14 +212,10 @@ class _Runner:
         self._with_lock(item, timeout=self.store.lock_timeout)
 
     def _with_lock(self, item: FetchItem, timeout: float) -> bool:
-        import filelock
-
-        path = self.store.partition_lock_path(self.plan.dataset, item.subset, item.partition)
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with filelock.FileLock(str(path), timeout=timeout):
+            with self.store.partition_lock(self.plan.dataset, item.subset, item.partition, timeout=timeout):
                 self._fetch_once(item)
-        except filelock.Timeout:
+        except LockTimeout:
             if timeout == 0:
                 return True
             self._fail(item, f"another process held its lock for over {timeout:.0f} s")
@@ -283,13 +240,16 @@ class _Runner:
     def _already_done(self, item: FetchItem) -> bool:
         """True when the target is in place and verified: recorded by another process meanwhile,
         or renamed into place by a run killed before it wrote the record (verified again here)."""
-        record = self.store.record(self.plan.dataset, item.subset, item.partition)
-        if not item.target.exists() or item.target.stat().st_size != item.file.size:
+        dataset, storage = self.plan.dataset, self.store.storage
+        target = self.store.data_key(dataset, item.subset, item.partition)
+        found = storage.info(target, follow=True)
+        if found is None or found.size != item.file.size:
             return False
+        record = self.store.record(dataset, item.subset, item.partition)
         if record is not None and record.matches(item.file):
             return True
-        if mismatch(item.target, item.file) is None:
-            self._record(item, parquet_rows(item.target))
+        if mismatch(storage, target, item.file) is None:
+            self._record(item, parquet_rows(storage, target))
             return True
         return False
 
@@ -315,20 +275,22 @@ class _Transfer:
 
     def __init__(self, runner: _Runner, item: FetchItem) -> None:
         self.runner, self.item = runner, item
-        self.store = runner.store
-        self.partial = self.store.partial_path(runner.plan.dataset, item.subset, item.partition)
+        self.storage = runner.store.storage
+        dataset = runner.plan.dataset
+        self.partial = runner.store.partial_key(dataset, item.subset, item.partition)
+        self.target = runner.store.data_key(dataset, item.subset, item.partition)
 
     def run(self) -> int | None:
         attempt = 0
         while True:
             try:
                 self._download()
-                wrong = mismatch(self.partial, self.item.file)
+                wrong = mismatch(self.storage, self.partial, self.item.file)
                 if wrong is None:
                     break
-                self.partial.unlink(missing_ok=True)
-                raise _Retry(f"downloaded bytes do not match the expected {wrong}; fetching again")
-            except _Retry as retry:
+                self.storage.remove(self.partial)
+                raise Transient(f"downloaded bytes do not match the expected {wrong}; fetching again")
+            except Transient as retry:
                 attempt += 1
                 if attempt > self.runner.retries:
                     raise SourceError(f"{retry} (gave up after {self.runner.retries} retries)") from None
@@ -336,138 +298,43 @@ class _Transfer:
                 log.info("%s: %s; retrying in %.1f s", self.item.key, retry, delay)
                 self.runner.progress.emit("retry", self.item.key, message=str(retry))
                 time.sleep(delay)
-        return self._finish()
+        # durable, then renamed into place (then the caller records it)
+        self.storage.replace(self.partial, self.target)
+        return parquet_rows(self.storage, self.target)
 
     def _download(self) -> None:
-        """Bring the partial file to full size (or raise _Retry)."""
+        """Bring the partial file to full size (or raise Transient)."""
         size = self.item.file.size
-        offset = self.partial.stat().st_size if self.partial.exists() else 0
+        found = self.storage.info(self.partial)
+        offset = found.size if found else 0
         if offset > size:
-            self.partial.unlink()
+            self.storage.remove(self.partial)
             offset = 0
-        if offset == size:
+        if offset == size and found is not None:
             return
-        self.store.make_dirs(self.partial.parent)
-        url, headers = self.runner.transport.file_request(self.item.file.path, self.runner.plan.commit)
-        if offset:
-            headers = {**headers, "Range": f"bytes={offset}-"}
-        with self._open(url, headers) as response:
-            if offset and response.status_code == 200:  # the server ignored the range: start over
-                offset = 0
-            self._write_body(response, offset)
-
-    @contextlib.contextmanager
-    def _open(self, url: str, headers: dict[str, str]) -> Iterator[Any]:
-        """GET `url`, following redirects by hand so the token never leaves the first origin."""
-        import httpx2
-        from huggingface_hub.utils import get_session
-
-        client = get_session()
-        origin = _origin(url)
-        for _ in range(MAX_REDIRECTS + 1):
-            try:
-                with client.stream("GET", url, headers=headers, follow_redirects=False,
-                                   timeout=httpx2.Timeout(30.0, read=60.0)) as response:
-                    if response.is_redirect:
-                        response.read()  # drain the (tiny) body so the connection is reused
-                        url = urljoin(url, response.headers["location"])
-                        if _origin(url) != origin:
-                            headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
-                        continue
-                    self._check_status(response)
-                    yield response
-                    return
-            except httpx2.TransportError as exc:
-                raise _Retry(f"connection problem: {exc.__class__.__name__}: {exc}".rstrip(": ")) from None
-        raise SourceError(f"more than {MAX_REDIRECTS} redirects for {self.item.file.path}")
-
-    def _check_status(self, response: Any) -> None:
-        status = response.status_code
-        if status in (200, 206):
-            return
-        if status == 429:
-            raise _Retry("the server is rate limiting (429)", _retry_after(response.headers.get("retry-after")))
-        if status >= 500 or status == 408:
-            raise _Retry(f"the server answered {status}")
-        response.read()
-        raise self._error(response)
-
-    def _error(self, response: Any) -> PygestorError:
-        from huggingface_hub.utils import hf_raise_for_status
-
+        plan = self.runner.plan
         try:
-            hf_raise_for_status(response)
-        except Exception as exc:  # noqa: BLE001 (the client raises its typed errors: gated, not found, ...)
-            translated = self.runner.transport.translate(exc)
-            if translated is not None:
-                if response.status_code == 404 and not isinstance(translated, AccessDenied):
-                    return SourceError(f"{self.item.file.path} is missing upstream at commit "
-                                       f"{self.runner.plan.commit}; run 'pygestor sync {self.runner.plan.dataset}'")
-                return translated
-        return SourceError(f"the server answered {response.status_code} for {self.item.file.path}")
+            with self.runner.source.open_file(self.item.file.path, plan.commit, offset=offset) as body:
+                self._write(body, body.start)
+        except MissingUpstream as exc:
+            raise MissingUpstream(exc.path, exc.commit, plan.dataset) from None
 
-    def _write_body(self, response: Any, offset: int) -> None:
-        import httpx2
-
-        if offset and response.status_code == 206:
-            start = _content_range_start(response.headers.get("content-range"))
-            if start != offset:
-                raise _Retry(f"the server resumed at byte {start}, not {offset}")
-        mode = "ab" if offset else "wb"
+    def _write(self, body: Any, offset: int) -> None:
+        """Append the body to the partial file as it arrives: a broken transfer loses nothing that
+        reached the process, so the next attempt resumes at exactly the bytes on disk."""
         received = 0
         try:
-            with open(self.partial, mode) as fh:
-                for chunk in response.iter_raw():  # as received: a broken transfer loses nothing
+            with self.storage.append(self.partial, new=offset == 0) as fh:
+                for chunk in body:
                     fh.write(chunk)
                     received += len(chunk)
                     self.runner.add_network_bytes(len(chunk))
                     self.runner.progress.emit("bytes", self.item.key, len(chunk))
-        except httpx2.HTTPError as exc:
-            raise _Retry(f"the transfer broke off after {offset + received:,} bytes ({exc.__class__.__name__})") from None
+        except Transient as exc:
+            raise Transient(f"the transfer broke off after {offset + received:,} bytes ({exc})") from None
         if offset + received < self.item.file.size:
-            raise _Retry(f"the body ended after {offset + received:,} of {self.item.file.size:,} bytes")
-
-    def _finish(self) -> int | None:
-        """Make the verified bytes durable, then rename them into place (then the caller records)."""
-        fd = os.open(self.partial, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if self.store.file_mode is not None:
-            os.chmod(self.partial, self.store.file_mode)
-        os.replace(self.partial, self.item.target)
-        return parquet_rows(self.item.target)
-
-
-# ---- helpers -------------------------------------------------------------------------------
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.netloc
+            raise Transient(f"the body ended after {offset + received:,} of {self.item.file.size:,} bytes")
 
 
 def _backoff(attempt: int) -> float:
     return min(MAX_BACKOFF, 0.25 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date), capped."""
-    if not value:
-        return None
-    try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
-    except ValueError:
-        pass
-    with contextlib.suppress(TypeError, ValueError):
-        when = email.utils.parsedate_to_datetime(value).timestamp()
-        return min(max(when - time.time(), 0.0), MAX_RETRY_AFTER)
-    return None
-
-
-def _content_range_start(value: str | None) -> int | None:
-    """The first byte of `Content-Range: bytes START-END/TOTAL`."""
-    if not value or not value.startswith("bytes "):
-        return None
-    with contextlib.suppress(ValueError):
-        return int(value[len("bytes ") :].split("-", 1)[0])
-    return None

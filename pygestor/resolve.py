@@ -13,8 +13,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .manifest import Format, Manifest, SubsetRule
-from .patterns import MAX_NAME_LENGTH, Pattern, is_safe_relpath, safe_name
+from .manifest.models import Format, Manifest, SubsetRule
+from .manifest.patterns import MAX_NAME_LENGTH, Pattern, is_safe_relpath, safe_name
 from .sources.base import RemoteFile
 
 

@@ -38,9 +38,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from .errors import BadRepoReference, InvalidName, NameTaken, OutputExists, SourceError
-from .formats import detect
-from .manifest import Format, Manifest, SubsetRule
-from .patterns import DATASET_NAME, MAX_REGEX_LENGTH, safe_name
+from .manifest.formats import detect
+from .manifest.models import Format, Manifest, SubsetRule
+from .manifest.patterns import DATASET_NAME, MAX_REGEX_LENGTH, safe_name
 from .resolve import resolve
 from .sources.base import Listing, RemoteFile
 
@@ -308,7 +308,7 @@ def _as_list(value: Any) -> list[str]:
 # ---- formats ------------------------------------------------------------------------------
 def file_format(path: str) -> tuple[Format, str] | None:
     """(format, extension as written) of a data file pygestor reads, else None (the one table:
-    `pygestor.formats`). `.json.gz` is JSON lines (c4's files are); a plain `.json` file is one
+    `pygestor.manifest.formats`). `.json.gz` is JSON lines (c4's files are); a plain `.json` file is one
     JSON document."""
     kind = detect(path)
     return (Format(kind.format), kind.tail(path)) if kind.format is not None else None
@@ -1219,7 +1219,7 @@ def _plan_from_conversion(repo_id: str, listing: Listing, review: list[str],
 
 def _finish(dataset: str, repo_id: str, plan: _Plan, card: Card | None, endpoint: str | None) -> Scaffold:
     """Render the text, parse it back, resolve it against the listing, and report."""
-    from .catalog import parse_text
+    from .manifest.discovery import parse_text
 
     rules = list(plan.rules)
     placed = _place(rules, plan.files)
@@ -1405,7 +1405,7 @@ def add(catalog: Catalog, repo: str, *, name: str | None = None, revision: str |
 
 
 def _check_free(catalog: Catalog, dataset: str, target: Path, force: bool, *, named: bool) -> None:
-    entry = catalog.scan().entries.get(dataset)
+    entry = catalog.discover().entries.get(dataset)
     if entry is None:
         return
     same_file = entry.path.resolve() == target.resolve()

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from conftest import REPO_ROOT, make_settings
 
 from pygestor.api import Catalog
-from pygestor.catalog import parse_file, parse_text
+from pygestor.manifest.discovery import parse_file, parse_text
 from pygestor.cli import cli, human_bytes
 from pygestor.errors import SourceError
 from pygestor.scaffold import (

@@ -19,8 +19,8 @@ import pytest
 from conftest import REPO_ROOT, make_settings
 
 from pygestor.api import Catalog
-from pygestor.catalog import parse_file
-from pygestor.manifest import HuggingFaceSource
+from pygestor.manifest.discovery import parse_file
+from pygestor.manifest.models import HuggingFaceSource
 from pygestor.testing.hub import HubServer, LocalHub
 from pygestor.testing.replicas import Replica, install
 from pygestor.testing.replicas_catalog import CATALOG_REPLICAS, MMLU_SUBJECTS

@@ -144,7 +144,7 @@ def test_validate_missing_path(tmp_path: Path) -> None:
 
 
 def test_schema_file_is_up_to_date() -> None:
-    from pygestor.manifest import json_schema_text
+    from pygestor.manifest.schema import json_schema_text
 
     committed = (REPO_ROOT / "schemas" / "manifest.schema.json").read_text(encoding="utf-8")
     assert committed == json_schema_text(), "run: pygestor schema --output schemas/manifest.schema.json"
@@ -153,7 +153,7 @@ def test_schema_file_is_up_to_date() -> None:
 
 
 def test_manifest_reference_doc_is_up_to_date(tmp_path: Path) -> None:
-    from pygestor.manifest import reference_markdown
+    from pygestor.manifest.schema import reference_markdown
 
     doc = REPO_ROOT / "docs" / "manifest.md"
     assert doc.read_text(encoding="utf-8") == reference_markdown(), "run: pygestor schema --markdown -o docs/manifest.md"

@@ -15,7 +15,7 @@ import pytest
 from conftest import make_settings
 
 from pygestor.api import Catalog
-from pygestor.store import Store
+from pygestor.index.store import Store
 from pygestor.testing.hub import HubServer
 
 DATASETS = ["wikipedia", "mnist", "wit_base"]
@@ -25,7 +25,7 @@ def _worker_script(index: int) -> str:
     return textwrap.dedent(f"""
         import json, sys
         from pygestor.api import Catalog
-        from pygestor.store import Record
+        from pygestor.index.records import Record
         catalog = Catalog.open()
         for round in range(3):
             for result in catalog.sync({DATASETS!r}):
@@ -62,7 +62,8 @@ def test_four_processes_sync_and_list_at_once(tmp_path: Path, replica_hub: HubSe
 _KILL_TARGET = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from pygestor.store import Listing, Record, Store
+    from pygestor.index.records import Listing, Record
+    from pygestor.index.store import Store
     from pygestor.resolve import Partition, Subset
     from pygestor.sources.base import RemoteFile
 

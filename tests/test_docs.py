@@ -24,10 +24,10 @@ import yaml
 from conftest import REPO_ROOT, make_settings
 
 from pygestor.api import Catalog
-from pygestor.catalog import parse_text
+from pygestor.manifest.discovery import parse_text
 from pygestor.cli import cli
 from pygestor.docs import COMMAND, catalog_markdown
-from pygestor.manifest import HuggingFaceSource, LocalSource, Manifest
+from pygestor.manifest.models import HuggingFaceSource, LocalSource, Manifest
 from pygestor.resolve import Resolution, resolve
 from pygestor.sources.base import RemoteFile
 from pygestor.testing.hub import HubServer

@@ -248,7 +248,7 @@ def test_not_enough_space_fails_before_anything_starts(tmp_path: Path, hub: HubS
     catalog = _big_repo(tmp_path, hub)
     plan = catalog.plan_download("big")
     hub.requests.clear()
-    monkeypatch.setattr("pygestor.fetch.shutil.disk_usage", lambda path: SimpleNamespace(free=1000))
+    monkeypatch.setattr("pygestor.storage.local.shutil.disk_usage", lambda path: SimpleNamespace(free=1000))
     with pytest.raises(InsufficientSpace, match=rf"needs {BIG:,} bytes but .* has 1,000 free"):
         plan.execute()
     assert len(hub.requests) == 0 and not _part_file(tmp_path).exists()

@@ -1,4 +1,4 @@
-"""The one table of file formats (`pygestor.formats`): what `add`, the readers and `info` agree on."""
+"""The one table of file formats (`pygestor.manifest.formats`): what `add`, the readers and `info` agree on."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from conftest import make_settings, write_manifest
 
 from pygestor.api import Catalog
-from pygestor.formats import FileKind, detect
+from pygestor.manifest.formats import FileKind, detect
 from pygestor.scaffold import file_format
 
 

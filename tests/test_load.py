@@ -34,7 +34,7 @@ from pygestor.errors import (
     SelectionError,
     SourceError,
 )
-from pygestor.manifest import LoadOptions
+from pygestor.manifest.models import LoadOptions
 from pygestor.testing import replicas
 from pygestor.testing.hub import HubServer
 
@@ -294,7 +294,7 @@ def test_text_is_one_row_per_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     catalog = _local_catalog(tmp_path, files)
     expected = ["first line", "", "third, with \"quotes\" and a \x1f\ttab", "last without newline", "gz 1", "gz 2"]
     assert catalog.load("local", "text")["text"].tolist() == expected
-    monkeypatch.setattr(sys.modules["pygestor.reader"], "TEXT_CHUNK", 5)  # lines cut across read chunks
+    monkeypatch.setattr(sys.modules["pygestor.read.files"], "TEXT_CHUNK", 5)  # lines cut across read chunks
     assert catalog.load("local", "text", output="arrow").column("text").to_pylist() == expected
     assert [len(f) for f in catalog.stream("local", "text", batch_size=4)] == [4, 2]
 

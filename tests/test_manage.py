@@ -18,9 +18,9 @@ from conftest import REPO_ROOT, make_settings, write_manifest
 import pygestor
 from pygestor.api import Catalog
 from pygestor.cli import cli
-from pygestor.digest import file_digests
+from pygestor.index.digest import file_digests
 from pygestor.errors import DatasetNotFound, PygestorError, SelectionError
-from pygestor.store import Record
+from pygestor.index.records import Record
 from pygestor.testing import replicas
 from pygestor.testing.hub import HubServer, git_blob_id
 
@@ -299,7 +299,8 @@ def test_verify_sees_a_flipped_byte_and_a_missing_file(mnist: Catalog) -> None:
 def test_verify_by_git_blob_id_and_by_size(mnist: Catalog) -> None:
     train = data(mnist, "mnist", "train", TRAIN)
     body = train.read_bytes()
-    assert file_digests(train, sha256=True, blob_id=True).blob_id == git_blob_id(body)
+    with open(train, "rb") as fh:
+        assert file_digests(fh, len(body), sha256=True, blob_id=True).blob_id == git_blob_id(body)
     store = mnist.store
     store.put_record("mnist", "train", TRAIN, Record(path=f"mnist/{TRAIN}", size=len(body), blob_id=git_blob_id(body)))
     store.put_record("mnist", "test", TEST, Record(path=f"mnist/{TEST}", size=5))

@@ -9,9 +9,9 @@ import pydantic
 import pytest
 import yaml
 
-from pygestor.catalog import parse_text
+from pygestor.manifest.discovery import parse_text
 from pygestor.errors import ManifestError
-from pygestor.manifest import Format, HuggingFaceSource, LocalSource, Manifest
+from pygestor.manifest.models import Format, HuggingFaceSource, LocalSource, Manifest
 
 NAME_HINT = (
     "is not a dataset name: use lowercase letters, digits, '.', '_' and '-', "

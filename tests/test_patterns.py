@@ -1,20 +1,10 @@
-"""Tests of pygestor.patterns: path patterns, name templates, safe names (pure, no I/O)."""
+"""Tests of pygestor.manifest.patterns: path patterns, name templates, safe names (pure, no I/O)."""
 
 from __future__ import annotations
 
 import pytest
 
-from pygestor.patterns import (
-    MAX_NAME_LENGTH,
-    MAX_PATTERN_LENGTH,
-    MAX_REGEX_LENGTH,
-    SAFE_NAME,
-    PatternError,
-    compile_pattern,
-    compile_template,
-    is_safe_relpath,
-    safe_name,
-)
+from pygestor.manifest.patterns import MAX_NAME_LENGTH, MAX_PATTERN_LENGTH, MAX_REGEX_LENGTH, SAFE_NAME, PatternError, compile_pattern, compile_template, is_safe_relpath, safe_name
 
 
 def error_of(text: str, **kwargs: bool) -> str:

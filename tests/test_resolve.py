@@ -6,8 +6,8 @@ import random
 import time
 from typing import Any
 
-from pygestor.manifest import Format, Manifest
-from pygestor.patterns import MAX_NAME_LENGTH, is_safe_relpath
+from pygestor.manifest.models import Format, Manifest
+from pygestor.manifest.patterns import MAX_NAME_LENGTH, is_safe_relpath
 from pygestor.resolve import Resolution, resolve
 from pygestor.sources.base import RemoteFile
 

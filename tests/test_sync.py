@@ -11,7 +11,7 @@ from conftest import make_settings, write_manifest
 
 from pygestor.api import Catalog
 from pygestor.errors import DatasetNotFound, NotSynced, SourceError
-from pygestor.store import Record
+from pygestor.index.records import Record
 from pygestor.testing import replicas
 from pygestor.testing.hub import HubServer
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pygestor.catalog import parse_file, parse_text, scan
+from pygestor.manifest.discovery import discover, parse_file, parse_text
 from pygestor.errors import ManifestError, Problem
 
 C_LOADER = hasattr(yaml, "CSafeLoader")  # the catalog parses with libyaml when it is there
@@ -297,7 +297,7 @@ def folders(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 def test_scan_builtin_only(folders: tuple[Path, Path, Path]) -> None:
     user1, user2, builtin = folders
-    result = scan([user1, user2, builtin], builtin=builtin)
+    result = discover([user1, user2, builtin], builtin=builtin)
     assert sorted(result.entries) == ["mnist", "wikipedia"]
     assert all(e.builtin and e.shadows is None for e in result.entries.values())
     assert result.problems == []
@@ -308,7 +308,7 @@ def test_scan_builtin_only(folders: tuple[Path, Path, Path]) -> None:
 def test_user_manifest_shadows_a_builtin(folders: tuple[Path, Path, Path]) -> None:
     user1, user2, builtin = folders
     (user1 / "my-wikipedia.yml").write_text(manifest("wikipedia").replace("owner/repo", "me/wiki"))
-    result = scan([user1, user2, builtin], builtin=builtin)
+    result = discover([user1, user2, builtin], builtin=builtin)
     entry = result.entries["wikipedia"]
     assert entry.path == user1 / "my-wikipedia.yml"
     assert entry.builtin is False
@@ -326,7 +326,7 @@ def test_two_user_manifests_with_one_name(folders: tuple[Path, Path, Path]) -> N
     user1, user2, builtin = folders
     (user1 / "a.yaml").write_text(manifest("mine").replace("owner/repo", "me/first"))
     (user2 / "b.yaml").write_text(manifest("mine").replace("owner/repo", "me/second"))
-    result = scan([user1, user2, builtin], builtin=builtin)
+    result = discover([user1, user2, builtin], builtin=builtin)
     assert result.entries["mine"].path == user1 / "a.yaml"
     assert result.entries["mine"].manifest.source.huggingface == "me/first"
     assert len(result.problems) == 1
@@ -343,7 +343,7 @@ def test_two_manifests_with_one_name_in_one_user_folder(folders: tuple[Path, Pat
     user1, _user2, builtin = folders
     (user1 / "a.yaml").write_text(manifest("mine"))
     (user1 / "b.yml").write_text(manifest("mine"))
-    result = scan([user1, builtin], builtin=builtin)
+    result = discover([user1, builtin], builtin=builtin)
     assert [(p.file, p.field) for p in result.problems] == [(str(user1 / "b.yml"), "name")]
     assert str(user1 / "a.yaml") in result.problems[0].message
 
@@ -352,7 +352,7 @@ def test_duplicate_name_problem_points_at_the_name_line(folders: tuple[Path, Pat
     user1, user2, builtin = folders
     (user1 / "a.yaml").write_text(manifest("mine"))
     (user2 / "b.yaml").write_text(manifest("mine"))
-    result = scan([user1, user2, builtin], builtin=builtin)
+    result = discover([user1, user2, builtin], builtin=builtin)
     assert [p.line for p in result.problems] == [2]
 
 
@@ -362,7 +362,7 @@ def test_invalid_file_reported_while_valid_ones_load(folders: tuple[Path, Path, 
     (user1 / "bad.yaml").write_text("name: bad\nsource: {}\nsubsets: []\n")
     (user1 / "broken.yml").write_text("name: [broken\n")
     (user1 / "notes.txt").write_text("not a manifest")
-    result = scan([user1, user2, builtin], builtin=builtin)
+    result = discover([user1, user2, builtin], builtin=builtin)
     assert sorted(result.entries) == ["good", "mnist", "wikipedia"]
     bad, broken = user1 / "bad.yaml", user1 / "broken.yml"
     brace = "did not find expected ',' or ']'" if C_LOADER else "expected ',' or ']', but got '<stream end>'"
@@ -379,6 +379,6 @@ def test_invalid_file_reported_while_valid_ones_load(folders: tuple[Path, Path, 
 def test_invalid_user_manifest_does_not_hide_the_builtin(folders: tuple[Path, Path, Path]) -> None:
     user1, _user2, builtin = folders
     (user1 / "wikipedia.yaml").write_text("name: wikipedia\nsource: {}\n")
-    result = scan([user1, builtin], builtin=builtin)
+    result = discover([user1, builtin], builtin=builtin)
     assert result.entries["wikipedia"].path == builtin / "wikipedia.yaml"
     assert [p.file for p in result.problems] == [str(user1 / "wikipedia.yaml")] * 2

@@ -5,13 +5,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from .base import Listing, RemoteFile, Source
-
 if TYPE_CHECKING:
-    from ..manifest import HuggingFaceSource, LocalSource
+    from ..manifest.models import HuggingFaceSource, LocalSource
     from ..settings import Settings
-
-__all__ = ["Listing", "RemoteFile", "Source", "open_source"]
+    from .base import Source
 
 #: kind -> "module:class"; a new kind is one module plus one line here.
 KNOWN_SOURCES = {

@@ -1,11 +1,14 @@
 """The small protocol every source implements, and the records it produces.
 
-A source lists the files of one dataset at one revision (`list()`), once per sync. Fetching
-single files is added on top of this protocol by the data plane; listing is all that sync needs.
+A source lists the files of one dataset at one revision (`list()`), once per sync. A source
+whose files are copied into the data directory (the Hub; not a local folder, read in place) also
+opens one file's bytes from an offset (`open_file`), which downloads resume with.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,8 +37,8 @@ class RemoteFile:
 
 
 @dataclass(frozen=True)
-class Listing:
-    """Every file of a source at one revision."""
+class Snapshot:
+    """Every file of a source at one revision (what `Source.list` returns)."""
 
     files: tuple[RemoteFile, ...]
     revision: str | None  # what was asked for (branch, tag, commit); None for folders
@@ -49,6 +52,33 @@ class Source(Protocol):
         """A short, token-free description such as `hf://datasets/owner/name@main`."""
         ...
 
-    def list(self) -> Listing:
+    def list(self) -> Snapshot:
         """List every file, recursively, in one pass; raise SourceError with a fix on failure."""
+        ...
+
+
+Listing = Snapshot  # the former name, until `pygestor.scaffold` moves over
+
+class Transient(Exception):
+    """A failure worth retrying (and resuming) after `delay` seconds (None: the caller's backoff):
+    5xx, 429, a dropped connection, a body that broke off."""
+
+    def __init__(self, cause: str, delay: float | None = None) -> None:
+        super().__init__(cause)
+        self.delay = delay
+
+
+class FileBody(Iterable[bytes], Protocol):
+    """One file's bytes as they arrive; iterating raises Transient when the transfer breaks."""
+
+    start: int  # the byte the body begins at: the offset asked for, or 0 when it was ignored
+
+
+class Fetcher(Source, Protocol):
+    """A source whose files are downloaded into the data directory."""
+
+    def open_file(self, path: str, commit: str | None, *,
+                  offset: int = 0) -> AbstractContextManager[FileBody]:
+        """The bytes of `path` at `commit` from byte `offset`. Raises Transient for what is worth
+        retrying, a `pygestor.errors.SourceError` (AccessDenied, MissingUpstream, ...) for the rest."""
         ...

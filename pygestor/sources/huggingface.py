@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AccessDenied, SourceError
-from .base import Listing, RemoteFile
+from .base import FileBody, RemoteFile, Snapshot
 
 if TYPE_CHECKING:
-    from ..manifest import HuggingFaceSource
+    from ..manifest.models import HuggingFaceSource
     from ..settings import Settings
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -41,12 +42,12 @@ class HuggingFaceRepo:
     def api(self) -> Any:
         from huggingface_hub import HfApi
 
-        from .. import __version__
+        from .._version import __version__
 
         return HfApi(endpoint=self.endpoint, token=self.token, library_name="pygestor",
                      library_version=__version__)
 
-    def list(self) -> Listing:
+    def list(self) -> Snapshot:
         """Resolve the revision to a commit, then list the tree at that commit in one recursive,
         paged listing (so the files and the commit always agree, even if the branch moves)."""
         api = self.api()
@@ -56,19 +57,27 @@ class HuggingFaceRepo:
                 self.repo_id, recursive=True, revision=commit or self.revision, repo_type="dataset"
             )
             files = tuple(_remote_file(e) for e in entries if hasattr(e, "blob_id"))
-        return Listing(files=files, revision=self.revision, commit=commit)
+        return Snapshot(files=files, revision=self.revision, commit=commit)
 
     def file_request(self, path: str, commit: str | None) -> tuple[str, dict[str, str]]:
         """URL and headers to GET one file at `commit` (the token, if any, is for this origin only)."""
         from huggingface_hub import hf_hub_url
         from huggingface_hub.utils import build_hf_headers
 
-        from .. import __version__
+        from .._version import __version__
 
         url = hf_hub_url(self.repo_id, path, repo_type="dataset", revision=commit or self.revision,
                          endpoint=self.endpoint)
         headers = build_hf_headers(token=self.token, library_name="pygestor", library_version=__version__)
         return url, {**headers, "Accept-Encoding": "identity"}
+
+    def open_file(self, path: str, commit: str | None, *, offset: int = 0) -> AbstractContextManager[FileBody]:
+        """The bytes of `path` at `commit` from `offset` (a ranged GET; see `sources/http.py`)."""
+        from .http import get
+
+        url, headers = self.file_request(path, commit)
+        return get(url, headers, path=path, commit=commit or self.revision, offset=offset,
+                   translate=self.translate)
 
     def translate(self, exc: Exception) -> SourceError | None:
         return translate_error(exc, self)

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import SourceError
-from .base import Listing, RemoteFile
+from .base import RemoteFile, Snapshot
 
 if TYPE_CHECKING:
-    from ..manifest import LocalSource
+    from ..manifest.models import LocalSource
     from ..settings import Settings
 
 
@@ -27,19 +27,19 @@ class LocalFolder:
 
     @classmethod
     def from_spec(cls, spec: LocalSource, settings: Settings | None = None) -> LocalFolder:
-        return cls(Path(os.path.expandvars(spec.local)).expanduser())
+        return cls(spec.folder)
 
     def describe(self) -> str:
         return str(self.root)
 
-    def list(self) -> Listing:
+    def list(self) -> Snapshot:
         if not self.root.is_dir():
             raise SourceError(f"folder {self.root} does not exist or is not a folder; check source.local")
         try:
             files = tuple(self._walk())
         except OSError as exc:
             raise SourceError(f"cannot list {self.root}: {exc.strerror or exc}") from None
-        return Listing(files=files, revision=None, commit=None)
+        return Snapshot(files=files, revision=None, commit=None)
 
     def path_of(self, file: RemoteFile) -> Path:
         """The file on disk for a listed file."""

@@ -1,4 +1,4 @@
-"""Finding, parsing and validating manifests, with every problem pinned to a file and line.
+"""Finding, parsing and validating manifest files, with every problem pinned to a file and line.
 
 A catalog is an ordered list of folders of `*.yaml` / `*.yml` manifests (user folders first, the
 built-in one last, see `settings`). A user manifest may shadow a built-in one of the same name;
@@ -7,13 +7,14 @@ two manifests of one name among the user's folders are an error.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ManifestError, Problem
-from .manifest import Manifest
+from ..errors import ManifestError, Problem
+from .models import Manifest
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 MAX_MANIFEST_BYTES = 1_000_000
@@ -30,7 +31,7 @@ class Entry:
 
 
 @dataclass
-class Scan:
+class Discovery:
     """What a pass over the catalog folders found."""
 
     entries: dict[str, Entry] = field(default_factory=dict)
@@ -50,9 +51,9 @@ def manifest_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def scan(folders: Sequence[Path], *, builtin: Path | None = None) -> Scan:
+def discover(folders: Sequence[Path], *, builtin: Path | None = None) -> Discovery:
     """Parse every manifest in `folders` (in precedence order); `builtin` marks the built-in folder."""
-    result = Scan()
+    result = Discovery()
     for folder in folders:
         is_builtin = builtin is not None and folder == builtin
         for path in manifest_files([folder]):
@@ -66,7 +67,7 @@ def scan(folders: Sequence[Path], *, builtin: Path | None = None) -> Scan:
     return result
 
 
-def add_entry(result: Scan, entry: Entry) -> None:
+def add_entry(result: Discovery, entry: Entry) -> None:
     """Add `entry` to `result`, applying precedence: the first user manifest of a name wins and
     shadows a built-in one (a note); a second user manifest of that name is a problem."""
     name = entry.manifest.name
@@ -237,7 +238,7 @@ def _message(err: Any) -> str:
     kind, msg = err["type"], err["msg"]
     if kind == "extra_forbidden":
         key = str(err["loc"][-1])
-        from .manifest import known_keys
+        from .models import known_keys
 
         if err["loc"][0] == "source" and key in ("huggingface", "local"):
             return "a source is either 'huggingface' or 'local', not both; remove one"
@@ -258,7 +259,7 @@ def _message(err: Any) -> str:
 def _did_you_mean(key: str) -> str:
     import difflib
 
-    from .manifest import known_keys
+    from .models import known_keys
 
     close = difflib.get_close_matches(key, sorted(known_keys()), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -267,3 +268,59 @@ def _did_you_mean(key: str) -> str:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The outcome of `validate`: every file looked at, every problem, and notes (shadowing)."""
+
+    files: tuple[str, ...]
+    problems: tuple[Problem, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "files": list(self.files), "problems": [asdict(p) for p in self.problems],
+                "notes": list(self.notes)}
+
+
+def discover_paths(paths: Sequence[str | os.PathLike[str]], *,
+                   builtin: Path) -> tuple[Discovery, list[Path], list[Problem]]:
+    """The manifests in the given files and folders (validated as user manifests; a folder
+    without any is a problem, so a CI pointed at the wrong folder fails), with a note for each
+    that shadows a built-in manifest of `builtin`."""
+    targets = [Path(p) for p in paths]
+    problems = [Problem(str(p), None, "", "no such file or folder") for p in targets if not p.exists()]
+    problems += [Problem(str(p), None, "", "no manifests (*.yaml, *.yml) in this folder; check the path")
+                 for p in targets if p.is_dir() and not manifest_files([p])]
+    files = manifest_files(p for p in targets if p.exists())
+    result = Discovery()
+    for path in files:
+        try:
+            manifest = parse_file(path)
+        except ManifestError as exc:
+            problems += exc.problems
+            continue
+        add_entry(result, Entry(manifest, path, builtin=False))
+    shipped = {p.stem: p for p in manifest_files([builtin])}
+    for name, entry in sorted(result.entries.items()):
+        if name in shipped and entry.path.resolve() != shipped[name].resolve():
+            result.notes.append(f"{entry.path}: dataset {name!r} shadows the built-in {shipped[name]}")
+    return result, files, problems
+
+
+def rule_line(path: Path, index: int | None) -> int | None:
+    """The line of `source:` (index None) or of the index-th subset rule in a manifest file."""
+    try:
+        node, _ = _load_yaml(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, ManifestError):
+        return None
+    key = "source" if index is None else "subsets"
+    for k, v in getattr(node, "value", []):
+        if k.value == key:
+            target = v if index is None else v.value[index]
+            return int(target.start_mark.line) + 1
+    return None

@@ -1,0 +1,94 @@
+"""Sync: list a source once, resolve the manifest's rules against it, record the listing.
+
+`list_source` lists and resolves (a dry run: nothing is written, what `validate --resolve` and
+`updates` use); `record` makes that listing current and reports what changed: new partitions,
+local ones changed upstream (stale) or deleted there (gone). No per-partition write: states are
+derived when read (`selection.states`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ..errors import SourceError
+from ..manifest.models import Manifest
+from ..resolve import resolve
+from ..sources.base import Source
+from .records import Listing
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one dataset's sync found; `error` is set (and the rest empty) when it failed."""
+
+    dataset: str
+    source: str | None = None
+    revision: str | None = None
+    commit: str | None = None
+    synced_at: str | None = None
+    subsets: int = 0
+    partitions: int = 0
+    bytes: int = 0
+    changed: bool = False  # the listing differs from the one in force before
+    new: tuple[str, ...] = ()  # "subset/partition" not in the previous listing
+    stale: tuple[str, ...] = ()  # local partitions whose upstream file changed
+    gone: tuple[str, ...] = ()  # local partitions no longer upstream
+    unmatched: tuple[str, ...] = ()
+    empty_rules: tuple[str, ...] = ()  # patterns of rules that matched nothing
+    skipped: tuple[tuple[str, str], ...] = ()
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["skipped"] = [{"path": p, "reason": r} for p, r in self.skipped]
+        return data
+
+
+def list_source(manifest: Manifest, source: Source, *, where: str) -> Listing:
+    """List `source` now and resolve `manifest` against it; records nothing. `where` (the
+    manifest's file) prefixes a source error, so the user knows which manifest to fix."""
+    log.info("listing %s for %s", source.describe(), manifest.name)
+    try:
+        files = source.list()
+    except SourceError as exc:
+        raise type(exc)(f"{manifest.name} ({where}): {exc}") from None
+    resolution = resolve(manifest, files.files)
+    return Listing.from_resolution(manifest.name, source.describe(), files.revision, files.commit,
+                                   manifest.fingerprint(), resolution)
+
+
+def record(store: Store, manifest: Manifest, listing: Listing) -> SyncResult:
+    """Make `listing` the one in force and say what changed since the one before."""
+    previous = store.listing(manifest.name)
+    pointer = store.save_listing(listing)
+    records = store.records(manifest.name)
+    current = {(s.name, p.name): p.file for s in listing.subsets for p in s.partitions}
+    before = {(s.name, p.name) for s in previous.subsets for p in s.partitions} if previous else set(current)
+    stale = sorted(k for k, rec in records.items() if k in current and not rec.matches(current[k]))
+    gone = sorted(k for k in records if k not in current)
+    return SyncResult(
+        dataset=listing.dataset, source=listing.source, revision=listing.revision, commit=listing.commit,
+        synced_at=pointer.synced_at, subsets=len(listing.subsets), partitions=listing.partition_count,
+        bytes=listing.size, changed=previous is None or previous.to_json() != listing.to_json(),
+        new=tuple(f"{s}/{p}" for s, p in sorted(set(current) - before)),
+        stale=_keys(stale), gone=_keys(gone), unmatched=listing.unmatched,
+        empty_rules=tuple(rule_text(manifest, i) for i in listing.empty_rules),
+        skipped=listing.skipped,
+    )
+
+
+def rule_text(manifest: Manifest, index: int) -> str:
+    """`subsets[i]: <its patterns>`, how reports name a rule."""
+    files = manifest.subsets[index].files
+    return f"subsets[{index}]: " + (files if isinstance(files, str) else ", ".join(files))
+
+
+def _keys(keys: list[tuple[str, str]]) -> tuple[str, ...]:
+    return tuple(f"{s}/{p}" for s, p in keys)
+
+

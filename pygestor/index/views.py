@@ -1,0 +1,95 @@
+"""The listings people and machines read: one record per dataset, subset or partition.
+
+The same keys everywhere: `--json` prints these dicts, the Python API turns them into pandas
+DataFrames with these columns, the web UI shows them. Sizes in bytes, times ISO-8601 UTC, None
+when unknown (e.g. before a sync).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..manifest.models import Manifest
+from .records import Listing, Record
+from .selection import states
+from .store import Store
+
+DATASET_COLUMNS = (
+    "name", "description", "modality", "source", "revision", "commit", "synced_at",
+    "subsets", "partitions", "partitions_local", "bytes", "bytes_local",
+)
+SUBSET_COLUMNS = ("dataset", "subset", "partitions", "partitions_local", "bytes", "bytes_local",
+                  "rows", "arrow_copy_bytes")
+PARTITION_COLUMNS = ("dataset", "subset", "partition", "path", "size", "state", "rows", "sha256",
+                     "downloaded_at")
+
+
+def dataset_record(store: Store, manifest: Manifest) -> dict[str, Any]:
+    """One dataset: what its pointer says (no listing is read) and what is local."""
+    m = manifest
+    pointer = store.pointer(m.name)
+    record: dict[str, Any] = {
+        "name": m.name, "description": m.description, "modality": list(m.modality),
+        "source": str(m.source.folder) if m.source.kind == "local" else m.source.describe(),  # type: ignore[union-attr]
+        "revision": None, "commit": None, "synced_at": None,
+        "subsets": None, "partitions": None, "partitions_local": 0, "bytes": None, "bytes_local": 0,
+    }
+    if pointer is None:
+        return record
+    record.update(revision=pointer.revision, commit=pointer.commit, synced_at=pointer.synced_at,
+                  subsets=pointer.subsets, partitions=pointer.partitions, bytes=pointer.bytes)
+    if m.source.kind == "local":
+        record.update(partitions_local=pointer.partitions, bytes_local=pointer.bytes)
+    else:
+        local = store.local_records(m.name)
+        record.update(partitions_local=len(local), bytes_local=sum(r.size for r in local.values()))
+    return record
+
+
+def subset_records(store: Store, manifest: Manifest, listing: Listing) -> list[dict[str, Any]]:
+    """One record per subset of the listing (see SUBSET_COLUMNS)."""
+    name = manifest.name
+    found = states(store, manifest, listing)
+    rows = []
+    for subset in listing.subsets:
+        local = [found[(subset.name, p.name)] for p in subset.partitions]
+        on_disk = [p for p, st in zip(subset.partitions, local, strict=True) if st[0] in ("local", "stale")]
+        known_rows = [st[1].rows if st[1] else None for st in local]
+        copy = store.storage.info(store.arrow_copy_key(name, subset.name))
+        rows.append({
+            "dataset": name, "subset": subset.name, "partitions": len(subset.partitions),
+            "partitions_local": len(on_disk), "bytes": subset.size,
+            "bytes_local": sum(p.file.size for p in on_disk),
+            "rows": _total(known_rows), "arrow_copy_bytes": copy.size if copy else None,
+        })
+    return rows
+
+
+def partition_records(store: Store, manifest: Manifest, listing: Listing,
+                      subset: str) -> list[dict[str, Any]]:
+    """One record per partition of a subset of the listing (see PARTITION_COLUMNS), `gone` ones
+    last. The subset must be in the listing."""
+    name = manifest.name
+    listed = listing.subset(subset)
+    assert listed is not None
+    found = states(store, manifest, listing, subset=subset, check_partial=True)
+    rows = []
+    for p in listed.partitions:
+        state, rec = found[(subset, p.name)]
+        rows.append(_row(name, subset, p.name, p.file.path, p.file.size, state, rec, p.file.sha256))
+    for (s, pname), (state, rec) in sorted(found.items()):
+        if s == subset and state == "gone" and rec is not None:
+            rows.append(_row(name, subset, pname, rec.path, rec.size, state, rec, rec.sha256))
+    return rows
+
+
+def _row(dataset: str, subset: str, partition: str, path: str, size: int, state: str,
+         rec: Record | None, sha256: str | None) -> dict[str, Any]:
+    return {"dataset": dataset, "subset": subset, "partition": partition, "path": path, "size": size,
+            "state": state, "rows": rec.rows if rec else None, "sha256": sha256,
+            "downloaded_at": rec.downloaded_at if rec else None}
+
+
+def _total(values: list[int | None]) -> int | None:
+    """The sum, or None when any value is unknown (or there are none)."""
+    return sum(v for v in values if v is not None) if values and None not in values else None

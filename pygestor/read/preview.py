@@ -1,0 +1,94 @@
+"""A look at one stored file without reading it all: the parquet schema from its footer, and its
+first rows (the first record batch of a parquet file, the first lines of a text format)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from ..errors import PygestorError
+from ..manifest.formats import detect
+from ..storage.base import Storage
+
+
+def schema(storage: Storage, key: str, fmt: str | None) -> list[dict[str, str]] | None:
+    """Columns and types from a parquet footer (no data read); None for other formats."""
+    if fmt != "parquet":
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        found = pq.read_schema(storage.open_arrow(key))
+    except Exception as exc:  # noqa: BLE001 (pyarrow raises several types for a damaged file)
+        raise PygestorError(f"{_shown(storage, key)}: cannot read its parquet footer ({exc}); "
+                            "check it with 'pygestor verify'") from None
+    return [{"name": f.name, "type": str(f.type)} for f in found]
+
+
+def head(storage: Storage, key: str, fmt: str | None, n: int) -> list[dict[str, Any]] | None:
+    """The first `n` rows; None for formats not previewed (json documents)."""
+    shown = _shown(storage, key)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            batch = next(pq.ParquetFile(storage.open_arrow(key)).iter_batches(batch_size=n), None)
+        except Exception as exc:  # noqa: BLE001
+            raise PygestorError(f"{shown}: cannot read it as parquet ({exc}); check it with 'pygestor verify'") from None
+        return [] if batch is None else list(batch.to_pylist())
+    if fmt not in ("jsonl", "csv", "text"):
+        return None
+    try:
+        with _open_text(storage, key) as fh:
+            if fmt == "csv":
+                import csv
+
+                reader = csv.DictReader(fh)
+                return [dict(row) for _, row in zip(range(n), reader, strict=False)]
+            lines = _first_lines(fh, n)
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise PygestorError(f"{shown}: cannot read it as {fmt} ({exc})") from None
+    if fmt == "text":
+        return [{"text": line} for line in lines]
+    try:
+        return [json.loads(line) for line in lines]
+    except json.JSONDecodeError as exc:
+        raise PygestorError(f"{shown}: not JSON lines ({exc})") from None
+
+
+def _first_lines(fh: Any, n: int) -> list[str]:
+    lines = []
+    for line in fh:
+        line = line.rstrip("\r\n")
+        if line.strip():
+            lines.append(line)
+            if len(lines) == n:
+                break
+    return lines
+
+
+def _open_text(storage: Storage, key: str) -> Any:
+    """The file as text, decompressed by its name (`manifest.formats`)."""
+    compression = detect(key).compression
+    raw: Any = storage.open(key)
+    if compression == "gzip":
+        import gzip
+
+        raw = gzip.open(raw)
+    elif compression == "bz2":
+        import bz2
+
+        raw = bz2.open(raw)
+    elif compression == "xz":
+        import lzma
+
+        raw = lzma.open(raw)
+    elif compression is not None:
+        raw.close()
+        raise OSError(f"{compression}-compressed files are not previewed")
+    return io.TextIOWrapper(raw, encoding="utf-8", newline="")
+
+
+def _shown(storage: Storage, key: str) -> str:
+    return f"{storage.url}/{key}"

@@ -1,0 +1,114 @@
+"""Reading a selection's stored partitions: `load`, `stream`, `scan`.
+
+The read path::
+
+    Catalog.select(...)           which partitions, their files and their states
+      │  download=True: the facade downloads the remote/partial ones first, then selects again
+      ▼
+    local(): the local and stale partitions, warning (PygestorWarning) about the rest
+      ▼
+    files.runs(): consecutive files one reader takes (see `files.py`)
+      ▼
+    load():   the subset's Arrow copy if it is current (`arrow_copy.py`), else one scan per run
+              → Table → dtypes → the Table, or a DataFrame (to_pandas, decode)
+    stream(): the same scan as record batches with bounded read-ahead, re-chunked to batch_size
+    scan():   the run's Dataset, unread (a per-file run is read into memory)
+
+Nothing here prints, and nothing touches the network: data is read where the selection's
+storage holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SelectionError
+from .arrow_copy import copy_table
+from .convert import apply_dtypes, concat, decode, rechunk, to_pandas
+from .files import Run, run_batches, run_table, runs
+from .options import Output, ReadOptions, check_columns, check_output, local, read_options
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    from ..index.selection import Selection
+    from ..index.store import Store
+
+
+def load(
+    selection: Selection, store: Store, *, columns: Sequence[str] | None = None,
+    filters: ds.Expression | Sequence[Any] | None = None, download: bool = True,
+    output: Output = "pandas", dtypes: Mapping[str, str] | None = None,
+    decode: Mapping[str, str] | None = None, whole_subset: bool = True,
+) -> pd.DataFrame | pa.Table:
+    """The selection's local partitions as one pandas DataFrame (`output="arrow"`: one Table).
+
+    `columns` (default: the manifest's `load.columns`) and `filters` (a pyarrow Expression, or
+    `(column, op, value)` tuples as `pyarrow.parquet` takes them) are pushed down into one scan.
+    `dtypes` and `decode` override the manifest's `load.dtypes` / `load.decode`. Partitions that
+    are not local are skipped with a `PygestorWarning` (`download` says how it was called, for
+    the messages). `whole_subset`: the selection is one whole subset, so its Arrow copy (in
+    `store`) may be used.
+    """
+    check_output(output)
+    items = local(selection, download)
+    opts = read_options(selection, columns, filters, dtypes, decode, output)
+    table = None
+    if whole_subset and len(selection.subsets) == 1:
+        table = copy_table(store, selection, items, opts)
+    if table is None:
+        table = concat([run_table(run, opts) for run in runs(items, opts, selection.storage)], opts)
+    table = apply_dtypes(table, opts)
+    return table if output == "arrow" else to_pandas(table, opts)
+
+
+def stream(
+    selection: Selection, *, columns: Sequence[str] | None = None,
+    filters: ds.Expression | Sequence[Any] | None = None, batch_size: int = 65_536,
+    download: bool = True, output: Output = "pandas", dtypes: Mapping[str, str] | None = None,
+    decode: Mapping[str, str] | None = None,
+) -> Iterator[pd.DataFrame | pa.RecordBatch]:
+    """The local partitions as DataFrames (`output="arrow"`: RecordBatches) of `batch_size` rows
+    (the last one fewer), in partition order. Memory stays flat whatever the subset size: files
+    are read a few batches ahead. Arguments are checked when `stream` is called, before the
+    first batch is asked for."""
+    check_output(output)
+    check_batch_size(batch_size)
+    items = local(selection, download)
+    opts = read_options(selection, columns, filters, dtypes, decode, output)
+    found = runs(items, opts, selection.storage)
+    for run in found:
+        check_columns(run.schema, opts)
+    return _stream(found, opts, batch_size, output)
+
+
+def scan(selection: Selection) -> ds.Dataset:
+    """A `pyarrow.dataset.Dataset` over the local partitions, without reading their data (files
+    the dataset API cannot open — text, json documents, `.zst` — are read into memory). A
+    `PygestorWarning` names partitions that are not local."""
+    import pyarrow.dataset as pads
+
+    items = local(selection, download=False)
+    opts = read_options(selection, None, None, None, None, "arrow", defaults=False)
+    datasets = [run.dataset() for run in runs(items, opts, selection.storage)]
+    return datasets[0] if len(datasets) == 1 else pads.dataset(datasets)
+
+
+def check_batch_size(batch_size: Any) -> None:
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise SelectionError(f"batch_size must be a positive number of rows, not {batch_size!r}")
+
+
+def _stream(found: list[Run], opts: ReadOptions, batch_size: int, output: Output) -> Iterator[Any]:
+    import pyarrow as pa
+
+    batches = (batch for run in found for batch in run_batches(run, opts, batch_size))
+    for pieces in rechunk(batches, batch_size):
+        if output == "arrow":  # a RecordBatch must be contiguous: one copy of the pieces
+            yield apply_dtypes(pa.concat_batches(pieces) if len(pieces) > 1 else pieces[0], opts)
+        else:  # pandas copies anyway: convert the pieces as one chunked table, no Arrow copy first
+            table = apply_dtypes(pa.Table.from_batches(pieces), opts)
+            yield decode(table.to_pandas(split_blocks=True, self_destruct=True), opts)

@@ -1,0 +1,148 @@
+"""The contract every data-directory backend keeps: the only way pygestor reads or writes there.
+
+Paths are *keys*: `/`-joined, relative to the storage root, never absolute, never with `.` or
+`..` segments (`.pygestor/datasets/mnist/current.json`, `mnist/train/x.parquet`). A backend
+refuses any other key with `ValueError`, so no caller can address a file outside the root.
+
+What is atomic (a reader, in any process, sees the old state or the new one, never a mix):
+
+| operation | atomic | notes |
+|---|---|---|
+| `write(key, data)` | yes: replace | `durable=True` (default): on disk before it is visible |
+| `create(key, data)` | yes: create-only | False when the key exists; never overwrites |
+| `writer(key)` | yes: replace | streamed; visible only when the block ends without error |
+| `replace(src, dst)` | yes: rename over `dst` | `src`'s bytes made durable first |
+| `append(key)` | no | partial files (`.part`) only: resumable, never counted as data |
+| `remove(key)`, `remove_dir(key)` | yes | a missing key is not an error (returns False) |
+| `lock(key, timeout)` | n/a | exclusive across processes and hosts sharing the storage |
+
+Reads (`info`, `read`, `open`, `open_arrow`, `list`, `walk`) never create anything. `walk`, and
+`info` unless asked, do not follow symbolic links; `inside` tells where a key really leads. A backend without
+links (object stores) answers `inside` with True and `kind` "link" never appears.
+
+(Fewer verbs than fsspec's `AbstractFileSystem`, plus the two that fsspec lacks and pygestor
+needs: the atomicity of each write, and the lock.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+Kind = Literal["file", "dir", "link"]
+
+#: Temporary files of writes in flight start with this; they are never data, and a backend may
+#: leave them behind when its process is killed (`sync --repair` removes old ones).
+TEMP_PREFIX = ".tmp-"
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """What `info` / `list` tell of one key (symbolic links are not followed)."""
+
+    key: str
+    kind: Kind
+    size: int  # bytes (0 for folders; a link's own size)
+    mtime_ns: int  # last modified, nanoseconds since the epoch
+
+    @property
+    def mtime(self) -> float:
+        """Last modified, seconds since the epoch."""
+        return self.mtime_ns / 1e9
+
+
+class Storage(Protocol):
+    """A data directory. See the module docstring for keys and atomicity."""
+
+    @property
+    def url(self) -> str:
+        """Where it is, for messages (`/data/pyg`, later `s3://bucket/prefix`)."""
+        ...
+
+    # ---- reading ----------------------------------------------------------------------------
+    def info(self, key: str, *, follow: bool = False) -> FileInfo | None:
+        """The entry at `key`, None when there is none. A symbolic link is reported as one
+        (kind "link") unless `follow`, which describes what it leads to."""
+        ...
+
+    def read(self, key: str) -> bytes | None:
+        """The whole content of a (small) file, None when it does not exist."""
+        ...
+
+    def open(self, key: str) -> IO[bytes]:
+        """A seekable binary reader (range reads); FileNotFoundError when missing."""
+        ...
+
+    def open_arrow(self, key: str) -> Any:
+        """A pyarrow random-access file (memory-mapped where the backend can); for footers, Arrow
+        IPC files and per-file readers. FileNotFoundError when missing."""
+        ...
+
+    def arrow_filesystem(self) -> tuple[Any, str]:
+        """A `pyarrow.fs.FileSystem` and the path prefix of the root in it, for `pyarrow.dataset`
+        scans: the file of `key` is `prefix + "/" + key` in that filesystem."""
+        ...
+
+    def list(self, key: str) -> list[FileInfo]:
+        """The entries directly in the folder `key` ("" for the root), sorted by name; [] when
+        there is no such folder."""
+        ...
+
+    def walk(self, key: str) -> Iterator[str]:
+        """Keys of every file below the folder `key`, recursively; a symbolic link (to a file or
+        a folder) is yielded as an entry of its own and never followed. Nothing when missing."""
+        ...
+
+    def inside(self, key: str, base: str) -> bool:
+        """True when `key`, links followed, leads to `base` (links followed) or below it."""
+        ...
+
+    def local_path(self, key: str) -> Path:
+        """The local file of `key`, for values shown to people and for local-only tools;
+        backends without local files raise NotImplementedError."""
+        ...
+
+    def free_bytes(self) -> int | None:
+        """Free space where new files go, None when unknown or unbounded."""
+        ...
+
+    # ---- writing ----------------------------------------------------------------------------
+    def write(self, key: str, data: bytes, *, durable: bool = True) -> None:
+        """Atomically create or replace `key` with `data` (parents created as needed)."""
+        ...
+
+    def create(self, key: str, data: bytes) -> bool:
+        """Atomically create `key` with `data` unless it exists; True when this call created it."""
+        ...
+
+    def writer(self, key: str) -> AbstractContextManager[IO[bytes]]:
+        """A streamed atomic write: `key` appears (or is replaced) only when the block exits
+        without an exception, durable; on an exception nothing is left behind."""
+        ...
+
+    def append(self, key: str, *, new: bool = False) -> AbstractContextManager[IO[bytes]]:
+        """Open a partial file to append to (`new`: start it empty). Not atomic: for `.part`
+        files, which are never counted as data, then `replace`d into place."""
+        ...
+
+    def replace(self, src: str, dst: str) -> None:
+        """Make `src`'s bytes durable, then atomically rename it over `dst`."""
+        ...
+
+    def remove(self, key: str) -> bool:
+        """Delete a file (or a link itself, never its target); False when it did not exist."""
+        ...
+
+    def remove_dir(self, key: str) -> bool:
+        """Delete an empty folder; False when it is missing, not empty, or a link."""
+        ...
+
+    def lock(self, key: str, *, timeout: float) -> AbstractContextManager[None]:
+        """Hold an exclusive lock named `key` across processes, waiting at most `timeout`
+        seconds (0: try once), else raise `pygestor.errors.LockTimeout`."""
+        ...

@@ -1,0 +1,169 @@
+"""The conformance suite every data-directory backend (`pygestor.storage.base.Storage`) passes.
+
+Subclass it in a test module and provide a `storage` fixture returning an empty storage, plus a
+`link` method planting a symbolic link (or skipping where the backend has none), as fsspec's
+`fsspec/tests/abstract/` suites are reused by each filesystem:
+
+    class TestLocal(StorageSuite):
+        @pytest.fixture
+        def storage(self, tmp_path):
+            return LocalStorage(tmp_path / "data")
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from ..errors import LockTimeout
+
+
+class StorageSuite:
+    """Behaviour of the contract; see `pygestor.storage.base` for what each verb promises."""
+
+    def link(self, storage: Any, key: str, target: str) -> None:
+        """Plant a symbolic link at `key` leading to the absolute path `target`."""
+        pytest.skip("this backend has no symbolic links")
+
+    # ---- keys ------------------------------------------------------------------------------
+    @pytest.mark.parametrize("key", ["/etc/passwd", "../x", "a/../b", "a//b", "./a", "a/", "a\\b"])
+    def test_unclean_keys_are_refused(self, storage: Any, key: str) -> None:
+        for call in (lambda: storage.write(key, b"x"), lambda: storage.read(key),
+                     lambda: storage.remove(key), lambda: storage.info(key)):
+            with pytest.raises(ValueError, match="not a storage key"):
+                call()
+
+    # ---- atomic writes ---------------------------------------------------------------------
+    def test_write_creates_parents_and_replaces(self, storage: Any) -> None:
+        assert storage.read("a/b/c.json") is None and storage.info("a/b/c.json") is None
+        storage.write("a/b/c.json", b"one")
+        storage.write("a/b/c.json", b"two!", durable=False)
+        assert storage.read("a/b/c.json") == b"two!"
+        info = storage.info("a/b/c.json")
+        assert (info.key, info.kind, info.size) == ("a/b/c.json", "file", 4)
+        assert [e.key for e in storage.list("a/b")] == ["a/b/c.json"]  # no temporary file left
+
+    def test_create_is_create_only(self, storage: Any) -> None:
+        assert storage.create("x/only.json", b"first") is True
+        assert storage.create("x/only.json", b"second") is False
+        assert storage.read("x/only.json") == b"first"
+        assert [e.key for e in storage.list("x")] == ["x/only.json"]
+
+    def test_create_race_has_one_winner(self, storage: Any) -> None:
+        wins: list[bytes] = []
+        start = threading.Barrier(8)
+
+        def race(i: int) -> None:
+            start.wait()
+            if storage.create("race.json", b"%d" % i):
+                wins.append(b"%d" % i)
+
+        threads = [threading.Thread(target=race, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(wins) == 1 and storage.read("race.json") == wins[0]
+
+    def test_writer_is_visible_only_on_success(self, storage: Any) -> None:
+        storage.write("w/file.bin", b"old")
+        with storage.writer("w/file.bin") as fh:
+            fh.write(b"new ")
+            fh.write(b"bytes")
+            assert storage.read("w/file.bin") == b"old"  # not yet
+        assert storage.read("w/file.bin") == b"new bytes"
+        with pytest.raises(RuntimeError), storage.writer("w/file.bin") as fh:
+            fh.write(b"half")
+            raise RuntimeError("killed mid-write")
+        assert storage.read("w/file.bin") == b"new bytes"
+        assert [e.key for e in storage.list("w")] == ["w/file.bin"]
+
+    def test_append_then_replace(self, storage: Any) -> None:
+        with storage.append("d/.f.part", new=True) as fh:
+            fh.write(b"abc")
+        with storage.append("d/.f.part") as fh:
+            fh.write(b"def")
+        assert storage.info("d/.f.part").size == 6
+        with storage.append("d/.f.part", new=True) as fh:  # start over
+            fh.write(b"0123456789")
+        storage.replace("d/.f.part", "d/sub/f")
+        assert storage.read("d/sub/f") == b"0123456789" and storage.info("d/.f.part") is None
+
+    # ---- reading ---------------------------------------------------------------------------
+    def test_open_reads_ranges(self, storage: Any) -> None:
+        storage.write("r.bin", bytes(range(256)))
+        with storage.open("r.bin") as fh:
+            fh.seek(250)
+            assert fh.read() == bytes(range(250, 256))
+        with pytest.raises(FileNotFoundError):
+            storage.open("missing.bin")
+        with pytest.raises(FileNotFoundError):
+            storage.open_arrow("missing.bin")
+        assert storage.open_arrow("r.bin").read_at(3, 10) == bytes([10, 11, 12])
+
+    def test_arrow_filesystem_addresses_keys(self, storage: Any) -> None:
+        storage.write("p/q.txt", b"hello")
+        fs, prefix = storage.arrow_filesystem()
+        with fs.open_input_stream(f"{prefix}/p/q.txt") as fh:
+            assert fh.read() == b"hello"
+
+    def test_list_and_walk(self, storage: Any) -> None:
+        for key in ("t/a.json", "t/b/c.json", "t/b/d/e.json", "other.json"):
+            storage.write(key, b"{}")
+        assert [(e.key, e.kind) for e in storage.list("t")] == [("t/a.json", "file"), ("t/b", "dir")]
+        assert sorted(storage.walk("t")) == ["t/a.json", "t/b/c.json", "t/b/d/e.json"]
+        assert list(storage.walk("nothing")) == [] and storage.list("nothing") == []
+        assert [e.key for e in storage.list("")] == ["other.json", "t"]
+
+    def test_links_are_entries_never_followed(self, storage: Any, tmp_path: Any) -> None:
+        outside = tmp_path / "outside"
+        outside.mkdir()
+        (outside / "secret").write_bytes(b"not yours")
+        storage.write("ds/sub/own.bin", b"mine")
+        self.link(storage, "ds/sub/escape", str(outside))
+        self.link(storage, "ds/sub/file-link", str(outside / "secret"))
+        assert sorted(storage.walk("ds")) == ["ds/sub/escape", "ds/sub/file-link", "ds/sub/own.bin"]
+        assert storage.info("ds/sub/escape").kind == "link"
+        assert storage.inside("ds/sub/own.bin", "ds") and not storage.inside("ds/sub/escape", "ds")
+        assert not storage.inside("ds/sub/file-link", "ds")
+        assert storage.remove("ds/sub/file-link") and (outside / "secret").read_bytes() == b"not yours"
+        assert not storage.remove_dir("ds/sub/escape") and (outside / "secret").exists()
+
+    # ---- removal ---------------------------------------------------------------------------
+    def test_remove_and_remove_dir(self, storage: Any) -> None:
+        storage.write("g/h/i.bin", b"x")
+        assert storage.remove_dir("g/h") is False  # not empty
+        assert storage.remove("g/h/i.bin") is True and storage.remove("g/h/i.bin") is False
+        assert storage.remove_dir("g/h") is True and storage.remove_dir("g/h") is False
+        assert storage.info("g/h") is None
+
+    # ---- locks -----------------------------------------------------------------------------
+    def test_lock_is_exclusive_and_times_out(self, storage: Any) -> None:
+        held = threading.Event()
+        release = threading.Event()
+
+        def holder() -> None:
+            with storage.lock("locks/one.lock", timeout=5):
+                held.set()
+                release.wait(10)
+
+        thread = threading.Thread(target=holder)
+        thread.start()
+        assert held.wait(5)
+        started = time.monotonic()
+        with pytest.raises(LockTimeout, match=r"one\.lock for over 0 s"):
+            with storage.lock("locks/one.lock", timeout=0):
+                pass
+        with pytest.raises(LockTimeout):
+            with storage.lock("locks/one.lock", timeout=0.3):
+                pass
+        assert time.monotonic() - started >= 0.25
+        with storage.lock("locks/other.lock", timeout=0):  # another name is free
+            pass
+        release.set()
+        thread.join()
+        with storage.lock("locks/one.lock", timeout=1):  # free again
+            pass
