@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from .fetch import DownloadPlan, DownloadReport, ProgressCallback
     from .manage import RemovalPlan, RemovalReport, RepairReport
     from .reader import ArrowCopy
-    from .scaffold import Scaffold
+    from .scaffold.result import Scaffold
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +280,7 @@ class Catalog:
         """Scaffold a manifest from a Hub dataset repo (`owner/name`, its URL, `hf://datasets/...`)
         and write it, by default to the user catalog folder as `<name>.yaml`. Returns what was
         inferred (`Scaffold.subsets`), what to review (`Scaffold.review`) and the file (`.path`)."""
-        from .scaffold import add
+        from .scaffold.build import add
 
         return add(self, repo, name=name, revision=revision, output=output, force=force)
 

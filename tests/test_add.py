@@ -20,21 +20,11 @@ from conftest import REPO_ROOT, make_settings
 from pygestor.api import Catalog
 from pygestor.catalog import parse_file, parse_text
 from pygestor.cli import cli, human_bytes
-from pygestor.errors import SourceError
-from pygestor.scaffold import (
-    ACCEPTED_FORMS,
-    BadRepoReference,
-    InvalidName,
-    NameTaken,
-    OutputExists,
-    RepoRef,
-    default_name,
-    glob_to_pattern,
-    parse_card,
-    parse_repo,
-    scaffold,
-    scaffold_listing,
-)
+from pygestor.errors import BadRepoReference, InvalidName, NameTaken, OutputExists, SourceError
+from pygestor.scaffold.build import scaffold, scaffold_listing
+from pygestor.scaffold.card import parse_card
+from pygestor.scaffold.refs import ACCEPTED_FORMS, RepoRef, default_name, parse_repo
+from pygestor.scaffold.rules import glob_to_pattern
 from pygestor.sources.base import Listing, RemoteFile
 from pygestor.testing import replicas
 from pygestor.testing.hub import HubServer, LocalHub
