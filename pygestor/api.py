@@ -282,7 +282,8 @@ class Catalog:
         inferred (`Scaffold.subsets`), what to review (`Scaffold.review`) and the file (`.path`)."""
         from .scaffold.build import add
 
-        return add(self, repo, name=name, revision=revision, output=output, force=force)
+        return add(self.settings, self.scan().entries, repo, name=name, revision=revision,
+                   output=output, force=force)
 
     # ---- listings -----------------------------------------------------------------------
     def dataset_records(self) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +25,7 @@ from .result import Scaffold, SubsetInfo
 from .rules import Plan, Rule, file_format, place
 
 if TYPE_CHECKING:
-    from ..api import Catalog
+    from ..catalog import Entry
     from ..settings import Settings
 
 
@@ -180,16 +180,17 @@ def _rule_format(rule: Rule, files: Sequence[RemoteFile]) -> Rule:
     return replace(rule, format=formats.pop()) if len(formats) == 1 else rule
 
 
-def add(catalog: Catalog, repo: str, *, name: str | None = None, revision: str | None = None,
-        output: str | os.PathLike[str] | None = None, force: bool = False) -> Scaffold:
+def add(settings: Settings, entries: Mapping[str, Entry], repo: str, *, name: str | None = None,
+        revision: str | None = None, output: str | os.PathLike[str] | None = None,
+        force: bool = False) -> Scaffold:
     """Scaffold a manifest for `repo` and write it (default: the user catalog folder, as
-    `<name>.yaml`). Refuses a name the catalog has (unless `force` and the other manifest is a
-    built-in one or the very file being overwritten) and an existing file (unless `force`)."""
-    settings = catalog.settings
+    `<name>.yaml`). Refuses a name in `entries`, the catalog's manifests by name (unless `force`
+    and the other manifest is a built-in one or the very file being overwritten), and an
+    existing file (unless `force`)."""
     ref = parse_repo(repo, endpoint=settings.hf_endpoint)
     dataset = check_name(name) if name is not None else default_name(ref.repo_id)
     target = Path(output) if output is not None else settings.user_catalog_dir / f"{dataset}.yaml"
-    _check_free(catalog, dataset, target, force, named=name is not None)
+    _check_free(entries, dataset, target, force, named=name is not None)
     if target.exists() and not force:
         raise OutputExists(str(target))
     result = scaffold(repo, name=dataset, revision=revision, settings=settings)
@@ -202,8 +203,9 @@ def add(catalog: Catalog, repo: str, *, name: str | None = None, revision: str |
     return replace(result, path=written, review=tuple(review))
 
 
-def _check_free(catalog: Catalog, dataset: str, target: Path, force: bool, *, named: bool) -> None:
-    entry = catalog.scan().entries.get(dataset)
+def _check_free(entries: Mapping[str, Entry], dataset: str, target: Path, force: bool, *,
+                named: bool) -> None:
+    entry = entries.get(dataset)
     if entry is None:
         return
     same_file = entry.path.resolve() == target.resolve()
