@@ -36,8 +36,8 @@ def scaffold(repo: str, *, name: str | None = None, revision: str | None = None,
     resolves against that listing. Nothing is written; see `Scaffold.write` and `Catalog.add`."""
     ref = parse_repo(repo, endpoint=settings.hf_endpoint)
     if ref.revision and revision and ref.revision != revision:
-        raise BadRepoReference(f"{repo!r} names revision {ref.revision!r} but the revision given is "
-                               f"{revision!r}; give one of them")
+        raise BadRepoReference(f"{repo!r} names revision {ref.revision!r} but the revision "
+                               f"given is {revision!r}; give one of them")
     dataset = check_name(name) if name is not None else default_name(ref.repo_id)
 
     from ..errors import AccessDenied
@@ -117,7 +117,8 @@ def _read_card(hub: Any, listing: Listing) -> str | None:
     return str(response.content.decode("utf-8", errors="replace"))
 
 
-def _finish(dataset: str, repo_id: str, plan: Plan, card: Card | None, endpoint: str | None) -> Scaffold:
+def _finish(dataset: str, repo_id: str, plan: Plan, card: Card | None,
+            endpoint: str | None) -> Scaffold:
     """Render the text, parse it back, resolve it against the listing, and report."""
     from ..catalog import parse_text
 
@@ -136,11 +137,12 @@ def _finish(dataset: str, repo_id: str, plan: Plan, card: Card | None, endpoint:
     text_of = functools.partial(render, dataset, repo_id, plan, rules, fmt)
     draft = parse_text(text_of("", [], meta, (), ()), f"<{dataset}.yaml>")
     resolution = resolve(draft, plan.files)
-    subsets = tuple(SubsetInfo(s.name, len(s.partitions), s.size, plan.rows.get(s.name, (None, None))[0])
+    subsets = tuple(SubsetInfo(s.name, len(s.partitions), s.size,
+                               plan.rows.get(s.name, (None, None))[0])
                     for s in resolution.subsets)
     review = list(plan.review)
-    all_unmatched = sorted({f.path for f in plan.listing.files} - {p.file.path for s in resolution.subsets
-                                                                    for p in s.partitions})
+    all_unmatched = sorted({f.path for f in plan.listing.files}
+                           - {p.file.path for s in resolution.subsets for p in s.partitions})
     data_unmatched = [p for p in all_unmatched if p not in REPO_METADATA]
     if data_unmatched:
         shown = ", ".join(data_unmatched[:3]) + (", ..." if len(data_unmatched) > 3 else "")
@@ -148,8 +150,8 @@ def _finish(dataset: str, repo_id: str, plan: Plan, card: Card | None, endpoint:
     for path, why in resolution.skipped[:5]:
         review.append(f"skipped {path}: {why}")
     if any(_format(p) is Format.json for p in (f.path for f in plan.files)):
-        review.append("plain .json files are read as one JSON document each; if they hold JSON lines, "
-                      "set format: jsonl")
+        review.append("plain .json files are read as one JSON document each; if they hold JSON "
+                      "lines, set format: jsonl")
     if any(f.path.lower().endswith((".tsv", ".tsv.gz")) for f in plan.files):
         review.append(".tsv files are read as CSV; check the delimiter")
     description = card_description(card) if card else None
@@ -164,8 +166,9 @@ def _finish(dataset: str, repo_id: str, plan: Plan, card: Card | None, endpoint:
     if manifest.subsets != draft.subsets:  # pragma: no cover - comments and metadata only differ
         raise AssertionError("the rendered subset rules changed between drafts")
     return Scaffold(
-        name=dataset, repo_id=repo_id, revision=plan.revision, commit=plan.listing.commit, origin=plan.origin,
-        text=text, manifest=manifest, subsets=subsets, unmatched=tuple(all_unmatched), review=tuple(review),
+        name=dataset, repo_id=repo_id, revision=plan.revision, commit=plan.listing.commit,
+        origin=plan.origin, text=text, manifest=manifest, subsets=subsets,
+        unmatched=tuple(all_unmatched), review=tuple(review),
     )
 
 

@@ -21,7 +21,8 @@ class Card:
     problem: str | None = None  # why the front matter could not be read
 
 
-_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(?:(.*?)\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(?:(.*?)\r?\n)?---[ \t]*(?:\r?\n|\Z)",
+                           re.DOTALL)
 
 
 def parse_card(text: str) -> Card:
@@ -73,14 +74,17 @@ def card_splits(meta: Mapping[str, Any]) -> tuple[list[ConfigSplit], list[str]]:
                             + (f" (only data_dir {data_dir!r})" if data_dir else ""))
             continue
         pairs: list[tuple[str, Any]]
-        if isinstance(files, (str, list)) and not (isinstance(files, list) and files and isinstance(files[0], dict)):
+        if isinstance(files, (str, list)) and not (isinstance(files, list) and files
+                                                   and isinstance(files[0], dict)):
             pairs = [("train", files)]
         elif isinstance(files, list):
-            pairs = [(str(item.get("split", "train")), item.get("path")) for item in files if isinstance(item, dict)]
+            pairs = [(str(item.get("split", "train")), item.get("path"))
+                     for item in files if isinstance(item, dict)]
         elif isinstance(files, dict):
             pairs = [(str(k), v) for k, v in files.items()]
         else:
-            problems.append(f"card config {config!r}: data_files is neither text, a list nor a mapping")
+            problems.append(f"card config {config!r}: data_files is neither text, a list nor a "
+                            "mapping")
             continue
         for split, paths in pairs:
             globs = [paths] if isinstance(paths, str) else paths if isinstance(paths, list) else []
@@ -88,7 +92,8 @@ def card_splits(meta: Mapping[str, Any]) -> tuple[list[ConfigSplit], list[str]]:
             if data_dir:
                 globs = [f"{data_dir}/{g}" for g in globs]
             if not globs or any("://" in g for g in globs):
-                problems.append(f"card config {config!r} split {split!r}: no usable data_files paths")
+                problems.append(f"card config {config!r} split {split!r}: no usable data_files "
+                                "paths")
                 continue
             out.append(ConfigSplit(config, split, tuple(globs)))
     return out, problems
@@ -108,7 +113,8 @@ def card_sizes(meta: Mapping[str, Any]) -> dict[tuple[str, str], tuple[int | Non
             splits = [{"name": k, **v} for k, v in splits.items() if isinstance(v, dict)]
         for split in splits:
             if isinstance(split, dict) and "name" in split:
-                sizes[(config, str(split["name"]))] = (_int(split.get("num_examples")), _int(split.get("num_bytes")))
+                sizes[(config, str(split["name"]))] = (_int(split.get("num_examples")),
+                                                       _int(split.get("num_bytes")))
     return sizes
 
 
@@ -116,12 +122,14 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-_MODALITY_DTYPES = {"image": "image", "audio": "audio", "video": "video", "string": "text", "large_string": "text"}
+_MODALITY_DTYPES = {"image": "image", "audio": "audio", "video": "video", "string": "text",
+                    "large_string": "text"}
 _MODALITY_TASKS = (
     ("image", "image"), ("vision", "image"), ("object-detection", "image"), ("ocr", "image"),
     ("audio", "audio"), ("speech", "audio"), ("video", "video"), ("tabular", "tabular"),
-    ("text", "text"), ("question-answering", "text"), ("summarization", "text"), ("translation", "text"),
-    ("fill-mask", "text"), ("token-classification", "text"), ("sentence-similarity", "text"),
+    ("text", "text"), ("question-answering", "text"), ("summarization", "text"),
+    ("translation", "text"), ("fill-mask", "text"), ("token-classification", "text"),
+    ("sentence-similarity", "text"),
 )
 
 
@@ -150,9 +158,11 @@ def card_description(card: Card) -> str | None:
     after_summary = next((i + 1 for i, b in enumerate(blocks)
                           if b.startswith("#") and "summary" in b.lower()), 0)
     for block in blocks[after_summary:] + blocks[:after_summary]:
-        if not block or block.startswith(("#", "|", "<", "!", "-", "*", "```", ">", "[")) or len(block) < 20:
+        if (not block or block.startswith(("#", "|", "<", "!", "-", "*", "```", ">", "["))
+                or len(block) < 20):
             continue
-        text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", " ".join(block.split()))  # links -> their text
+        # links -> their text
+        text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", " ".join(block.split()))
         text = text.replace("**", "").replace("`", "")
         sentences = re.split(r"(?<=[.!?])\s+", text)
         out = ""

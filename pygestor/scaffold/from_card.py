@@ -47,10 +47,12 @@ def _card_candidates(splits: Sequence[ConfigSplit], mode: str) -> list[Callable[
     (where the alternation fits); last, one rule per split with fixed names."""
 
     def fixed(cs: ConfigSplit) -> Rule:
-        return Rule(tuple(glob_to_pattern(g) for g in cs.globs), subset_name(cs.config, cs.split, mode))
+        return Rule(tuple(glob_to_pattern(g) for g in cs.globs),
+                    subset_name(cs.config, cs.split, mode))
 
     def compact(constrain: bool) -> list[Rule]:
-        keys = ("config",) if mode == "config" else ("split",) if mode == "split" else ("config", "split")
+        keys = (("config",) if mode == "config" else ("split",) if mode == "split"
+                else ("config", "split"))
         groups: dict[tuple[Any, ...], list[ConfigSplit]] = defaultdict(list)
         for cs in splits:
             values = {"config": cs.config, "split": cs.split}
@@ -64,10 +66,12 @@ def _card_candidates(splits: Sequence[ConfigSplit], mode: str) -> list[Callable[
             if len(members) < 2 or not found or any("{" in g or "[" in g for g in templated):
                 rules += [fixed(cs) for cs in members]
                 continue
-            values_of = {"config": [cs.config for cs in members], "split": [cs.split for cs in members]}
+            values_of = {"config": [cs.config for cs in members],
+                         "split": [cs.split for cs in members]}
             first = {"config": members[0].config, "split": members[0].split}
             varying = [k for k in found if len(set(values_of[k])) > 1]
-            single = len(keys) == 1 and varying == list(keys)  # the one varying part names the subset
+            # the one varying part names the subset
+            single = len(keys) == 1 and varying == list(keys)
             fields = {k: "subset" if single and k in varying else k for k in keys}
 
             def placeholder(key: str, fields: dict[str, str] = fields,
@@ -85,7 +89,8 @@ def _card_candidates(splits: Sequence[ConfigSplit], mode: str) -> list[Callable[
             rules.append(Rule(tuple(fill(g) for g in templated), name))
         return rules
 
-    return [lambda: compact(False), lambda: compact(True), lambda: [fixed(cs) for cs in splits]]  # loose, tight, last
+    # loose, tight, last
+    return [lambda: compact(False), lambda: compact(True), lambda: [fixed(cs) for cs in splits]]
 
 
 def _order_by_overlap(splits: list[ConfigSplit], files: Sequence[RemoteFile],
@@ -101,7 +106,8 @@ def _order_by_overlap(splits: list[ConfigSplit], files: Sequence[RemoteFile],
             taken.append(set())
             continue
         taken.append({f.path for f in files
-                      if any(f.path.startswith(p.prefix) and p.match(f.path) is not None for p in patterns)})
+                      if any(f.path.startswith(p.prefix) and p.match(f.path) is not None
+                             for p in patterns)})
     union: set[str] = set().union(*taken) if taken else set()
     if sum(len(t) for t in taken) == len(union):
         return splits
@@ -109,14 +115,14 @@ def _order_by_overlap(splits: list[ConfigSplit], files: Sequence[RemoteFile],
     aggregates = {i for i, t in enumerate(taken) if t and t <= others[i]}
     rest = [t for i, t in enumerate(taken) if i not in aggregates]
     if sum(len(t) for t in rest) != len(set().union(*rest) if rest else set()):
-        review.append("some files belong to more than one card config; each goes to the config with "
-                      "the fewest files")
+        review.append("some files belong to more than one card config; each goes to the config "
+                      "with the fewest files")
     order = sorted(range(len(splits)), key=lambda i: len(taken[i]))
     return [splits[i] for i in order]
 
 
 def plan_from_card(revision: str, listing: Listing, splits: Sequence[ConfigSplit],
-                    sizes: Mapping[tuple[str, str], tuple[int | None, int | None]]) -> Plan | None:
+                   sizes: Mapping[tuple[str, str], tuple[int | None, int | None]]) -> Plan | None:
     files = list(listing.files)
     mode = naming([(cs.config, cs.split) for cs in splits])
     n_configs = len({cs.config for cs in splits})
@@ -126,7 +132,8 @@ def plan_from_card(revision: str, listing: Listing, splits: Sequence[ConfigSplit
     splits = _order_by_overlap(list(splits), files, review)
 
     def fixed_rule(cs: ConfigSplit) -> Rule:
-        return Rule(tuple(glob_to_pattern(g) for g in cs.globs), subset_name(cs.config, cs.split, mode))
+        return Rule(tuple(glob_to_pattern(g) for g in cs.globs),
+                    subset_name(cs.config, cs.split, mode))
 
     # The card's own rules, one per split, decide which file goes where.
     explicit: list[Rule] = []
@@ -136,8 +143,8 @@ def plan_from_card(revision: str, listing: Listing, splits: Sequence[ConfigSplit
         try:
             place([rule], [])
         except ValueError:
-            review.append(f"card config {cs.config!r} split {cs.split!r}: glob {cs.globs[0]!r} cannot be "
-                          "expressed as a pattern; left out")
+            review.append(f"card config {cs.config!r} split {cs.split!r}: glob {cs.globs[0]!r} "
+                          "cannot be expressed as a pattern; left out")
             continue
         explicit.append(rule)
         kept.append(cs)
@@ -146,8 +153,10 @@ def plan_from_card(revision: str, listing: Listing, splits: Sequence[ConfigSplit
     empty = set(placed.empty)
     for i in sorted(empty):
         cs = splits[i]
-        why = "only repeats files of other configs" if place([explicit[i]], files).where else "matches no file"
-        review.append(f"card config {cs.config!r} split {cs.split!r} ({', '.join(cs.globs)}) {why}; left out")
+        why = ("only repeats files of other configs" if place([explicit[i]], files).where
+               else "matches no file")
+        review.append(f"card config {cs.config!r} split {cs.split!r} ({', '.join(cs.globs)}) "
+                      f"{why}; left out")
     card_order = [cs for cs in original if cs in splits and splits.index(cs) not in empty]
     splits = [cs for i, cs in enumerate(splits) if i not in empty]
     if not any(file_format(path) for path in placed.where):
@@ -162,6 +171,6 @@ def plan_from_card(revision: str, listing: Listing, splits: Sequence[ConfigSplit
     plan = Plan("card", rules, revision, listing, files, review, rows)
     unreadable = sorted(path for path in placed.where if file_format(path) is None)
     if unreadable:
-        plan.review.append(f"{len(unreadable)} files of the card's configs are in a format pygestor does not "
-                           f"read, e.g. {unreadable[0]}")
+        plan.review.append(f"{len(unreadable)} files of the card's configs are in a format "
+                           f"pygestor does not read, e.g. {unreadable[0]}")
     return plan

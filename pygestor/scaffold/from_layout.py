@@ -17,8 +17,8 @@ from ..sources.base import Listing, RemoteFile
 from .card import naming, subset_name
 from .rules import Fields, Plan, Rule, alternation, file_format, fit, literal
 
-_SPLIT_WORDS = frozenset({"train", "training", "test", "testing", "validation", "valid", "val", "dev",
-                          "eval", "evaluation"})
+_SPLIT_WORDS = frozenset({"train", "training", "test", "testing", "validation", "valid", "val",
+                          "dev", "eval", "evaluation"})
 _CONTAINER_DIRS = frozenset({"data"})
 _HUB_SHARD = re.compile(r"^(?P<stem>.*?)(?P<sep>-)(?P<num>\d+-of-\d+)(?:-[0-9a-f]{8,})?$")
 _OF_SHARD = re.compile(r"^(?P<stem>.*?)(?P<sep>[-_.])(?P<num>\d+-of-\d+)(?:-[0-9a-f]{8,})?$")
@@ -37,7 +37,8 @@ class _Shape:
     tokens: tuple[str, ...]
     seps: tuple[str, ...]
     split_at: int | None  # index into dirs + tokens
-    counter: str | None  # text before the `*` that stands for the shard counter ("" for a bare number)
+    # text before the `*` that stands for the shard counter ("" for a bare number)
+    counter: str | None
     ext: str
     format: Format
 
@@ -151,7 +152,8 @@ class _GroupRule:
     placeholders: dict[int, str]  # slot -> placeholder name
     name: str | None  # template; None when the only placeholder is {subset}
     fixed: str | None  # a fixed subset name when nothing varies
-    trims: Mapping[int, tuple[str, str]] = field(default_factory=dict)  # slot -> literal (prefix, suffix)
+    # slot -> literal (prefix, suffix)
+    trims: Mapping[int, tuple[str, str]] = field(default_factory=dict)
 
     def captured(self, slot: int, value: str) -> str:
         pre, suf = self.trims.get(slot, ("", ""))
@@ -160,7 +162,8 @@ class _GroupRule:
     def subset_of(self, shape: _Shape) -> str:
         if self.fixed is not None:
             return self.fixed
-        captures = {name: self.captured(slot, shape.slots[slot]) for slot, name in self.placeholders.items()}
+        captures = {name: self.captured(slot, shape.slots[slot])
+                    for slot, name in self.placeholders.items()}
         template = self.name or "{subset}"
         return re.sub(r"\{([^{}]*)\}", lambda m: safe_name(captures[m.group(1)]), template)
 
@@ -180,7 +183,8 @@ class _GroupRule:
                 pieces.append(literal(first.slots[slot], fields))
         ndirs = len(first.dirs)
         text = "/".join(pieces[:ndirs])
-        filename = "".join(p + (first.seps[i] if i < len(first.seps) else "") for i, p in enumerate(pieces[ndirs:]))
+        filename = "".join(p + (first.seps[i] if i < len(first.seps) else "")
+                           for i, p in enumerate(pieces[ndirs:]))
         if first.counter is not None:
             filename += first.counter + "*"
         filename += literal(first.ext, fields)
@@ -263,7 +267,8 @@ def _fixed_name(shape: _Shape, *, alone: bool) -> str:
     if folders:
         return safe_name(folders[-1])
     if shape.tokens and not alone:
-        stem = "".join(t + (shape.seps[i] if i < len(shape.seps) else "") for i, t in enumerate(shape.tokens))
+        stem = "".join(t + (shape.seps[i] if i < len(shape.seps) else "")
+                       for i, t in enumerate(shape.tokens))
         return safe_name(stem)
     return "train"
 
@@ -290,7 +295,8 @@ def _layout_candidates(group_rules: Sequence[_GroupRule]) -> list[Callable[[], l
             by_subset: dict[str, list[_Shape]] = defaultdict(list)
             for s in g.group.shapes:
                 by_subset[g.subset_of(s)].append(s)
-            rules += [g.literal_rule(subset, members) for subset, members in sorted(by_subset.items())]
+            rules += [g.literal_rule(subset, members)
+                      for subset, members in sorted(by_subset.items())]
         return rules
 
     def exact() -> list[Rule]:
@@ -298,13 +304,14 @@ def _layout_candidates(group_rules: Sequence[_GroupRule]) -> list[Callable[[], l
         for g in ordered:
             for s in g.group.shapes:
                 by_subset[g.subset_of(s)].append(s.file.path)
-        return [Rule(tuple(literal(p) for p in sorted(paths)), subset) for subset, paths in sorted(by_subset.items())]
+        return [Rule(tuple(literal(p) for p in sorted(paths)), subset)
+                for subset, paths in sorted(by_subset.items())]
 
     return [lambda: templated(False), lambda: templated(True), per_subset, exact]
 
 
 def plan_from_layout(revision: str, listing: Listing, data: Sequence[RemoteFile],
-                      sizes: Mapping[tuple[str, str], tuple[int | None, int | None]]) -> Plan:
+                     sizes: Mapping[tuple[str, str], tuple[int | None, int | None]]) -> Plan:
     shapes = [s for s in (_shape(f) for f in data) if s is not None]
     groups = _layout_groups(shapes)
     all_splits = {s.slots[s.split_at] for s in shapes if s.split_at is not None}
@@ -326,8 +333,9 @@ def plan_from_layout(revision: str, listing: Listing, data: Sequence[RemoteFile]
         if len(idx) > 1:
             folders = {p.rsplit("/", 1)[0] if "/" in p else "" for p in intended[subset]}
             if len(folders) > 1:
-                review.append(f"subset {subset!r} gathers files of {len(idx)} differently named groups from "
-                              f"{len(folders)} folders; check that they belong together")
+                review.append(f"subset {subset!r} gathers files of {len(idx)} differently named "
+                              f"groups from {len(folders)} folders; check that they belong "
+                              "together")
     pairs = list(sizes)
     rows: dict[str, tuple[int | None, int | None]] = {}
     if pairs:

@@ -18,7 +18,7 @@ REPO_METADATA = frozenset({"README.md", ".gitattributes", ".gitignore"})
 
 
 def make_plan(repo_id: str, listing: Listing, card: Card | None,
-          convert: Callable[[], Listing | None] | None) -> Plan:
+              convert: Callable[[], Listing | None] | None) -> Plan:
     files = list(listing.files)
     data = [f for f in files if file_format(f.path) is not None]
     meta = card.meta if card else {}
@@ -33,10 +33,11 @@ def make_plan(repo_id: str, listing: Listing, card: Card | None,
         if plan is not None:
             plan.review[:0] = review
             return plan
-        review.append("inferred from the file layout: the card's configs match no file pygestor reads; "
-                      "check names and grouping")
+        review.append("inferred from the file layout: the card's configs match no file pygestor "
+                      "reads; check names and grouping")
     elif card is None:
-        review.append("inferred from the file layout, no dataset card (README.md): check names and grouping")
+        review.append("inferred from the file layout, no dataset card (README.md): check names "
+                      "and grouping")
     elif not problems:
         review.append("inferred from the file layout, no card configs: check names and grouping")
 
@@ -58,14 +59,15 @@ def _plan_from_conversion(repo_id: str, listing: Listing, review: list[str],
     rev = _revision(listing)
     conv = convert() if convert is not None else None
     if conv is None:
-        raise SourceError(f"dataset {repo_id!r} at {rev!r} holds no data files pygestor reads ({what}) "
-                          f"and has no {CONVERT_REVISION} revision; write its manifest by hand")
+        raise SourceError(f"dataset {repo_id!r} at {rev!r} holds no data files pygestor reads "
+                          f"({what}) and has no {CONVERT_REVISION} revision; write its manifest "
+                          "by hand")
     parquet = [f for f in conv.files if f.path.endswith(".parquet")]
     if not parquet:
         raise SourceError(f"dataset {repo_id!r} holds no data files pygestor reads ({what}), "
                           f"and its {CONVERT_REVISION} revision holds no parquet files either")
     rules = [Rule(("{config}/{split}/*.parquet",), "{config}.{split}")]
     review = [*review, (f"fell back to {CONVERT_REVISION}: {rev!r} holds no data files pygestor "
-                        f"reads ({what}); the Hub's conversion may lag behind main or cut large splits "
-                        "(partial-*)")]
+                        f"reads ({what}); the Hub's conversion may lag behind main or cut large "
+                        "splits (partial-*)")]
     return Plan("parquet-conversion", rules, CONVERT_REVISION, conv, list(conv.files), review)

@@ -70,7 +70,8 @@ def parse_repo(text: str, *, endpoint: str | None = None) -> RepoRef:
     repo_id = f"{owner}/{name.removesuffix('.git')}"
     if not _REPO_ID.fullmatch(repo_id) or ".." in repo_id:
         raise bad()
-    if revision is not None and (not revision or any(c.isspace() for c in revision) or ".." in revision):
+    if revision is not None and (not revision or any(c.isspace() for c in revision)
+                                 or ".." in revision):
         raise bad(f" (bad revision {revision!r})")
     return RepoRef(repo_id, revision)
 
@@ -91,6 +92,6 @@ def default_name(repo_id: str) -> str:
 def check_name(name: str) -> str:
     """`name` if it is a valid dataset name, else InvalidName saying what is allowed."""
     if not DATASET_NAME.fullmatch(name) or len(name) > 100:
-        raise InvalidName(f"{name!r} is not a dataset name: use lowercase letters, digits, '.', '_' "
-                               "and '-', starting with a letter or digit")
+        raise InvalidName(f"{name!r} is not a dataset name: use lowercase letters, digits, '.', "
+                          "'_' and '-', starting with a letter or digit")
     return name

@@ -50,7 +50,8 @@ def glob_to_pattern(glob: str) -> str:
     fields = Fields()
     out: list[str] = []
     i = 0
-    segments_fixed = "/".join(s if s == "**" or "**" not in s else s.replace("**", "*") for s in glob.split("/"))
+    segments_fixed = "/".join(s if s == "**" or "**" not in s else s.replace("**", "*")
+                              for s in glob.split("/"))
     text = segments_fixed
     while i < len(text):
         ch = text[i]
@@ -132,7 +133,8 @@ def place(rules: Sequence[Rule], files: Sequence[RemoteFile]) -> Placed:
     for file in files:
         path = file.path
         for i, rule in enumerate(models):
-            captures = next((c for c in (p.match(path) for p in rule.patterns if path.startswith(p.prefix))
+            captures = next((c for c in (p.match(path) for p in rule.patterns
+                                         if path.startswith(p.prefix))
                              if c is not None), None)
             if captures is None or any(ex.regex.fullmatch(path) for ex in rule.excludes):
                 continue
@@ -150,15 +152,16 @@ def fits(rules: Sequence[Rule], files: Sequence[RemoteFile], intended: Assignmen
     return not placed.empty and placed.assignment == intended
 
 
-def _misplacing(rules: Sequence[Rule], files: Sequence[RemoteFile], intended: Assignment) -> set[int]:
+def _misplacing(rules: Sequence[Rule], files: Sequence[RemoteFile],
+                intended: Assignment) -> set[int]:
     """Indexes of the rules that take a file meant for another subset."""
     meant = {path: name for name, paths in intended.items() for path in paths}
     return {i for path, (i, name) in place(rules, files).where.items() if meant.get(path) != name}
 
 
 def fit(loose: Callable[[], list[Rule]], tight: Callable[[], list[Rule]],
-         fallbacks: Sequence[Callable[[], list[Rule]]], files: Sequence[RemoteFile],
-         intended: Assignment) -> list[Rule] | None:
+        fallbacks: Sequence[Callable[[], list[Rule]]], files: Sequence[RemoteFile],
+        intended: Assignment) -> list[Rule] | None:
     """The loosest rule set that resolves `files` to `intended`: `loose` (placeholders free),
     then `loose` with the misplacing rules swapped for their `tight` twins (same order, values
     constrained), then `tight`, then each fallback."""
@@ -202,4 +205,5 @@ class Plan:
     listing: Listing
     files: list[RemoteFile]  # the files the rules are about
     review: list[str] = field(default_factory=list)
-    rows: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)  # subset -> (rows, bytes)
+    # subset -> (rows, bytes)
+    rows: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
