@@ -41,14 +41,15 @@ def _template_glob(glob: str, values: Mapping[str, str]) -> str:
     return out
 
 
+def _fixed_rule(cs: ConfigSplit, mode: str) -> Rule:
+    """One split's own rule: its globs as patterns, its subset name fixed."""
+    return Rule(tuple(glob_to_pattern(g) for g in cs.globs), subset_name(cs.config, cs.split, mode))
+
+
 def _card_candidates(splits: Sequence[ConfigSplit], mode: str) -> list[Callable[[], list[Rule]]]:
     """Rule sets for card splits, compact first: splits whose globs differ only by their config
     (and split) name share one templated rule, with the config unconstrained, then constrained
     (where the alternation fits); last, one rule per split with fixed names."""
-
-    def fixed(cs: ConfigSplit) -> Rule:
-        return Rule(tuple(glob_to_pattern(g) for g in cs.globs),
-                    subset_name(cs.config, cs.split, mode))
 
     def compact(constrain: bool) -> list[Rule]:
         keys = (("config",) if mode == "config" else ("split",) if mode == "split"
@@ -64,7 +65,7 @@ def _card_candidates(splits: Sequence[ConfigSplit], mode: str) -> list[Callable[
         rules: list[Rule] = []
         for (templated, found, _), members in groups.items():
             if len(members) < 2 or not found or any("{" in g or "[" in g for g in templated):
-                rules += [fixed(cs) for cs in members]
+                rules += [_fixed_rule(cs, mode) for cs in members]
                 continue
             values_of = {"config": [cs.config for cs in members],
                          "split": [cs.split for cs in members]}
@@ -90,7 +91,8 @@ def _card_candidates(splits: Sequence[ConfigSplit], mode: str) -> list[Callable[
         return rules
 
     # loose, tight, last
-    return [lambda: compact(False), lambda: compact(True), lambda: [fixed(cs) for cs in splits]]
+    return [lambda: compact(False), lambda: compact(True),
+            lambda: [_fixed_rule(cs, mode) for cs in splits]]
 
 
 def _order_by_overlap(splits: list[ConfigSplit], files: Sequence[RemoteFile],
@@ -131,15 +133,11 @@ def plan_from_card(revision: str, listing: Listing, splits: Sequence[ConfigSplit
     original = list(splits)
     splits = _order_by_overlap(list(splits), files, review)
 
-    def fixed_rule(cs: ConfigSplit) -> Rule:
-        return Rule(tuple(glob_to_pattern(g) for g in cs.globs),
-                    subset_name(cs.config, cs.split, mode))
-
     # The card's own rules, one per split, decide which file goes where.
     explicit: list[Rule] = []
     kept: list[ConfigSplit] = []
     for cs in splits:
-        rule = fixed_rule(cs)
+        rule = _fixed_rule(cs, mode)
         try:
             place([rule], [])
         except ValueError:
@@ -162,7 +160,7 @@ def plan_from_card(revision: str, listing: Listing, splits: Sequence[ConfigSplit
     if not any(file_format(path) for path in placed.where):
         return None
     intended = placed.assignment
-    if card_order != splits and fits([fixed_rule(cs) for cs in card_order], files, intended):
+    if card_order != splits and fits([_fixed_rule(cs, mode) for cs in card_order], files, intended):
         splits = card_order  # once aggregates are gone the card's order works: keep it
     loose, tight, last = _card_candidates(splits, mode)
     rules = fit(loose, tight, [last], files, intended)

@@ -183,8 +183,7 @@ class _GroupRule:
                 pieces.append(literal(first.slots[slot], fields))
         ndirs = len(first.dirs)
         text = "/".join(pieces[:ndirs])
-        filename = "".join(p + (first.seps[i] if i < len(first.seps) else "")
-                           for i, p in enumerate(pieces[ndirs:]))
+        filename = _joined(pieces[ndirs:], first.seps)
         if first.counter is not None:
             filename += first.counter + "*"
         filename += literal(first.ext, fields)
@@ -195,6 +194,11 @@ class _GroupRule:
         patterns = sorted({_GroupRule(_Group(same), {}, None, subset).pattern(lambda _: False)
                            for same in _by_slots(shapes)})
         return Rule(tuple(patterns), subset)
+
+
+def _joined(tokens: Sequence[str], seps: Sequence[str]) -> str:
+    """Name tokens put back together, each followed by its separator (the last has none)."""
+    return "".join(t + (seps[i] if i < len(seps) else "") for i, t in enumerate(tokens))
 
 
 def _by_slots(shapes: Sequence[_Shape]) -> list[list[_Shape]]:
@@ -267,9 +271,7 @@ def _fixed_name(shape: _Shape, *, alone: bool) -> str:
     if folders:
         return safe_name(folders[-1])
     if shape.tokens and not alone:
-        stem = "".join(t + (shape.seps[i] if i < len(shape.seps) else "")
-                       for i, t in enumerate(shape.tokens))
-        return safe_name(stem)
+        return safe_name(_joined(shape.tokens, shape.seps))
     return "train"
 
 
