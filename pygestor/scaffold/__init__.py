@@ -20,4 +20,9 @@ Whatever the origin, the text is parsed back (`catalog.parse_text`) and resolved
 same listing: every rule must take files, and each file must land in the subset intended for it
 (else placeholders are constrained, then rules made explicit, until it does). What needs a
 human look is returned in `Scaffold.review`. Library code: nothing here prints.
+
+Modules, imports pointing down: `build` (scaffold, scaffold_listing, add) -> `infer` (card, else
+layout, else conversion) -> `from_card`, `from_layout` (the rules from each) -> `render` (the
+YAML text) -> `result` (SubsetInfo, Scaffold), `rules` (pattern text, placing files, the plan),
+`card` (the dataset card), `refs` (repository references, names). This file imports nothing.
 """
