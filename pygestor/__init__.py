@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .api import Catalog, SyncResult, Validation
     from .fetch import DownloadReport, ProgressCallback
     from .maintain.remove import RemovalReport
-    from .scaffold import Scaffold
+    from .scaffold.result import Scaffold
 
 __all__ = [  # noqa: RUF022 (grouped: the API, then the original names)
     "Catalog",

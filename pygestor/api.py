@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from .maintain.remove import RemovalPlan, RemovalReport
     from .maintain.repair import RepairReport
     from .read.arrow_copy import ArrowCopy
-    from .scaffold import Scaffold
+    from .scaffold.result import Scaffold
     from .sources.base import Fetcher
     from .storage.base import Storage
 
@@ -173,9 +173,10 @@ class Catalog:
         """Scaffold a manifest from a Hub dataset repo (`owner/name`, its URL, `hf://datasets/...`)
         and write it, by default to the user catalog folder as `<name>.yaml`. Returns what was
         inferred (`Scaffold.subsets`), what to review (`Scaffold.review`) and the file (`.path`)."""
-        from .scaffold import add
+        from .scaffold.build import add
 
-        return add(self, repo, name=name, revision=revision, output=output, force=force)
+        return add(self.settings, self.discover().entries, repo, name=name, revision=revision,
+                   output=output, force=force)
 
     # ---- listings -----------------------------------------------------------------------
     def dataset_records(self) -> list[dict[str, Any]]:

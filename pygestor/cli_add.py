@@ -1,6 +1,6 @@
 """`pygestor add REPO`: a manifest from any Hub dataset repo in one command.
 
-Parses, calls `Catalog.add` (see `pygestor/scaffold.py`), renders; `--json` prints the keys of
+Parses, calls `Catalog.add` (see `pygestor/scaffold/`), renders; `--json` prints the keys of
 `Scaffold.to_json()`. Imported at the end of `cli.py`, which registers the command.
 """
 
@@ -33,7 +33,7 @@ def add(ctx: click.Context, repo: str, name: str | None, output: str | None, rev
     before it is written; what to check by hand is printed under 'review'."""
     catalog = _catalog(ctx)
     if output == "-":
-        from .scaffold import scaffold
+        from .scaffold.build import scaffold
 
         result = scaffold(repo, name=name, revision=revision, settings=catalog.settings)
         if as_json:

@@ -20,22 +20,13 @@ from conftest import REPO_ROOT, make_settings
 from pygestor.api import Catalog
 from pygestor.manifest.discovery import parse_file, parse_text
 from pygestor.cli import cli, human_bytes
-from pygestor.errors import SourceError
-from pygestor.scaffold import (
-    ACCEPTED_FORMS,
-    BadRepoReference,
-    InvalidName,
-    NameTaken,
-    OutputExists,
-    RepoRef,
-    default_name,
-    glob_to_pattern,
-    parse_card,
-    parse_repo,
-    scaffold,
-    scaffold_listing,
-)
-from pygestor.sources.base import Listing, RemoteFile
+from pygestor.errors import BadRepoReference, InvalidName, NameTaken, OutputExists, SourceError
+from pygestor.scaffold.build import scaffold, scaffold_listing
+from pygestor.scaffold.card import parse_card
+from pygestor.scaffold.refs import ACCEPTED_FORMS, RepoRef, default_name, parse_repo
+from pygestor.scaffold.rules import glob_to_pattern
+from pygestor.sources.base import RemoteFile
+from pygestor.sources.base import Snapshot
 from pygestor.testing import replicas
 from pygestor.testing.hub import HubServer, LocalHub
 from pygestor.testing.replicas import (
@@ -186,7 +177,7 @@ def test_card_configs_win_over_the_folder_layout(user_catalog: Catalog, add_hub:
     # the same files without the card: the folders decide
     hub = add_hub.hub
     files = tuple(RemoteFile(p, e["size"]) for p, e in hub.files("pygestor/card-wins").items())
-    layout = scaffold_listing("pygestor/card-wins", Listing(files, "main", None))
+    layout = scaffold_listing("pygestor/card-wins", Snapshot(files, "main", None))
     assert layout.origin == "layout"
     assert {s.name: s.partitions for s in layout.subsets} == {"de.test": 1, "de.train": 1, "en.test": 1,
                                                               "en.train": 2}
@@ -332,7 +323,7 @@ def test_module_level_add(add_hub: HubServer, monkeypatch: pytest.MonkeyPatch, i
 
 # ---- layout inference, pure (no server) --------------------------------------------------------
 def _layout(*paths: str, card: str | None = None) -> dict[str, int]:
-    listing = Listing(tuple(RemoteFile(p, 100) for p in paths), "main", "c" * 40)
+    listing = Snapshot(tuple(RemoteFile(p, 100) for p in paths), "main", "c" * 40)
     result = scaffold_listing("o/n", listing, card)
     assert parse_text(result.text).subsets == result.manifest.subsets
     return {s.name: s.partitions for s in result.subsets}
@@ -371,7 +362,7 @@ def test_layout_shapes(paths: list[str], expected: dict[str, int]) -> None:
 
 
 def test_mixed_formats_get_a_format_per_rule() -> None:
-    listing = Listing((RemoteFile("data/train-00000-of-00001.parquet", 5), RemoteFile("dump.jsonl.gz", 5),
+    listing = Snapshot((RemoteFile("data/train-00000-of-00001.parquet", 5), RemoteFile("dump.jsonl.gz", 5),
                        RemoteFile("extra.jsonl.gz", 5)), "main", None)
     result = scaffold_listing("o/n", listing)
     assert result.manifest.format is None
@@ -382,7 +373,7 @@ def test_card_globs_with_brace_and_class_syntax() -> None:
     assert glob_to_pattern("data/{train,dev}-[0-9]*.parquet") == "data/{_1:train|dev}-{_2:[0-9]}*.parquet"
     card = parse_card('---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n'
                       '    path: "data/{train,dev}-[0-9]*.parquet"\n---\n# T\n')
-    listing = Listing((RemoteFile("data/train-1.parquet", 1), RemoteFile("data/dev-2.parquet", 1),
+    listing = Snapshot((RemoteFile("data/train-1.parquet", 1), RemoteFile("data/dev-2.parquet", 1),
                        RemoteFile("data/train-x.parquet", 1)), "main", None)
     result = scaffold_listing("o/n", listing, card)
     assert {s.name: s.partitions for s in result.subsets} == {"train": 2}
@@ -391,7 +382,7 @@ def test_card_globs_with_brace_and_class_syntax() -> None:
 
 def test_card_problems_are_reported_not_fatal() -> None:
     assert parse_card("---\n: [\n---\nbody").problem == "its YAML front matter does not parse (ParserError)"
-    listing = Listing((RemoteFile("data/train.jsonl", 1),), "main", None)
+    listing = Snapshot((RemoteFile("data/train.jsonl", 1),), "main", None)
     result = scaffold_listing("o/n", listing, "---\nconfigs:\n- config_name: x\n  data_dir: d\n---\n")
     assert {s.name for s in result.subsets} == {"train"}
     assert "card config 'x' has no data_files (only data_dir 'd')" in result.review

@@ -11,7 +11,7 @@ from conftest import make_settings, write_manifest
 
 from pygestor.api import Catalog
 from pygestor.manifest.formats import FileKind, detect
-from pygestor.scaffold import file_format
+from pygestor.scaffold.rules import file_format
 
 
 @pytest.mark.parametrize(("name", "kind"), [

@@ -57,8 +57,6 @@ class Source(Protocol):
         ...
 
 
-Listing = Snapshot  # the former name, until `pygestor.scaffold` moves over
-
 class Transient(Exception):
     """A failure worth retrying (and resuming) after `delay` seconds (None: the caller's backoff):
     5xx, 429, a dropped connection, a body that broke off."""

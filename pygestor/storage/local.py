@@ -130,6 +130,13 @@ class LocalStorage:
                 os.link(tmp, self._abs(key))
             except FileExistsError:
                 return False
+            except OSError:  # a file system without hard links: O_EXCL creates, then writes
+                try:
+                    fd = os.open(self._abs(key), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                except FileExistsError:
+                    return False
+                with os.fdopen(fd, "wb") as out:
+                    out.write(data)
             return True
 
     @contextlib.contextmanager
