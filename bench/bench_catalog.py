@@ -59,7 +59,7 @@ def wall(cmd: list[str], env: dict[str, str], runs: int) -> float:
 
 
 def bench_cli(runs: int) -> dict[str, float]:
-    from pygestor.api import Catalog
+    from pygestor.catalog import Catalog
     from pygestor.settings import Settings
     from pygestor.testing import replicas
     from pygestor.testing.hub import HubServer, LocalHub

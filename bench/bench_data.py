@@ -250,7 +250,7 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def _catalog(p: dict[str, Any]) -> Any:
-    from pygestor.api import Catalog
+    from pygestor.catalog import Catalog
 
     return Catalog.open(data_dir=p["data_dir"]) if p.get("data_dir") else Catalog.open()
 
@@ -412,7 +412,7 @@ def child_main(case: str, params: str) -> None:
         import filelock  # noqa: F401
         import huggingface_hub.hf_api  # noqa: F401
 
-        import pygestor.api
+        import pygestor.catalog
         import pygestor.fetch
         import pygestor.sources.huggingface  # noqa: F401
         for module in ("pygestor.read.tables", "pygestor.reader", "pygestor.load"):  # the read path, by any name

@@ -21,7 +21,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .api import Catalog, SyncResult, Validation
+    from .catalog import Catalog, SyncResult, Validation
     from .fetch import DownloadReport, ProgressCallback
     from .maintain.remove import RemovalReport
     from .scaffold.result import Scaffold
@@ -58,7 +58,7 @@ __all__ = [  # noqa: RUF022 (grouped: the API, then the original names)
 
 
 def _catalog(data_dir: str | os.PathLike[str] | None = None) -> Catalog:
-    from .api import Catalog
+    from .catalog import Catalog
 
     return Catalog.open(data_dir=data_dir)
 
@@ -69,7 +69,7 @@ def __getattr__(name: str) -> Any:  # lazy: `pygestor.Catalog` without importing
 
         return getattr(errors, name)
     if name == "Catalog":
-        from .api import Catalog
+        from .catalog import Catalog
 
         return Catalog
     raise AttributeError(f"module 'pygestor' has no attribute {name!r}")

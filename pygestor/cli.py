@@ -43,7 +43,7 @@ class Group(click.Group):
 
 
 def _catalog(ctx: click.Context) -> Any:
-    from .api import Catalog
+    from .catalog import Catalog
 
     obj = ctx.find_root().obj or {}
     return Catalog.open(data_dir=obj.get("data_dir"), catalog=obj.get("catalog", ()))

@@ -31,7 +31,7 @@ for _var in ("HF_ENDPOINT", "HF_TOKEN", "HF_HUB_OFFLINE", "PYGESTOR_DATA_DIR", "
              "PYGESTOR_CONFIG", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
     os.environ.pop(_var, None)
 
-from pygestor.api import Catalog
+from pygestor.catalog import Catalog
 from pygestor.settings import Settings
 from pygestor.testing import replicas
 from pygestor.testing.hub import HubServer, LocalHub

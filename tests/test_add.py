@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO_ROOT, make_settings
 
-from pygestor.api import Catalog
+from pygestor.catalog import Catalog
 from pygestor.manifest.discovery import parse_file, parse_text
 from pygestor.cli import cli, human_bytes
 from pygestor.errors import BadRepoReference, InvalidName, NameTaken, OutputExists, SourceError

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import REPO_ROOT, make_settings
 
-from pygestor.api import Catalog
+from pygestor.catalog import Catalog
 from pygestor.manifest.discovery import parse_file
 from pygestor.manifest.models import HuggingFaceSource
 from pygestor.testing.hub import HubServer, LocalHub

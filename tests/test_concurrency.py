@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 
-from pygestor.api import Catalog
+from pygestor.catalog import Catalog
 from pygestor.index.store import Store
 from pygestor.testing.hub import HubServer
 
@@ -24,7 +24,7 @@ DATASETS = ["wikipedia", "mnist", "wit_base"]
 def _worker_script(index: int) -> str:
     return textwrap.dedent(f"""
         import json, sys
-        from pygestor.api import Catalog
+        from pygestor.catalog import Catalog
         from pygestor.index.records import Record
         catalog = Catalog.open()
         for round in range(3):

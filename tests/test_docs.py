@@ -23,7 +23,7 @@ import pytest
 import yaml
 from conftest import REPO_ROOT, make_settings
 
-from pygestor.api import Catalog
+from pygestor.catalog import Catalog
 from pygestor.manifest.discovery import parse_text
 from pygestor.cli import cli
 from pygestor.docs import COMMAND, catalog_markdown

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import make_settings, write_manifest
 
-from pygestor.api import Catalog
+from pygestor.catalog import Catalog
 from pygestor.cli import cli
 from pygestor.errors import AccessDenied, SelectionError, SourceError
 from pygestor.errors import DownloadError, InsufficientSpace

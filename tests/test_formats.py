@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import make_settings, write_manifest
 
-from pygestor.api import Catalog
+from pygestor.catalog import Catalog
 from pygestor.manifest.formats import FileKind, detect
 from pygestor.scaffold.rules import file_format
 

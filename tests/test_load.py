@@ -25,7 +25,7 @@ import pytest
 from conftest import make_settings, write_manifest
 
 import pygestor
-from pygestor.api import Catalog
+from pygestor.catalog import Catalog
 from pygestor.errors import (
     DatasetNotFound,
     ManifestError,

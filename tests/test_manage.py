@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from conftest import REPO_ROOT, make_settings, write_manifest
 
 import pygestor
-from pygestor.api import Catalog
+from pygestor.catalog import Catalog
 from pygestor.cli import cli
 from pygestor.index.digest import file_digests
 from pygestor.errors import DatasetNotFound, PygestorError, SelectionError

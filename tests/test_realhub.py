@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 
-from pygestor.api import Catalog
+from pygestor.catalog import Catalog
 
 
 @pytest.mark.realhub

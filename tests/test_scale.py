@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import REPO_ROOT, make_settings, run_cli, write_manifest
 
-from pygestor.api import Catalog
+from pygestor.catalog import Catalog
 from pygestor.testing import replicas
 from pygestor.testing.hub import HubServer
 

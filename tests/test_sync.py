@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import make_settings, write_manifest
 
-from pygestor.api import Catalog
+from pygestor.catalog import Catalog
 from pygestor.errors import DatasetNotFound, NotSynced, SourceError
 from pygestor.index.records import Record
 from pygestor.testing import replicas

@@ -342,3 +342,8 @@ def parquet_conversion(
             for index, data in enumerate(chunks):
                 files[f"{config}/{split}/{index:04d}.parquet"] = data
     return replace(replica, branches={**replica.branches, CONVERT_REVISION: files})
+
+
+def hf_value(dtype: str) -> dict[str, str]:
+    """A `datasets` Value feature of `dtype`, as cards and parquet metadata spell it."""
+    return {"dtype": dtype, "_type": "Value"}

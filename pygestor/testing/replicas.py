@@ -52,6 +52,7 @@ from .replica_kit import (
     dataset_card,
     fingerprint,
     gitattributes,
+    hf_value,
     install,
     jsonl_bytes,
     parquet_bytes,
@@ -93,9 +94,6 @@ __all__ = [
 # Feature helpers of the builders below
 
 
-def _hf_value(dtype: str) -> dict[str, str]:
-    return {"dtype": dtype, "_type": "Value"}
-
 
 _IMAGE_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 
@@ -104,7 +102,7 @@ _IMAGE_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 # wikimedia/wikipedia
 
 _WIKIPEDIA_SCHEMA = pa.schema([(name, pa.string()) for name in ("id", "url", "title", "text")])
-_WIKIPEDIA_FEATURES = {name: _hf_value("string") for name in _WIKIPEDIA_SCHEMA.names}
+_WIKIPEDIA_FEATURES = {name: hf_value("string") for name in _WIKIPEDIA_SCHEMA.names}
 _WIKIPEDIA_REAL_SHARDS = {"en": 41}  # the 20231101 dump; most other languages have 1 shard
 
 # Per language: article titles, disambiguation qualifiers, and sentence templates.
@@ -278,16 +276,16 @@ _WIT_SCHEMA = pa.schema(
 )
 _WIT_FEATURES: Features = {
     "image": {"_type": "Image"},
-    "image_url": _hf_value("string"),
-    "embedding": {"feature": _hf_value("float64"), "_type": "Sequence"},
-    "metadata_url": _hf_value("string"),
-    "original_height": _hf_value("int32"),
-    "original_width": _hf_value("int32"),
-    "mime_type": _hf_value("string"),
-    "caption_attribution_description": _hf_value("string"),
+    "image_url": hf_value("string"),
+    "embedding": {"feature": hf_value("float64"), "_type": "Sequence"},
+    "metadata_url": hf_value("string"),
+    "original_height": hf_value("int32"),
+    "original_width": hf_value("int32"),
+    "mime_type": hf_value("string"),
+    "caption_attribution_description": hf_value("string"),
     "wit_features": {
         "feature": {
-            name: _hf_value("bool" if name in _WIT_BOOL_FEATURES else "string")
+            name: hf_value("bool" if name in _WIT_BOOL_FEATURES else "string")
             for name in _WIT_STRING_FEATURES
         },
         "_type": "Sequence",
@@ -441,7 +439,7 @@ def mnist(*, train_rows: int = 6, test_rows: int = 3) -> Replica:
 _DOLLY_SCHEMA = pa.schema(
     [(name, pa.string()) for name in ("instruction", "context", "response", "category")]
 )
-_DOLLY_FEATURES = {name: _hf_value("string") for name in _DOLLY_SCHEMA.names}
+_DOLLY_FEATURES = {name: hf_value("string") for name in _DOLLY_SCHEMA.names}
 _DOLLY_ROWS = (
     ("When did the first transatlantic telegraph cable go into service?",
      ("The first transatlantic telegraph cable was laid across the Atlantic Ocean and completed "

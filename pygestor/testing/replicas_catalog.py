@@ -34,6 +34,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from .replica_kit import hf_value
 from .replicas import (
     Features,
     Replica,
@@ -80,9 +81,6 @@ __all__ = [
 # Small helpers
 
 
-def _value(dtype: str) -> dict[str, str]:
-    return {"dtype": dtype, "_type": "Value"}
-
 
 def _label(*names: str) -> dict[str, Any]:
     return {"names": list(names), "_type": "ClassLabel"}
@@ -90,7 +88,7 @@ def _label(*names: str) -> dict[str, Any]:
 
 def _strings(*names: str) -> tuple[pa.Schema, Features]:
     """A schema of string columns and its ``datasets`` features."""
-    return pa.schema([(n, pa.string()) for n in names]), {n: _value("string") for n in names}
+    return pa.schema([(n, pa.string()) for n in names]), {n: hf_value("string") for n in names}
 
 
 def _parquet(rows: Sequence[Mapping[str, Any]], schema: pa.Schema, features: Features) -> bytes:
@@ -155,7 +153,7 @@ _TYPES: dict[str, pa.DataType] = {
 
 def _web_schema(columns: Sequence[str]) -> tuple[pa.Schema, Features]:
     schema = pa.schema([(c, _TYPES.get(c, pa.string())) for c in columns])
-    features = {c: _value({"double": "float64", "int64": "int64"}.get(str(t), "string"))
+    features = {c: hf_value({"double": "float64", "int64": "int64"}.get(str(t), "string"))
                 for c, t in zip(schema.names, schema.types, strict=True)}
     return schema, features
 
@@ -366,7 +364,7 @@ def imdb() -> Replica:
     """``stanfordnlp/imdb``: ``plain_text/{train,test,unsupervised}-00000-of-00001.parquet``,
     columns ``text`` and ``label`` (neg/pos; -1 in ``unsupervised``)."""
     schema = pa.schema([("text", pa.string()), ("label", pa.int64())])
-    features = {"text": _value("string"), "label": _label("neg", "pos")}
+    features = {"text": hf_value("string"), "label": _label("neg", "pos")}
     splits = {"train": 0, "test": 1, "unsupervised": -1}
     files = {
         f"plain_text/{shard_name(s, 0, 1)}": _parquet(
@@ -385,8 +383,8 @@ def squad() -> Replica:
                         ("question", pa.string()),
                         ("answers", pa.struct([("text", pa.list_(pa.string())),
                                                ("answer_start", pa.list_(pa.int32()))]))])
-    features = {**{n: _value("string") for n in ("id", "title", "context", "question")},
-                "answers": {"feature": {"text": _value("string"), "answer_start": _value("int32")},
+    features = {**{n: hf_value("string") for n in ("id", "title", "context", "question")},
+                "answers": {"feature": {"text": hf_value("string"), "answer_start": hf_value("int32")},
                             "_type": "Sequence"}}
     row = {"id": "5733be284776f41900661182", "title": "University_of_Notre_Dame",
            "context": "Architecturally, the school has a Catholic character.",
@@ -443,15 +441,15 @@ def mmlu() -> Replica:
     columns = [("question", pa.string()), ("subject", pa.string()), ("choices", pa.list_(pa.string())),
                ("answer", pa.int64())]
     item, schema = pa.struct(columns), pa.schema(columns)
-    features = {"question": _value("string"), "subject": _value("string"),
-                "choices": {"feature": _value("string"), "_type": "Sequence"}, "answer": _label("A", "B", "C", "D")}
+    features = {"question": hf_value("string"), "subject": hf_value("string"),
+                "choices": {"feature": hf_value("string"), "_type": "Sequence"}, "answer": _label("A", "B", "C", "D")}
     row = {"question": "Find the degree for the given field extension Q(sqrt(2)) over Q.",
            "subject": "abstract_algebra", "choices": ["0", "4", "2", "6"], "answer": 2}
     data = _parquet([row], schema, features)
     aux_schema = pa.schema([("train", item)])
-    aux_features = {"train": {"question": _value("string"), "subject": _value("string"),
-                              "choices": {"feature": _value("string"), "_type": "Sequence"},
-                              "answer": _value("int64")}}
+    aux_features = {"train": {"question": hf_value("string"), "subject": hf_value("string"),
+                              "choices": {"feature": hf_value("string"), "_type": "Sequence"},
+                              "answer": hf_value("int64")}}
     aux = _parquet([{"train": {**row, "subject": ""}}], aux_schema, aux_features)
     files: dict[str, bytes] = {}
     configs: list[tuple[str, Sequence[tuple[str, str | list[str]]]]] = []
@@ -484,7 +482,7 @@ def cosmopedia() -> Replica:
     all shards (336 files).  Columns: prompt, text_token_length, text, seed_data, format, audience."""
     schema = pa.schema([("prompt", pa.string()), ("text_token_length", pa.int64()), ("text", pa.string()),
                         ("seed_data", pa.string()), ("format", pa.string()), ("audience", pa.string())])
-    features = {n: _value("int64" if n == "text_token_length" else "string") for n in schema.names}
+    features = {n: hf_value("int64" if n == "text_token_length" else "string") for n in schema.names}
     data = _parquet([{"prompt": "Write a textbook chapter about photosynthesis.", "text_token_length": 12,
                       "text": "Photosynthesis turns light into chemical energy.", "seed_data": "stanford",
                       "format": "textbook", "audience": "college_students"}], schema, features)
@@ -534,7 +532,7 @@ def multilingual_librispeech() -> Replica:
                         ("end_time", pa.float64()), ("transcript", pa.string()), ("audio_duration", pa.float64()),
                         ("speaker_id", pa.string()), ("chapter_id", pa.string()), ("file", pa.string()),
                         ("id", pa.string())])
-    features: dict[str, Any] = {n: _value("float64" if n.endswith(("_time", "duration")) else "string")
+    features: dict[str, Any] = {n: hf_value("float64" if n.endswith(("_time", "duration")) else "string")
                                 for n in schema.names}
     features["audio"] = {"sampling_rate": 16000, "_type": "Audio"}
     row = {"audio": {"bytes": _wav(), "path": "10900_6473_000030.flac"},
@@ -610,8 +608,8 @@ def ultrachat_200k() -> Replica:
     messages (list of {content, role})."""
     message = pa.struct([("content", pa.string()), ("role", pa.string())])
     schema = pa.schema([("prompt", pa.string()), ("prompt_id", pa.string()), ("messages", pa.list_(message))])
-    features = {"prompt": _value("string"), "prompt_id": _value("string"),
-                "messages": [{"content": _value("string"), "role": _value("string")}]}
+    features = {"prompt": hf_value("string"), "prompt_id": hf_value("string"),
+                "messages": [{"content": hf_value("string"), "role": hf_value("string")}]}
     prompt = "How does a bicycle stay upright?"
     data = _parquet([{"prompt": prompt, "prompt_id": fingerprint(prompt) * 4,
                       "messages": [{"content": prompt, "role": "user"},
