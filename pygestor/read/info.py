@@ -43,13 +43,20 @@ def info(store: Store, manifest: Manifest, listing: Listing | None, subset: str 
         [rec] = [s for s in subsets if s["subset"] == subset]
         out.update({k: rec[k] for k in ("partitions", "partitions_local", "bytes", "bytes_local", "rows")},
                    subsets=None)
-    for item in selection.items if selection is not None else ():
-        found = selection.storage.info(item.file_key, follow=True) if item.state in ("local", "stale") else None
+    if selection is not None:
+        out.update(_sample(selection, head, out["format"]))
+    return out
+
+
+def _sample(selection: Selection, head: int, declared_format: str | None) -> dict[str, Any]:
+    """The schema and first rows of the first local partition (in listing order), if any."""
+    storage = selection.storage
+    for item in selection.items:
+        found = storage.info(item.file_key, follow=True) if item.state in ("local", "stale") else None
         if found is not None and found.kind == "file":
             declared = item.partition.format.value if item.partition.format else None
             fmt = detect(item.partition.name, declared).format
-            out.update(sample=item.key, format=out["format"] or fmt,
-                       schema=schema_of(selection.storage, item.file_key, fmt),
-                       head=head_rows(selection.storage, item.file_key, fmt, head) if head else None)
-            break
-    return out
+            return {"sample": item.key, "format": declared_format or fmt,
+                    "schema": schema_of(storage, item.file_key, fmt),
+                    "head": head_rows(storage, item.file_key, fmt, head) if head else None}
+    return {}

@@ -142,7 +142,7 @@ class LocalStorage:
     @contextlib.contextmanager
     def writer(self, key: str) -> Iterator[IO[bytes]]:
         with self._temp(key, durable=True) as (fh, tmp):
-            yield fh
+            yield fh  # type: ignore[misc]  # a file object: write, tell, flush, fileno, close
             fh.close()
             os.replace(tmp, self._abs(key))
 
@@ -204,7 +204,7 @@ class LocalStorage:
 
     # ---- helpers ---------------------------------------------------------------------------
     @contextlib.contextmanager
-    def _temp(self, key: str, *, durable: bool) -> Iterator[tuple[IO[bytes], str]]:
+    def _temp(self, key: str, *, durable: bool) -> Iterator[tuple[_DurableFile, str]]:
         """A new temporary file beside `key`, removed on the way out unless renamed or linked.
         The body writes and closes it; closing fsyncs first when `durable`."""
         path = self._abs(key)
