@@ -82,7 +82,7 @@ class Settings:
         config = _read_config(Path(env.get("PYGESTOR_CONFIG") or config_home / "pygestor" / "config.yaml"))
 
         chosen = data_dir or env.get("PYGESTOR_DATA_DIR") or config.get("data_dir")
-        resolved_data = Path(chosen).expanduser() if chosen else cache_home / "pygestor" / "data"
+        resolved_data = _local_data_dir(os.fspath(chosen)) if chosen else cache_home / "pygestor" / "data"
         extra = [Path(p).expanduser() for p in catalog]
         extra += [Path(p).expanduser() for p in env.get("PYGESTOR_CATALOG", "").split(os.pathsep) if p]
         extra += [Path(p).expanduser() for p in config.get("catalog", [])]
@@ -97,6 +97,19 @@ class Settings:
             hf_endpoint=(env.get("HF_ENDPOINT") or "").rstrip("/") or None,
             hf_token=env.get("HF_TOKEN") or None,
         )
+
+
+def _local_data_dir(text: str) -> Path:
+    """The data directory as a local path (`file://` URLs included). Other URLs (`s3://...`)
+    are one clear error rather than a folder named `s3:` in the working directory: only local
+    disks and NFS have a storage backend yet (see `pygestor.storage`)."""
+    scheme, sep, rest = text.partition("://")
+    if not sep or not scheme.isalnum():
+        return Path(text).expanduser()
+    if scheme.lower() == "file":
+        return Path(rest or "/")
+    raise PygestorError(f"data directory {text!r}: {scheme}:// storage is not supported yet; use a local "
+                        "or NFS folder (PYGESTOR_DATA_DIR, --data-dir or data_dir in the config file)")
 
 
 _CONFIG_KEYS = {"data_dir", "catalog", "lock_timeout", "file_mode"}
