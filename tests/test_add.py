@@ -19,7 +19,8 @@ from conftest import REPO_ROOT, make_settings
 
 from pygestor.api import Catalog
 from pygestor.catalog import parse_file, parse_text
-from pygestor.cli import cli, human_bytes
+from pygestor.cli import cli
+from pygestor.cli.output import human_bytes
 from pygestor.errors import SourceError
 from pygestor.scaffold import (
     ACCEPTED_FORMS,
