@@ -11,7 +11,16 @@ from typing import Any
 
 import click
 
-from .output import Column, catalog_from, count, echo_json, human_bytes, plural, render
+from .output import (
+    Column,
+    catalog_from,
+    count,
+    echo_json,
+    human_bytes,
+    json_option,
+    plural,
+    render,
+)
 
 CELL_WIDTH = 40  # characters of a value shown in the `info --head` table
 PARTITION_COLUMNS: list[Column] = [  # `list DATASET -s SUBSET` and `info DATASET -s SUBSET`
@@ -24,7 +33,7 @@ PARTITION_COLUMNS: list[Column] = [  # `list DATASET -s SUBSET` and `info DATASE
 @click.command("list")
 @click.argument("dataset", required=False)
 @click.option("-s", "--subset", help="List this subset's partitions.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.pass_context
 def list_command(ctx: click.Context, dataset: str | None, subset: str | None,
                  as_json: bool) -> None:
@@ -67,7 +76,7 @@ def _local_of(key: str, *, human: bool = False) -> Any:
 @click.option("-s", "--subset", help="Describe this subset and list its partitions.")
 @click.option("--head", type=click.IntRange(0, 10_000), default=0, show_default=True,
               help="Show this many rows of a local partition.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.pass_context
 def info(ctx: click.Context, dataset: str, subset: str | None, head: int, as_json: bool) -> None:
     """Describe DATASET (or one subset): source, commit, sizes, rows, schema and sample rows."""

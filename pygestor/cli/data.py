@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import PygestorError
-from .output import catalog_from, echo_json, human_bytes, plural, render
+from .output import (
+    at_commit,
+    catalog_from,
+    echo_error,
+    echo_json,
+    human_bytes,
+    json_option,
+    plural,
+    render,
+)
 
 if TYPE_CHECKING:
     from ..api import Catalog
@@ -30,7 +39,7 @@ MAX_LISTED = 20  # files shown before a removal asks; the rest are counted
 @click.argument("datasets", nargs=-1)
 @click.option("--repair", is_flag=True,
               help="Also rebuild local records from a rescan of the data dir.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.pass_context
 def sync(ctx: click.Context, datasets: tuple[str, ...], repair: bool, as_json: bool) -> None:
     """List sources and record each dataset's subsets and partitions (default: every dataset).
@@ -43,6 +52,11 @@ def sync(ctx: click.Context, datasets: tuple[str, ...], repair: bool, as_json: b
         return
     show = None if as_json else _print_sync_result
     results = catalog.sync(list(datasets) or None, on_error="collect", on_result=show)
+    _finish(ctx, results, as_json)
+
+
+def _finish(ctx: click.Context, results: Sequence[Any], as_json: bool) -> None:
+    """The results as JSON with --json; exit 1 if any dataset failed."""
     if as_json:
         echo_json([r.to_json() for r in results])
     if any(r.error for r in results):
@@ -51,10 +65,9 @@ def sync(ctx: click.Context, datasets: tuple[str, ...], repair: bool, as_json: b
 
 def _print_sync_result(r: Any) -> None:
     if r.error:
-        for line in r.error.splitlines():
-            click.echo(f"Error: {line}", err=True)
+        echo_error(r.error)
         return
-    at = f" at {r.commit[:12]}" if r.commit else ""
+    at = at_commit(r.commit)
     notes = [f"{len(v)} {k}" for k, v in (("new", r.new), ("stale", r.stale), ("gone", r.gone))
              if v and r.changed]
     extra = f" ({', '.join(notes)})" if notes else ""
@@ -84,18 +97,14 @@ def _repair(ctx: click.Context, catalog: Catalog, datasets: Sequence[str], as_js
         if not as_json:
             _print_repair(report)
         reports.append(report)
-    if as_json:
-        echo_json([r.to_json() for r in reports])
-    if any(r.error for r in reports):
-        ctx.exit(1)
+    _finish(ctx, reports, as_json)
 
 
 def _print_repair(r: Any) -> None:
     if r.error:
-        for line in r.error.splitlines():
-            click.echo(f"Error: {line}", err=True)
+        echo_error(r.error)
         return
-    at = f" at {r.commit[:12]}" if r.commit else ""
+    at = at_commit(r.commit)
     click.echo(f"{r.dataset}: index rebuilt{at}: {plural(r.partitions, 'partition')}, "
                f"{plural(r.checked, 'local file')} checked: {r.recorded} recorded, {r.kept} kept, "
                f"{len(r.mismatched)} mismatched, {len(r.dropped)} missing")
@@ -135,7 +144,7 @@ def forget(ctx: click.Context, dataset: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Show what would be fetched; fetch nothing.")
 @click.option("--arrow-copy", is_flag=True,
               help="Then write each chosen subset as a memory-mapped Arrow file that load() uses.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.pass_context
 def download(ctx: click.Context, dataset: str, subsets: tuple[str, ...],
              partitions: tuple[str, ...], all_subsets: bool, update: bool, workers: int | None,
@@ -215,7 +224,7 @@ def _progress_bar(plan: Any, *, quiet: bool) -> Iterator[Any]:
 @click.option("--all", "all_subsets", is_flag=True, help="Every subset of the dataset.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--dry-run", is_flag=True, help="Show what would be deleted; delete nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.pass_context
 def remove(ctx: click.Context, dataset: str, subsets: tuple[str, ...],
            partitions: tuple[str, ...], all_subsets: bool, yes: bool, dry_run: bool,

@@ -12,13 +12,13 @@ from typing import Any
 import click
 
 from ..errors import PygestorError
-from .output import catalog_from, echo_json, human_bytes, plural, render
+from .output import catalog_from, echo_json, human_bytes, json_option, plural, render
 
 
 # ---- updates -------------------------------------------------------------------------------
 @click.command()
 @click.argument("dataset", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.pass_context
 def updates(ctx: click.Context, dataset: str | None, as_json: bool) -> None:
     """New, changed and deleted partitions upstream since the last sync or download (default:
@@ -66,7 +66,7 @@ def _show_updates(names: Sequence[str], rows: list[dict[str, Any]]) -> None:
 @click.command()
 @click.argument("dataset")
 @click.option("-s", "--subset", help="Only this subset.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.pass_context
 def verify(ctx: click.Context, dataset: str, subset: str | None, as_json: bool) -> None:
     """Re-hash local files against their records. Exit 1 when any is missing or corrupt."""

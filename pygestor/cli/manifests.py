@@ -11,7 +11,16 @@ from typing import Any
 
 import click
 
-from .output import UserError, catalog_from, count, echo_json, human_bytes
+from .output import (
+    UserError,
+    at_commit,
+    catalog_from,
+    count,
+    echo_json,
+    human_bytes,
+    json_option,
+    render,
+)
 
 MAX_SHOWN = 30  # subsets `add` lists in its table; the rest are counted
 
@@ -21,7 +30,7 @@ MAX_SHOWN = 30  # subsets `add` lists in its table; the rest are counted
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--resolve", is_flag=True,
               help="Also list each source (a dry-run sync) and fail on rules that match no file.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.pass_context
 def validate(ctx: click.Context, paths: tuple[str, ...], resolve: bool, as_json: bool) -> None:
     """Check manifests: the given files or folders, or every catalog folder. Exit 1 on any
@@ -73,7 +82,7 @@ def schema(output: str | None, check: str | None, markdown: bool) -> None:
               help="Branch, tag or commit to read [default: main, or the one in a URL].")
 @click.option("--force", is_flag=True,
               help="Overwrite an existing file (or shadow a built-in manifest).")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.pass_context
 def add(ctx: click.Context, repo: str, name: str | None, output: str | None, revision: str | None,
         force: bool, as_json: bool) -> None:
@@ -106,18 +115,15 @@ _ORIGINS = {"card": "subsets from the dataset card's configs",
 
 
 def _report(result: Any, *, err: bool) -> None:
-    at = f" at {result.commit[:12]}" if result.commit else ""
+    at = at_commit(result.commit)
     click.echo(f"{result.name}: {len(result.subsets)} subsets, {result.partitions} partitions, "
                f"{human_bytes(result.bytes)} from {result.source}{at}", err=err)
     where = f"wrote {result.path}" if result.path else "not written"
     click.echo(f"{where} ({_ORIGINS[result.origin]})", err=err)
-    table = [("SUBSET", "PARTITIONS", "SIZE", "ROWS")]
-    table += [(s.name, count(s.partitions), human_bytes(s.bytes), count(s.rows))
-              for s in result.subsets[:MAX_SHOWN]]
-    widths = [max(len(row[i]) for row in table) for i in range(4)]
-    for row in table:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip(),
-                   err=err)
+    render([s.to_json() for s in result.subsets[:MAX_SHOWN]], False, [
+        ("SUBSET", "subset", str), ("PARTITIONS", "partitions", count),
+        ("SIZE", "bytes", human_bytes), ("ROWS", "rows", count),
+    ], err=err)
     if len(result.subsets) > MAX_SHOWN:
         click.echo(f"... and {len(result.subsets) - MAX_SHOWN} more subsets (see --json)", err=err)
     if result.review:

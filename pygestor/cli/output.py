@@ -26,8 +26,7 @@ class UserError(click.ClickException):
     exit_code = 1
 
     def show(self, file: Any = None) -> None:
-        for line in self.message.splitlines():
-            click.echo(f"Error: {line}", err=True)
+        echo_error(self.message)
 
 
 def catalog_from(ctx: click.Context) -> Catalog:
@@ -57,8 +56,10 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
-def render(records: list[dict[str, Any]], as_json: bool, columns: Sequence[Column]) -> None:
-    """The records as JSON, or as a table: a title row, then one row a record."""
+def render(records: list[dict[str, Any]], as_json: bool, columns: Sequence[Column], *,
+           err: bool = False) -> None:
+    """The records as JSON, or as a table (on stderr with `err`): a title row, then one row a
+    record."""
     if as_json:
         echo_json(records)
         return
@@ -67,9 +68,25 @@ def render(records: list[dict[str, Any]], as_json: bool, columns: Sequence[Colum
         table.append([fn(row) if key is None else fn(row[key]) for _, key, fn in columns])
     widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
     for r in table:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip(),
+                   err=err)
 
 
 def echo_json(data: Any, *, default: Callable[[Any], Any] | None = None) -> None:
     """`data` as indented JSON on stdout; `default` converts what JSON cannot hold."""
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=default))
+
+
+def echo_error(message: str) -> None:
+    """Each line of `message` as an `Error: ...` line on stderr."""
+    for line in message.splitlines():
+        click.echo(f"Error: {line}", err=True)
+
+
+def at_commit(commit: str | None) -> str:
+    """` at COMMIT` (its first 12 characters), or nothing when there is no commit."""
+    return f" at {commit[:12]}" if commit else ""
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+"""The `--json` flag of every command that has one."""
