@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 # Repository files every Hub repo has, left out of the human "matched no rule" summary.
 REPO_METADATA = {"README.md", ".gitattributes", ".gitignore"}
 MAX_LISTED = 20  # files shown before a removal asks; the rest are counted
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 # ---- sync and forget -----------------------------------------------------------------------
@@ -131,13 +132,27 @@ def forget(ctx: click.Context, dataset: str) -> None:
                else f"{dataset}: was not synced")
 
 
+# ---- what download and remove work on ------------------------------------------------------
+def _choice_options(verb: str, *, partition_help: str) -> Callable[[F], F]:
+    """-s/--subset, -p/--partition and --all: the part of DATASET a command is to `verb`."""
+    subset = click.option("-s", "--subset", "subsets", multiple=True,
+                          help=f"Subset to {verb} (repeatable).")
+    partition = click.option("-p", "--partition", "partitions", multiple=True, help=partition_help)
+    every = click.option("--all", "all_subsets", is_flag=True, help="Every subset of the dataset.")
+    return lambda f: subset(partition(every(f)))
+
+
+def _picked(subsets: Sequence[str], all_subsets: bool) -> list[str] | None:
+    """The subsets given with -s (None: none given); -s and --all exclude each other."""
+    if all_subsets and subsets:
+        raise click.UsageError("give -s/--subset or --all, not both")
+    return list(subsets) or None
+
+
 # ---- download ------------------------------------------------------------------------------
 @click.command()
 @click.argument("dataset")
-@click.option("-s", "--subset", "subsets", multiple=True, help="Subset to fetch (repeatable).")
-@click.option("-p", "--partition", "partitions", multiple=True,
-              help="Only this partition (repeatable).")
-@click.option("--all", "all_subsets", is_flag=True, help="Every subset of the dataset.")
+@_choice_options("fetch", partition_help="Only this partition (repeatable).")
 @click.option("--update", is_flag=True,
               help="Also refetch partitions that changed upstream (stale).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Parallel downloads [default: 8].")
@@ -150,12 +165,10 @@ def download(ctx: click.Context, dataset: str, subsets: tuple[str, ...],
              partitions: tuple[str, ...], all_subsets: bool, update: bool, workers: int | None,
              dry_run: bool, arrow_copy: bool, as_json: bool) -> None:
     """Fetch a subset (-s), some partitions (-p) or everything (--all) of DATASET."""
-    if all_subsets and subsets:
-        raise click.UsageError("give -s/--subset or --all, not both")
+    picked = _picked(subsets, all_subsets)
     catalog = catalog_from(ctx)
-    plan = catalog.plan_download(dataset, list(subsets) or None,
-                                 partitions=list(partitions) or None, all_subsets=all_subsets,
-                                 update=update)
+    plan = catalog.plan_download(dataset, picked, partitions=list(partitions) or None,
+                                 all_subsets=all_subsets, update=update)
     if dry_run:
         _show_plan(plan, as_json)
         return
@@ -218,10 +231,7 @@ def _progress_bar(plan: Any, *, quiet: bool) -> Iterator[Any]:
 # ---- remove --------------------------------------------------------------------------------
 @click.command()
 @click.argument("dataset")
-@click.option("-s", "--subset", "subsets", multiple=True, help="Subset to remove (repeatable).")
-@click.option("-p", "--partition", "partitions", multiple=True,
-              help="Only this partition, NAME or SUBSET/NAME (repeatable).")
-@click.option("--all", "all_subsets", is_flag=True, help="Every subset of the dataset.")
+@_choice_options("remove", partition_help="Only this partition, NAME or SUBSET/NAME (repeatable).")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--dry-run", is_flag=True, help="Show what would be deleted; delete nothing.")
 @json_option
@@ -233,10 +243,8 @@ def remove(ctx: click.Context, dataset: str, subsets: tuple[str, ...],
 
     Shows what will be freed and asks first (unless --yes). The catalog entry and the synced
     listing stay; files are only deleted inside DATA_DIR/DATASET/, never in a local source."""
-    if all_subsets and subsets:
-        raise click.UsageError("give -s/--subset or --all, not both")
-    plan = catalog_from(ctx).plan_remove(dataset, list(subsets) or None,
-                                         partitions=list(partitions) or None,
+    picked = _picked(subsets, all_subsets)
+    plan = catalog_from(ctx).plan_remove(dataset, picked, partitions=list(partitions) or None,
                                          all_subsets=all_subsets)
     if dry_run or (plan.empty and not as_json):
         if as_json:
