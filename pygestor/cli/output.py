@@ -1,7 +1,7 @@
 """What every command shares: the catalog from the click context, errors, and output.
 
-Tables, JSON, byte sizes, counts and plurals are rendered here and nowhere else, so every command
-prints them the same way. The command modules import this one (and the library), never each other.
+The table renderer, JSON, byte sizes, counts and plurals live here, so every command prints them
+the same way. The command modules import this one (and the library), never each other.
 """
 
 from __future__ import annotations
