@@ -19,7 +19,8 @@ from conftest import REPO_ROOT, make_settings
 
 from pygestor.catalog import Catalog
 from pygestor.manifest.discovery import parse_file, parse_text
-from pygestor.cli import cli, human_bytes
+from pygestor.cli import cli
+from pygestor.cli.output import human_bytes
 from pygestor.errors import BadRepoReference, InvalidName, NameTaken, OutputExists, SourceError
 from pygestor.scaffold.build import scaffold, scaffold_listing
 from pygestor.scaffold.card import parse_card

@@ -1,0 +1,113 @@
+"""The `pygestor` command: the group, its commands, the original tool's flags, and `main`.
+
+Exit status: 0 success, 1 failure (a pygestor error, invalid manifests, a failed sync),
+2 usage error (unknown command or option, missing argument).
+
+Imports point one way: this module -> the command modules -> `output`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import click
+
+from .. import __version__
+from ..errors import ManifestError, PygestorError
+from . import browse, data, maintain, manifests
+from .output import UserError
+
+
+class Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ManifestError as exc:
+            raise UserError("\n".join(str(p) for p in exc.problems)) from None
+        except PygestorError as exc:
+            raise UserError(str(exc)) from None
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="pygestor")
+@click.option("--data-dir", type=click.Path(file_okay=False), envvar="PYGESTOR_DATA_DIR",
+              help="Where data and the index live [env: PYGESTOR_DATA_DIR].")
+@click.option("--catalog", "catalogs", multiple=True, type=click.Path(),
+              help="An extra folder of manifests, searched first (repeatable; also "
+                   "PYGESTOR_CATALOG).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None, catalogs: tuple[str, ...], verbose: int,
+        quiet: bool) -> None:
+    """A dataset catalog: one YAML manifest per dataset, one command to sync, list and fetch it."""
+    levels = (logging.WARNING, logging.INFO, logging.DEBUG)
+    level = logging.ERROR if quiet else levels[min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    ctx.obj = {"data_dir": data_dir, "catalog": catalogs}
+
+
+for _command in (
+    browse.list_command, browse.info,
+    data.sync, data.forget, data.download, data.remove,
+    maintain.updates, maintain.verify,
+    manifests.validate, manifests.schema, manifests.add,
+):
+    cli.add_command(_command)
+
+
+# ---- the original tool's flags --------------------------------------------------------------
+_LEGACY_ACTIONS = {
+    "-l": "list", "--list": "list",
+    "-u": "download", "--download": "download",
+    "-r": "remove", "--remove": "remove",
+    "-init": "sync", "--initialize": "sync",
+    "-deinit": "forget", "--deinitialize": "forget",
+}
+_LEGACY_VALUES = {"-d": "dataset", "--dataset_name": "dataset", "-s": "subset",
+                  "--subset_name": "subset"}
+
+
+def legacy_args(argv: Sequence[str]) -> list[str]:
+    """Translate the original tool's flags (`-l -d NAME -s SUBSET`, `-u`, `-r`, `-init`, `-deinit`)
+    into the new commands; anything else is returned unchanged."""
+    if not any(a in _LEGACY_ACTIONS for a in argv) or (argv and argv[0] in cli.commands):
+        return list(argv)
+    actions: list[str] = []
+    rest: list[str] = []
+    values: dict[str, str | None] = {"dataset": None, "subset": None}
+    it = iter(argv)
+    for arg in it:
+        if arg in _LEGACY_ACTIONS:
+            actions.append(_LEGACY_ACTIONS[arg])
+        elif arg in _LEGACY_VALUES:
+            value = next(it, None)
+            if value is None:
+                raise click.UsageError(f"{arg} needs a value")
+            values[_LEGACY_VALUES[arg]] = value
+        else:
+            rest.append(arg)
+    if len(set(actions)) != 1:
+        raise click.UsageError("give one of -l, -u, -r, -init, -deinit")
+    command, dataset, subset = actions[0], values["dataset"], values["subset"]
+    if command not in cli.commands:
+        raise click.UsageError(f"'{command}' is not available in pygestor {__version__} yet")
+    if command in ("download", "remove", "forget") and dataset is None:
+        raise click.UsageError(f"{command} needs -d DATASET")
+    args = [command] + ([dataset] if dataset else []) + (["-s", subset] if subset else [])
+    return args + rest
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Entry point of the `pygestor` script, of `python -m pygestor` and of `python cli.py`."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = legacy_args(args)
+    except click.UsageError as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    cli.main(args=args, prog_name="pygestor")
+    sys.exit(0)  # cli.main exits itself in standalone mode; this satisfies the type checker
