@@ -92,6 +92,17 @@ def write_manifest(folder: Path, name: str, text: str) -> Path:
     return path
 
 
+def write_corpus_manifest(tmp_path: Path, root: Path) -> Path:
+    """A user manifest `corpus` reading the JSON-lines folders of `root` in place, one subset each."""
+    return write_manifest(tmp_path / "user-catalog", "corpus", f"""
+name: corpus
+source: {{local: {root}}}
+subsets:
+  - files: "{{subset}}/*.jsonl"
+format: jsonl
+""")
+
+
 def run_cli(args: list[str], *, env: Mapping[str, str] | None = None, script: bool = True,
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run `pygestor ARGS` (the installed script) or `python cli.py ARGS` in a real subprocess."""

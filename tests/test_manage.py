@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import REPO_ROOT, make_settings, write_manifest
+from conftest import REPO_ROOT, make_settings, write_corpus_manifest, write_manifest
 
 import pygestor
 from pygestor.catalog import Catalog
@@ -425,11 +425,5 @@ def _jsonl_folder(tmp_path: Path) -> Path:
     for i in range(2):
         lines = [json.dumps({"text": f"en {i}.{j}"}) for j in range(3)]
         (root / "en" / f"part-{i}.jsonl").write_text("\n".join(lines[:2]) + "\n\n" + lines[2] + "\n")
-    write_manifest(tmp_path / "user-catalog", "corpus", f"""
-name: corpus
-source: {{local: {root}}}
-subsets:
-  - files: "{{subset}}/*.jsonl"
-format: jsonl
-""")
+    write_corpus_manifest(tmp_path, root)
     return root

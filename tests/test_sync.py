@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import make_settings, write_manifest
+from conftest import make_settings, write_corpus_manifest, write_manifest
 
 from pygestor.catalog import Catalog
 from pygestor.errors import DatasetNotFound, NotSynced, SourceError
@@ -208,13 +208,7 @@ def test_local_folder_source_is_read_in_place(tmp_path: Path) -> None:
             (root / lang / f"part-{i}.jsonl").write_text(json.dumps({"text": lang}) + "\n")
     (root / ".snapshot").mkdir()
     (root / ".snapshot" / "old.jsonl").write_text("{}\n")
-    write_manifest(tmp_path / "user-catalog", "corpus", f"""
-name: corpus
-source: {{local: {root}}}
-subsets:
-  - files: "{{subset}}/*.jsonl"
-format: jsonl
-""")
+    write_corpus_manifest(tmp_path, root)
     catalog = Catalog(make_settings(tmp_path, include_builtin=False))
     [result] = catalog.sync("corpus")
     assert (result.subsets, result.partitions, result.commit) == (2, 4, None)

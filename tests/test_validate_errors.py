@@ -127,12 +127,11 @@ def test_top_level_must_be_a_mapping(text: str) -> None:
 # --- model level ---------------------------------------------------------------------------------
 
 
+HEADER = "name: x\nsource:\n  huggingface: a/b\nsubsets:\n"  # lines 1-4 of the manifests below
+
+
 def test_unknown_key_reports_the_line_of_that_key() -> None:
-    text = (
-        "name: x\n"  # 1
-        "source:\n"  # 2
-        "  huggingface: a/b\n"  # 3
-        "subsets:\n"  # 4
+    text = HEADER + (  # lines 1-4, then:
         '  - files: "{subset}/*.parquet"\n'  # 5
         '  - files: "data/*.parquet"\n'  # 6
         "    nmae: train\n"  # 7
@@ -152,11 +151,7 @@ def test_unknown_key_in_source() -> None:
 
 
 def test_wrong_type_in_a_nested_field() -> None:
-    text = (
-        "name: x\n"  # 1
-        "source:\n"  # 2
-        "  huggingface: a/b\n"  # 3
-        "subsets:\n"  # 4
+    text = HEADER + (  # lines 1-4, then:
         '  - files: "{subset}/*.parquet"\n'  # 5
         "  - files: 3\n"  # 6
         "    exclude: data/*\n"  # 7
@@ -179,11 +174,7 @@ def test_union_field_wrong_type_is_one_line(value: str, shown: str) -> None:
 
 
 def test_union_field_with_bad_items_reports_only_the_items() -> None:
-    text = (
-        "name: x\n"  # 1
-        "source:\n"  # 2
-        "  huggingface: a/b\n"  # 3
-        "subsets:\n"  # 4
+    text = HEADER + (  # lines 1-4, then:
         "  - files:\n"  # 5
         '      - "{subset}/*.parquet"\n'  # 6
         "      - 3\n"  # 7
