@@ -1,7 +1,8 @@
 """Data-plane benchmark: load, first load, Arrow copy, scan, stream and download, each against a
 baseline run in this same run on the same files.
 
-    .venv/bin/python bench/bench_data.py [--size-gb 1.0] [--quick] [--runs 5] [--only GROUP ...] [-v]
+    .venv/bin/python bench/bench_data.py [--size-gb 1.0] [--quick] [--runs 5] [--only GROUP ...]
+    [-v]
 
 Needs the `bench` extra (`pip install -e '.[bench]'`: datasets, polars, duckdb). Never run in CI.
 
@@ -50,7 +51,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Data plane"
 
-WIKI_REPO, WIKI_NAME, WIKI_SUBSET, TINY_SUBSET = "wikimedia/wikipedia", "wikipedia", "20231101.en", "20231101.tiny"
+WIKI_REPO, WIKI_NAME, WIKI_SUBSET, TINY_SUBSET = (
+    "wikimedia/wikipedia",
+    "wikipedia",
+    "20231101.en",
+    "20231101.tiny",
+)
 LARGE_REPO, LARGE_NAME = "pygestor-bench/large-files", "bench-large"
 MMLU_REPO, MMLU_NAME = "cais/mmlu", "bench-mmlu"
 WIKI_SHARDS = 20
@@ -82,7 +88,65 @@ subsets:
 """,
 }
 
-MMLU_SUBJECTS = ["abstract_algebra", "anatomy", "astronomy", "business_ethics", "clinical_knowledge", "college_biology", "college_chemistry", "college_computer_science", "college_mathematics", "college_medicine", "college_physics", "computer_security", "conceptual_physics", "econometrics", "electrical_engineering", "elementary_mathematics", "formal_logic", "global_facts", "high_school_biology", "high_school_chemistry", "high_school_computer_science", "high_school_european_history", "high_school_geography", "high_school_government_and_politics", "high_school_macroeconomics", "high_school_mathematics", "high_school_microeconomics", "high_school_physics", "high_school_psychology", "high_school_statistics", "high_school_us_history", "high_school_world_history", "human_aging", "human_sexuality", "international_law", "jurisprudence", "logical_fallacies", "machine_learning", "management", "marketing", "medical_genetics", "miscellaneous", "moral_disputes", "moral_scenarios", "nutrition", "philosophy", "prehistory", "professional_accounting", "professional_law", "professional_medicine", "professional_psychology", "public_relations", "security_studies", "sociology", "us_foreign_policy", "virology", "world_religions"]
+MMLU_SUBJECTS = [
+    "abstract_algebra",
+    "anatomy",
+    "astronomy",
+    "business_ethics",
+    "clinical_knowledge",
+    "college_biology",
+    "college_chemistry",
+    "college_computer_science",
+    "college_mathematics",
+    "college_medicine",
+    "college_physics",
+    "computer_security",
+    "conceptual_physics",
+    "econometrics",
+    "electrical_engineering",
+    "elementary_mathematics",
+    "formal_logic",
+    "global_facts",
+    "high_school_biology",
+    "high_school_chemistry",
+    "high_school_computer_science",
+    "high_school_european_history",
+    "high_school_geography",
+    "high_school_government_and_politics",
+    "high_school_macroeconomics",
+    "high_school_mathematics",
+    "high_school_microeconomics",
+    "high_school_physics",
+    "high_school_psychology",
+    "high_school_statistics",
+    "high_school_us_history",
+    "high_school_world_history",
+    "human_aging",
+    "human_sexuality",
+    "international_law",
+    "jurisprudence",
+    "logical_fallacies",
+    "machine_learning",
+    "management",
+    "marketing",
+    "medical_genetics",
+    "miscellaneous",
+    "moral_disputes",
+    "moral_scenarios",
+    "nutrition",
+    "philosophy",
+    "prehistory",
+    "professional_accounting",
+    "professional_law",
+    "professional_medicine",
+    "professional_psychology",
+    "public_relations",
+    "security_studies",
+    "sociology",
+    "us_foreign_policy",
+    "virology",
+    "world_religions",
+]
 
 
 # =============================================================================================
@@ -110,18 +174,25 @@ class WikiText:
         text = pc.binary_join(self._lists(per_phrase, vocab.take(pa.array(picks))), " ")
         kind = pa.array(rng.random(phrases))
         text = pc.if_else(pc.less(kind, 0.15), pc.binary_join_element_wise(text, ".", ""), text)
-        text = pc.if_else(pc.and_(pc.greater_equal(kind, 0.15), pc.less(kind, 0.25)),
-                          pc.binary_join_element_wise(text, ",", ""), text)
+        text = pc.if_else(
+            pc.and_(pc.greater_equal(kind, 0.15), pc.less(kind, 0.25)),
+            pc.binary_join_element_wise(text, ",", ""),
+            text,
+        )
         self.phrases = pc.if_else(pc.greater(kind, 0.9), pc.utf8_capitalize(text), text)
         self.vocab = vocab
         self.phrase_cdf = self._zipf_cdf(phrases, 1.0)
 
     def _random_strings(self, lengths: Any, rng: Any) -> Any:
         np, pa = self.np, self.pa
-        letters = rng.choice(np.frombuffer(b"etaoinshrdlcumwfgypbvkjxqz", np.uint8), int(lengths.sum()))
+        letters = rng.choice(
+            np.frombuffer(b"etaoinshrdlcumwfgypbvkjxqz", np.uint8), int(lengths.sum())
+        )
         offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
         np.cumsum(lengths, out=offsets[1:])
-        return pa.StringArray.from_buffers(len(lengths), pa.py_buffer(offsets), pa.py_buffer(letters.tobytes()))
+        return pa.StringArray.from_buffers(
+            len(lengths), pa.py_buffer(offsets), pa.py_buffer(letters.tobytes())
+        )
 
     def _zipf_cdf(self, n: int, s: float, q: float = 2.7) -> Any:
         p = 1.0 / (self.np.arange(n) + q) ** s
@@ -139,21 +210,43 @@ class WikiText:
         picks = np.searchsorted(self.phrase_cdf, rng.random(int(per_article.sum())))
         text = pc.binary_join(self._lists(per_article, self.phrases.take(pa.array(picks))), " ")
         per_title = rng.integers(1, 4, rows)
-        title_words = self.vocab.take(pa.array(np.searchsorted(self.word_cdf, rng.random(int(per_title.sum())))))
+        title_words = self.vocab.take(
+            pa.array(np.searchsorted(self.word_cdf, rng.random(int(per_title.sum()))))
+        )
         title = pc.utf8_title(pc.binary_join(self._lists(per_title, title_words), " "))
-        url = pc.binary_join_element_wise("https://en.wikipedia.org/wiki/", pc.replace_substring(title, " ", "_"), "")
+        url = pc.binary_join_element_wise(
+            "https://en.wikipedia.org/wiki/", pc.replace_substring(title, " ", "_"), ""
+        )
         ids = pc.cast(pa.array(np.arange(first_id, first_id + rows)), pa.string())
-        meta = {b"huggingface": json.dumps({"info": {"features": {
-            c: {"dtype": "string", "_type": "Value"} for c in ("id", "url", "title", "text")}}}).encode()}
-        return pa.table({"id": ids, "url": url, "title": title, "text": text}).replace_schema_metadata(meta)
+        meta = {
+            b"huggingface": json.dumps(
+                {
+                    "info": {
+                        "features": {
+                            c: {"dtype": "string", "_type": "Value"}
+                            for c in ("id", "url", "title", "text")
+                        }
+                    }
+                }
+            ).encode()
+        }
+        return pa.table(
+            {"id": ids, "url": url, "title": title, "text": text}
+        ).replace_schema_metadata(meta)
 
 
 def write_parquet(table: Any, path: Path, row_group_size: int = 1000) -> int:
     import pyarrow.parquet as pq
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, compression="snappy", row_group_size=row_group_size, version="2.6",
-                   write_statistics=True)
+    pq.write_table(
+        table,
+        path,
+        compression="snappy",
+        row_group_size=row_group_size,
+        version="2.6",
+        write_statistics=True,
+    )
     return path.stat().st_size
 
 
@@ -171,7 +264,10 @@ def make_wiki(folder: Path, size_bytes: int, log: Callable[[str], None]) -> list
         write_parquet(gen.table(np.random.default_rng([20231101, i]), rows, first), path)
         first += rows
         paths.append(path)
-    log(f"  wikipedia {WIKI_SUBSET}: {WIKI_SHARDS} shards x {rows:,} rows, {_size(sum(p.stat().st_size for p in paths))}")
+    log(
+        f"  wikipedia {WIKI_SUBSET}: {WIKI_SHARDS} shards x {rows:,} rows, "
+        f"{_size(sum(p.stat().st_size for p in paths))}"
+    )
     return paths
 
 
@@ -197,7 +293,7 @@ def make_large(folder: Path, each: int) -> list[Path]:
     for i in range(LARGE_FILES):
         rng = np.random.default_rng([8, i])
         raw = rng.integers(0, 256, each, dtype=np.uint8).tobytes()
-        rows = [raw[o:o + MIB] for o in range(0, each, MIB)]
+        rows = [raw[o : o + MIB] for o in range(0, each, MIB)]
         path = folder / "data" / f"train-{i:05d}-of-{LARGE_FILES:05d}.parquet"
         write_parquet(pa.table({"blob": pa.array(rows, pa.binary())}), path, row_group_size=16)
         paths.append(path)
@@ -220,11 +316,16 @@ def make_mmlu(folder: Path) -> list[Path]:
         target = int(rng.integers(10_000, 50_000))
         rows = max(4, target // 1400)
         base = gen.table(rng, rows, 0)
-        table = pa.table({
-            "question": base["title"], "subject": pa.array([subject] * rows),
-            "choices": pa.array([[t[:40], t[40:80], t[80:120], t[120:160]] for t in base["text"].to_pylist()]),
-            "answer": pa.array(rng.integers(0, 4, rows), pa.int64()),
-        })
+        table = pa.table(
+            {
+                "question": base["title"],
+                "subject": pa.array([subject] * rows),
+                "choices": pa.array(
+                    [[t[:40], t[40:80], t[80:120], t[120:160]] for t in base["text"].to_pylist()]
+                ),
+                "answer": pa.array(rng.integers(0, 4, rows), pa.int64()),
+            }
+        )
         path = folder / subject / f"{split}-00000-of-00001.parquet"
         write_parquet(table, path)
         paths.append(path)
@@ -278,7 +379,9 @@ def case_pg_load(p: dict[str, Any]) -> dict[str, Any]:
     seconds, value = _timed(lambda: cat.load(p["name"], p["subset"], output=p["output"]))
     out = {"seconds": seconds, "rows": _rows(value), "type": type(value).__name__}
     if p.get("again"):
-        out["again_seconds"], _ = _timed(lambda: cat.load(p["name"], p["subset"], output=p["output"]))
+        out["again_seconds"], _ = _timed(
+            lambda: cat.load(p["name"], p["subset"], output=p["output"])
+        )
     return out
 
 
@@ -287,13 +390,20 @@ def case_hf_load(p: dict[str, Any]) -> dict[str, Any]:
     import datasets
 
     def load() -> Any:
-        return datasets.load_dataset("parquet", data_files=p["files"], split="train", cache_dir=p["cache_dir"])
+        return datasets.load_dataset(
+            "parquet", data_files=p["files"], split="train", cache_dir=p["cache_dir"]
+        )
 
     seconds, ds = _timed(load)
     first_peak = _status("VmHWM")
     again, table = _timed(lambda: load().data.table)
-    return {"seconds": seconds, "rows": ds.num_rows, "first_peak_rss": first_peak,
-            "again_seconds": again, "again_rows": table.num_rows}
+    return {
+        "seconds": seconds,
+        "rows": ds.num_rows,
+        "first_peak_rss": first_peak,
+        "again_seconds": again,
+        "again_rows": table.num_rows,
+    }
 
 
 def case_pg_arrow_copy(p: dict[str, Any]) -> dict[str, Any]:
@@ -301,7 +411,12 @@ def case_pg_arrow_copy(p: dict[str, Any]) -> dict[str, Any]:
     build, _ = _timed(lambda: cat.build_arrow_copy(p["name"], p["subset"]))
     first, _ = _timed(lambda: cat.load(p["name"], p["subset"], output="arrow"))
     again, table = _timed(lambda: cat.load(p["name"], p["subset"], output="arrow"))
-    return {"seconds": again, "build_seconds": build, "first_seconds": first, "rows": table.num_rows}
+    return {
+        "seconds": again,
+        "build_seconds": build,
+        "first_seconds": first,
+        "rows": table.num_rows,
+    }
 
 
 def case_pg_scan(p: dict[str, Any]) -> dict[str, Any]:
@@ -323,8 +438,11 @@ def _read_with_each(dataset: Any) -> dict[str, Any]:
         import polars as pl
 
         seconds, frame = _timed(lambda: pl.scan_pyarrow_dataset(dataset).select(pl.len()).collect())
-        readers["polars"] = {"seconds": seconds, "rows": int(frame.item()),
-                             "how": "pl.scan_pyarrow_dataset(ds).select(pl.len()).collect()"}
+        readers["polars"] = {
+            "seconds": seconds,
+            "rows": int(frame.item()),
+            "how": "pl.scan_pyarrow_dataset(ds).select(pl.len()).collect()",
+        }
     except ImportError as exc:
         readers["polars"] = {"skipped": f"not installed ({exc})"}
     try:
@@ -336,8 +454,11 @@ def _read_with_each(dataset: Any) -> dict[str, Any]:
             return con.sql("SELECT count(*) FROM ds").fetchall()[0][0]
 
         seconds, rows = _timed(query)
-        readers["duckdb"] = {"seconds": seconds, "rows": int(rows),
-                             "how": 'con.register("ds", ds); con.sql("SELECT count(*) FROM ds")'}
+        readers["duckdb"] = {
+            "seconds": seconds,
+            "rows": int(rows),
+            "how": 'con.register("ds", ds); con.sql("SELECT count(*) FROM ds")',
+        }
     except ImportError as exc:
         readers["duckdb"] = {"skipped": f"not installed ({exc})"}
     seconds, frame = _timed(lambda: dataset.to_table().to_pandas())
@@ -350,8 +471,13 @@ def case_pg_stream(p: dict[str, Any]) -> dict[str, Any]:
 
     def run() -> tuple[int, int]:
         rows = batches = 0
-        for batch in cat.stream(p["name"], p["subset"], partitions=p.get("partitions"),
-                                batch_size=p["batch_size"], output="arrow"):
+        for batch in cat.stream(
+            p["name"],
+            p["subset"],
+            partitions=p.get("partitions"),
+            batch_size=p["batch_size"],
+            output="arrow",
+        ):
             rows += batch.num_rows
             batches += 1
         return rows, batches
@@ -364,8 +490,13 @@ def case_hf_stream(p: dict[str, Any]) -> dict[str, Any]:
     import datasets
 
     def run() -> tuple[int, int]:
-        stream = datasets.load_dataset("parquet", data_files=p["files"], split="train", streaming=True,
-                                       cache_dir=p["cache_dir"])
+        stream = datasets.load_dataset(
+            "parquet",
+            data_files=p["files"],
+            split="train",
+            streaming=True,
+            cache_dir=p["cache_dir"],
+        )
         rows = batches = 0
         for batch in stream.with_format("arrow").iter(batch_size=p["batch_size"]):
             rows += batch.num_rows
@@ -378,23 +509,33 @@ def case_hf_stream(p: dict[str, Any]) -> dict[str, Any]:
 
 def case_pg_download(p: dict[str, Any]) -> dict[str, Any]:
     cat = _catalog(p)
-    seconds, report = _timed(lambda: cat.download(p["name"], p.get("subset"), all_subsets=p.get("all", False),
-                                                  workers=p["workers"]))
+    seconds, report = _timed(
+        lambda: cat.download(
+            p["name"], p.get("subset"), all_subsets=p.get("all", False), workers=p["workers"]
+        )
+    )
     return {"seconds": seconds, "files": len(report.fetched), "bytes": report.bytes_fetched}
 
 
 def case_hf_snapshot(p: dict[str, Any]) -> dict[str, Any]:
     from huggingface_hub import snapshot_download
 
-    seconds, folder = _timed(lambda: snapshot_download(
-        p["repo_id"], repo_type="dataset", endpoint=p["endpoint"], max_workers=p["workers"],
-        cache_dir=p["cache_dir"], allow_patterns=p["allow_patterns"]))
+    seconds, folder = _timed(
+        lambda: snapshot_download(
+            p["repo_id"],
+            repo_type="dataset",
+            endpoint=p["endpoint"],
+            max_workers=p["workers"],
+            cache_dir=p["cache_dir"],
+            allow_patterns=p["allow_patterns"],
+        )
+    )
     files = [f for f in Path(folder).rglob("*") if f.is_file()]
     return {"seconds": seconds, "files": len(files), "bytes": sum(f.stat().st_size for f in files)}
 
 
 CASES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")
+    name[len("case_") :]: fn for name, fn in globals().items() if name.startswith("case_")
 }
 
 
@@ -415,14 +556,21 @@ def child_main(case: str, params: str) -> None:
         import pygestor.catalog
         import pygestor.fetch
         import pygestor.sources.huggingface  # noqa: F401
-        for module in ("pygestor.read.tables", "pygestor.reader", "pygestor.load"):  # the read path, by any name
+
+        for module in (
+            "pygestor.read.tables",
+            "pygestor.reader",
+            "pygestor.load",
+        ):  # the read path, by any name
             with contextlib.suppress(ImportError):
                 importlib.import_module(module)
     rss_start = _status("VmRSS")
     cpu = os.times()
     out = CASES[case](p)
     end = os.times()
-    out["cpu_seconds"] = end.user + end.system - cpu.user - cpu.system  # the whole case, all threads
+    out["cpu_seconds"] = (
+        end.user + end.system - cpu.user - cpu.system
+    )  # the whole case, all threads
     out["user_seconds"] = end.user - cpu.user
     out["sys_seconds"] = end.system - cpu.system
     out["rss_start"] = rss_start
@@ -467,27 +615,47 @@ class Bench:
         self._count += 1
         return self.root / "scratch" / f"{prefix}-{self._count}"
 
-    def child(self, case: str, params: dict[str, Any], *, cold: bool = False, env: dict[str, str] | None = None,
-              timeout: float = 1800) -> dict[str, Any]:
+    def child(
+        self,
+        case: str,
+        params: dict[str, Any],
+        *,
+        cold: bool = False,
+        env: dict[str, str] | None = None,
+        timeout: float = 1800,
+    ) -> dict[str, Any]:
         if cold:
             self.drop_caches()
         else:
             os.sync()
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child", case, json.dumps(params)]
-        proc = subprocess.run(cmd, env={**self.env, **(env or {})}, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        proc = subprocess.run(
+            cmd,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         if proc.returncode != 0:
-            raise RuntimeError(f"case {case} failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
+            raise RuntimeError(
+                f"case {case} failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}"
+            )
         out = json.loads(proc.stdout.strip().splitlines()[-1])
         if self.verbose:
             self.log(f"    {case}: {out}")
         return out
 
-    def repeat(self, cases: Sequence[tuple[str, str, dict[str, Any] | Callable[[], dict[str, Any]]]], *,
-               cold: bool = False, env: dict[str, str] | None = None,
-               before: Callable[[], None] | None = None,
-               after: Callable[[dict[str, Any]], None] | None = None,
-               runs: int | None = None) -> dict[str, list[dict[str, Any]]]:
+    def repeat(
+        self,
+        cases: Sequence[tuple[str, str, dict[str, Any] | Callable[[], dict[str, Any]]]],
+        *,
+        cold: bool = False,
+        env: dict[str, str] | None = None,
+        before: Callable[[], None] | None = None,
+        after: Callable[[dict[str, Any]], None] | None = None,
+        runs: int | None = None,
+    ) -> dict[str, list[dict[str, Any]]]:
         """Run each (label, case, params) `runs` times, interleaved and rotated, after one untimed
         warm-up round (this VM's disk is much slower the first time a file is read after a while,
         even with the guest's page cache dropped); params may be a callable giving fresh params
@@ -516,8 +684,10 @@ class Bench:
                 return
             except OSError:
                 self.cold = False
-                self.notes.append("the page cache could not be dropped (no permission): every case ran "
-                                  "with its files in the page cache (read once beforehand, for both sides)")
+                self.notes.append(
+                    "the page cache could not be dropped (no permission): every case ran "
+                    "with its files in the page cache (read once beforehand, for both sides)"
+                )
                 self.warm()
 
     def touch_memory(self) -> None:
@@ -534,8 +704,16 @@ class Bench:
         for path in (self.root / "data").rglob("*.parquet"):
             path.read_bytes()
 
-    def add(self, group: str, what: str, pygestor: str, baseline: str, ratio: str, target: str,
-            ok: bool | None) -> None:
+    def add(
+        self,
+        group: str,
+        what: str,
+        pygestor: str,
+        baseline: str,
+        ratio: str,
+        target: str,
+        ok: bool | None,
+    ) -> None:
         fig = Figure(group, what, pygestor, baseline, ratio, target, ok)
         self.figures.append(fig)
         mark = "" if ok is None else ("PASS" if ok else "MISS")
@@ -549,7 +727,13 @@ def med(runs: list[dict[str, Any]], key: str = "seconds") -> float:
 def _size(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}" if n < 100 else f"{n:.0f} {unit}"
+            return (
+                f"{n:.0f} {unit}"
+                if unit == "B"
+                else f"{n:.1f} {unit}"
+                if n < 100
+                else f"{n:.0f} {unit}"
+            )
         n /= 1024
     return f"{n:.1f} GiB"
 
@@ -580,8 +764,10 @@ def same_rows(*runs: list[dict[str, Any]]) -> int:
 # ---- groups ---------------------------------------------------------------------------------
 def bench_load(b: Bench, wiki: list[Path], data_dir: Path, downloaded: int) -> None:
     files = [str(p) for p in wiki]
-    b.log("\n1-2. load vs pyarrow and vs datasets.load_dataset (cold page cache, fresh process; "
-          "the three interleaved)")
+    b.log(
+        "\n1-2. load vs pyarrow and vs datasets.load_dataset (cold page cache, fresh process; "
+        "the three interleaved)"
+    )
     pg_arrow = {"name": WIKI_NAME, "subset": WIKI_SUBSET, "output": "arrow"}
     caches: list[Path] = []
 
@@ -590,46 +776,116 @@ def bench_load(b: Bench, wiki: list[Path], data_dir: Path, downloaded: int) -> N
         return {"files": files, "cache_dir": str(caches[-1])}
 
     before = tree_bytes(data_dir)
-    r = b.repeat([("pg", "pg_load", pg_arrow), ("base", "arrow_baseline", {"files": files}),
-                  ("hf", "hf_load", hf_params)], cold=True)
+    r = b.repeat(
+        [
+            ("pg", "pg_load", pg_arrow),
+            ("base", "arrow_baseline", {"files": files}),
+            ("hf", "hf_load", hf_params),
+        ],
+        cold=True,
+    )
     after = tree_bytes(data_dir)
     rows = same_rows(r["pg"], r["base"], r["hf"])
     pg, base, hf = med(r["pg"]), med(r["base"]), med(r["hf"])
     hf_runs = r["hf"]
-    b.add("load", f"load(output='arrow'), {rows:,} rows", _sec(pg), _sec(base), f"{pg / base:.2f}x",
-          "<= 1.10x pyarrow", pg / base <= 1.10)
+    b.add(
+        "load",
+        f"load(output='arrow'), {rows:,} rows",
+        _sec(pg),
+        _sec(base),
+        f"{pg / base:.2f}x",
+        "<= 1.10x pyarrow",
+        pg / base <= 1.10,
+    )
     _cpu_rows(b, r["pg"], r["base"])
 
-    r = b.repeat([("pg", "pg_load", {**pg_arrow, "output": "pandas"}), ("base", "pandas_baseline", {"files": files})],
-                 cold=True)
+    r = b.repeat(
+        [
+            ("pg", "pg_load", {**pg_arrow, "output": "pandas"}),
+            ("base", "pandas_baseline", {"files": files}),
+        ],
+        cold=True,
+    )
     same_rows(r["pg"], r["base"])
     pgp, basep = med(r["pg"]), med(r["base"])
-    b.add("load", "load() -> pandas: time", _sec(pgp), _sec(basep), f"{pgp / basep:.2f}x",
-          "<= 1.10x to_pandas()", pgp / basep <= 1.10)
+    b.add(
+        "load",
+        "load() -> pandas: time",
+        _sec(pgp),
+        _sec(basep),
+        f"{pgp / basep:.2f}x",
+        "<= 1.10x to_pandas()",
+        pgp / basep <= 1.10,
+    )
     _cpu_rows(b, r["pg"], r["base"])
     pm, bm = med(r["pg"], "peak_rss"), med(r["base"], "peak_rss")
-    b.add("load", "load() -> pandas: peak RSS", _size(pm), _size(bm), f"{pm / bm:.2f}x", "<= 1.2x to_pandas()",
-          pm / bm <= 1.2)
+    b.add(
+        "load",
+        "load() -> pandas: peak RSS",
+        _size(pm),
+        _size(bm),
+        f"{pm / bm:.2f}x",
+        "<= 1.2x to_pandas()",
+        pm / bm <= 1.2,
+    )
 
-    b.add("first", "first load(output='arrow') vs load_dataset first call", _sec(pg), _sec(hf),
-          f"{hf / pg:.2f}x faster", ">= 1.3x faster", hf / pg >= 1.3)
+    b.add(
+        "first",
+        "first load(output='arrow') vs load_dataset first call",
+        _sec(pg),
+        _sec(hf),
+        f"{hf / pg:.2f}x faster",
+        ">= 1.3x faster",
+        hf / pg >= 1.3,
+    )
     hf_disk = int(statistics.median(tree_bytes(c)[0] for c in caches))
     grew = after[0] - before[0]
-    b.add("first", "extra bytes on disk after the first load", f"{grew:,} B", f"{hf_disk:,} B", "",
-          "pygestor: 0 B", grew == 0 and after[1] == before[1])
-    b.add("first", "data dir beyond the downloaded files (index, records)", _size(after[0] - downloaded), "", "",
-          "", None)
+    b.add(
+        "first",
+        "extra bytes on disk after the first load",
+        f"{grew:,} B",
+        f"{hf_disk:,} B",
+        "",
+        "pygestor: 0 B",
+        grew == 0 and after[1] == before[1],
+    )
+    b.add(
+        "first",
+        "data dir beyond the downloaded files (index, records)",
+        _size(after[0] - downloaded),
+        "",
+        "",
+        "",
+        None,
+    )
 
-    b.log("\n3. Arrow copy: reload (in-process second call) vs datasets' cached reload (in-process second call)")
+    b.log(
+        "\n3. Arrow copy: reload (in-process second call) vs datasets' cached reload (in-process "
+        "second call)"
+    )
     before = tree_bytes(data_dir)
     r = b.repeat([("pg", "pg_arrow_copy", {"name": WIKI_NAME, "subset": WIKI_SUBSET})])
     same_rows(r["pg"])
     copy_bytes = tree_bytes(data_dir)[0] - before[0]
     pg, hf = med(r["pg"]), med(hf_runs, "again_seconds")
-    b.add("arrow", "load(output='arrow') after build_arrow_copy", _sec(pg), _sec(hf), f"{pg / hf:.2f}x",
-          "<= 1.5x datasets reload", pg / hf <= 1.5)
-    b.add("arrow", "build_arrow_copy / size on disk", _sec(med(r["pg"], "build_seconds")),
-          f"{_size(hf_disk)} cache", "", f"copy: {_size(copy_bytes)}", None)
+    b.add(
+        "arrow",
+        "load(output='arrow') after build_arrow_copy",
+        _sec(pg),
+        _sec(hf),
+        f"{pg / hf:.2f}x",
+        "<= 1.5x datasets reload",
+        pg / hf <= 1.5,
+    )
+    b.add(
+        "arrow",
+        "build_arrow_copy / size on disk",
+        _sec(med(r["pg"], "build_seconds")),
+        f"{_size(hf_disk)} cache",
+        "",
+        f"copy: {_size(copy_bytes)}",
+        None,
+    )
 
 
 def _cpu_rows(b: Bench, pg: list[dict[str, Any]], base: list[dict[str, Any]]) -> None:
@@ -637,7 +893,15 @@ def _cpu_rows(b: Bench, pg: list[dict[str, Any]], base: list[dict[str, Any]]) ->
     with kernel time (faulting memory in), while user time, the work itself, barely moves."""
     for key, what in (("user_seconds", "user"), ("sys_seconds", "kernel")):
         p, q = med(pg, key), med(base, key)
-        b.add("load", f"  CPU time in {what} space", _sec(p), _sec(q), f"{p / q:.2f}x" if q else "", "", None)
+        b.add(
+            "load",
+            f"  CPU time in {what} space",
+            _sec(p),
+            _sec(q),
+            f"{p / q:.2f}x" if q else "",
+            "",
+            None,
+        )
 
 
 def bench_scan(b: Bench) -> None:
@@ -646,16 +910,38 @@ def bench_scan(b: Bench) -> None:
     r = b.repeat([("pg", "pg_scan", p)])
     files = {x["files"] for x in r["pg"]}
     pg = med(r["pg"])
-    b.add("scan", f"scan() of {files.pop():,} partitions, first call in a process", _sec(pg), "", "",
-          "< 50 ms", pg < 0.05)
-    b.add("scan", "scan(), second call in the same process", _sec(med(r["pg"], "again_seconds")), "", "", "", None)
+    b.add(
+        "scan",
+        f"scan() of {files.pop():,} partitions, first call in a process",
+        _sec(pg),
+        "",
+        "",
+        "< 50 ms",
+        pg < 0.05,
+    )
+    b.add(
+        "scan",
+        "scan(), second call in the same process",
+        _sec(med(r["pg"], "again_seconds")),
+        "",
+        "",
+        "",
+        None,
+    )
     readers = b.child("pg_scan", {**p, "readers": True})["readers"]
     for name, info in readers.items():
         if "skipped" in info:
             b.add("scan", f"  read by {name}", "skipped", "", "", info["skipped"], None)
         else:
-            b.add("scan", f"  read by {name}: {info['how']}", _sec(info["seconds"]), f"{info['rows']:,} rows", "",
-                  "", None)
+            b.add(
+                "scan",
+                f"  read by {name}: {info['how']}",
+                _sec(info["seconds"]),
+                f"{info['rows']:,} rows",
+                "",
+                "",
+                None,
+            )
 
 
 def bench_stream(b: Bench, wiki: list[Path]) -> None:
@@ -663,32 +949,75 @@ def bench_stream(b: Bench, wiki: list[Path]) -> None:
 
     names = [p.name for p in wiki]
     rows_1x = sum(pq.read_metadata(p).num_rows for p in wiki[:STREAM_1X])
-    batch_size = min(BATCH_SIZE, rows_1x // 2)  # "1x" is at least two batches (--quick: smaller batches)
+    batch_size = min(
+        BATCH_SIZE, rows_1x // 2
+    )  # "1x" is at least two batches (--quick: smaller batches)
     b.log(f"\n4. stream(batch_size={batch_size}, output='arrow'), fresh process each")
     base = {"name": WIKI_NAME, "subset": WIKI_SUBSET, "batch_size": batch_size}
 
     def hf_params() -> dict[str, Any]:
-        return {"files": [str(p) for p in wiki], "cache_dir": str(b.fresh("hf-stream")), "batch_size": batch_size}
+        return {
+            "files": [str(p) for p in wiki],
+            "cache_dir": str(b.fresh("hf-stream")),
+            "batch_size": batch_size,
+        }
 
-    r = b.repeat([("1x", "pg_stream", {**base, "partitions": names[:STREAM_1X]}),
-                  ("4x", "pg_stream", {**base, "partitions": names}),
-                  ("hf", "hf_stream", hf_params)], cold=True)
+    r = b.repeat(
+        [
+            ("1x", "pg_stream", {**base, "partitions": names[:STREAM_1X]}),
+            ("4x", "pg_stream", {**base, "partitions": names}),
+            ("hf", "hf_stream", hf_params),
+        ],
+        cold=True,
+    )
     same_rows(r["4x"], r["hf"])
     one, four = med(r["1x"], "peak_rss"), med(r["4x"], "peak_rss")
-    b.add("stream", f"peak RSS streaming 4x the data ({len(names)} vs {STREAM_1X} shards)", _size(four), _size(one),
-          f"{four / one:.2f}x", "< 1.20x", four / one < 1.2)
+    b.add(
+        "stream",
+        f"peak RSS streaming 4x the data ({len(names)} vs {STREAM_1X} shards)",
+        _size(four),
+        _size(one),
+        f"{four / one:.2f}x",
+        "< 1.20x",
+        four / one < 1.2,
+    )
     pg, hf = med(r["4x"]), med(r["hf"])
-    b.add("stream", "stream time vs datasets streaming (same files)", _sec(pg), _sec(hf), f"{hf / pg:.2f}x faster",
-          "faster (> 1.0x)", pg < hf)
+    b.add(
+        "stream",
+        "stream time vs datasets streaming (same files)",
+        _sec(pg),
+        _sec(hf),
+        f"{hf / pg:.2f}x faster",
+        "faster (> 1.0x)",
+        pg < hf,
+    )
     hm = med(r["hf"], "peak_rss")
-    b.add("stream", "stream peak RSS vs datasets streaming", _size(four), _size(hm), f"{four / hm:.2f}x", "<= 0.8x",
-          four / hm <= 0.8)
-    b.add("stream", "  RSS after imports, before streaming", _size(med(r["4x"], "rss_start")),
-          _size(med(r["hf"], "rss_start")), "", "", None)
+    b.add(
+        "stream",
+        "stream peak RSS vs datasets streaming",
+        _size(four),
+        _size(hm),
+        f"{four / hm:.2f}x",
+        "<= 0.8x",
+        four / hm <= 0.8,
+    )
+    b.add(
+        "stream",
+        "  RSS after imports, before streaming",
+        _size(med(r["4x"], "rss_start")),
+        _size(med(r["hf"], "rss_start")),
+        "",
+        "",
+        None,
+    )
 
 
-def bench_download(b: Bench, srv: Any, shapes: dict[str, tuple[str, str, dict[str, Any], list[str], int]]) -> None:
-    b.log(f"\n5. download vs huggingface_hub.snapshot_download, {WORKERS} workers each, local server")
+def bench_download(
+    b: Bench, srv: Any, shapes: dict[str, tuple[str, str, dict[str, Any], list[str], int]]
+) -> None:
+    b.log(
+        f"\n5. download vs huggingface_hub.snapshot_download, {WORKERS} workers each, local server"
+    )
     for label, (name, repo, select, patterns, total) in shapes.items():
         latency = 0.05 if "latency" in label else 0.0
         srv.faults.latency = latency
@@ -697,28 +1026,56 @@ def bench_download(b: Bench, srv: Any, shapes: dict[str, tuple[str, str, dict[st
             return {"name": name, **select, "workers": WORKERS, "data_dir": str(b.fresh("pg-data"))}
 
         def hf_params(repo: str = repo, patterns: list[str] = patterns) -> dict[str, Any]:
-            return {"repo_id": repo, "endpoint": srv.endpoint, "workers": WORKERS, "allow_patterns": patterns,
-                    "cache_dir": str(b.fresh("hf-hub"))}
+            return {
+                "repo_id": repo,
+                "endpoint": srv.endpoint,
+                "workers": WORKERS,
+                "allow_patterns": patterns,
+                "cache_dir": str(b.fresh("hf-hub")),
+            }
 
         def count(out: dict[str, Any]) -> None:
             out["requests"] = len(srv.requests)
             out["by_kind"] = _request_kinds(srv.requests)
 
-        r = b.repeat([("pg", "pg_download", pg_params), ("hf", "hf_snapshot", hf_params)],
-                     before=srv.requests.clear, after=count, runs=max(b.runs, DOWNLOAD_RUNS))
+        r = b.repeat(
+            [("pg", "pg_download", pg_params), ("hf", "hf_snapshot", hf_params)],
+            before=srv.requests.clear,
+            after=count,
+            runs=max(b.runs, DOWNLOAD_RUNS),
+        )
         srv.faults.latency = 0.0
         for side in ("pg", "hf"):
             bad = [x for x in r[side] if x["bytes"] != total]
             if bad:
-                raise AssertionError(f"{label}: {side} fetched {bad[0]['bytes']:,} bytes, expected {total:,}")
+                raise AssertionError(
+                    f"{label}: {side} fetched {bad[0]['bytes']:,} bytes, expected {total:,}"
+                )
         pg, hf = med(r["pg"]), med(r["hf"])
         rate = f", {total / pg / MIB:.0f}/{total / hf / MIB:.0f} MiB/s" if total > 50 * MIB else ""
-        b.add("download", f"download {label}: {_size(total)}{rate}", _sec(pg), _sec(hf), f"{hf / pg:.2f}x",
-              ">= 0.9x snapshot_download", hf / pg >= 0.9)
-        b.add("download", "  HTTP requests per run", str(r["pg"][0]["requests"]), str(r["hf"][0]["requests"]),
-              "", "", None)
+        b.add(
+            "download",
+            f"download {label}: {_size(total)}{rate}",
+            _sec(pg),
+            _sec(hf),
+            f"{hf / pg:.2f}x",
+            ">= 0.9x snapshot_download",
+            hf / pg >= 0.9,
+        )
+        b.add(
+            "download",
+            "  HTTP requests per run",
+            str(r["pg"][0]["requests"]),
+            str(r["hf"][0]["requests"]),
+            "",
+            "",
+            None,
+        )
         if b.verbose:
-            b.log(f"    requests: pygestor {r['pg'][0]['by_kind']}\n              hf {r['hf'][0]['by_kind']}")
+            b.log(
+                f"    requests: pygestor {r['pg'][0]['by_kind']}\n              hf "
+                f"{r['hf'][0]['by_kind']}"
+            )
 
 
 def _request_kinds(log: Any) -> dict[str, int]:
@@ -726,8 +1083,14 @@ def _request_kinds(log: Any) -> dict[str, int]:
     kinds: dict[str, int] = {}
     for rec in log:
         parts = rec.path.split("/")
-        kind = "lfs" if rec.origin == "lfs" else "resolve" if "resolve" in parts else "/".join(
-            p for p in parts[:3] if p) + ("/" + parts[5] if len(parts) > 5 and parts[1] == "api" else "")
+        kind = (
+            "lfs"
+            if rec.origin == "lfs"
+            else "resolve"
+            if "resolve" in parts
+            else "/".join(p for p in parts[:3] if p)
+            + ("/" + parts[5] if len(parts) > 5 and parts[1] == "api" else "")
+        )
         key = f"{rec.method} {kind} {rec.status}"
         kinds[key] = kinds.get(key, 0) + 1
     return kinds
@@ -744,10 +1107,18 @@ def bench_kill(b: Bench, srv: Any, sizes: dict[str, int]) -> None:
     b.log("\n5b. SIGKILL mid-transfer, then restart: bytes fetched twice")
     delay = SERVER_PIECE / SLOW_RATE
     srv.requests.clear()
-    srv.faults.add(Fault(origin="lfs", method="GET", chunk_delay=delay, chunk_size=SERVER_PIECE, times=None))
+    srv.faults.add(
+        Fault(origin="lfs", method="GET", chunk_delay=delay, chunk_size=SERVER_PIECE, times=None)
+    )
     data_dir = b.fresh("pg-kill")
     params = {"name": LARGE_NAME, "subset": "train", "workers": WORKERS, "data_dir": str(data_dir)}
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "pg_download", json.dumps(params)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        "pg_download",
+        json.dumps(params),
+    ]
     proc = subprocess.Popen(cmd, env=b.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
@@ -756,11 +1127,15 @@ def bench_kill(b: Bench, srv: Any, sizes: dict[str, int]) -> None:
             break
         time.sleep(0.05)
     time.sleep(1.0)
-    unread = _unread_bytes(proc.pid, int(srv.lfs_endpoint.rsplit(":", 1)[1]))  # a snapshot just before
+    unread = _unread_bytes(
+        proc.pid, int(srv.lfs_endpoint.rsplit(":", 1)[1])
+    )  # a snapshot just before
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     time.sleep(2 * delay + 1.0)  # let the server threads notice the hang-up and log what they sent
-    at_kill = {p.name[1:].removesuffix(".part"): p.stat().st_size for p in data_dir.rglob(".*.part")}
+    at_kill = {
+        p.name[1:].removesuffix(".part"): p.stat().st_size for p in data_dir.rglob(".*.part")
+    }
     srv.faults.clear()
     b.child("pg_download", params)
     sent: dict[str, int] = {}
@@ -773,17 +1148,45 @@ def bench_kill(b: Bench, srv: Any, sizes: dict[str, int]) -> None:
     refetched = {f: sent.get(f, 0) - size for f, size in sizes.items()}
     worst = max((refetched[f] for f in at_kill), default=0)
     per = ", ".join(f"{refetched[f]:,}" for f in sorted(at_kill))
-    b.add("kill", f"{len(at_kill)} files in flight at the kill ({_size(sum(at_kill.values()))} on disk): "
-          "bytes sent beyond the file sizes, per file", f"max {worst:,} B", "", "",
-          f"<= {READ_CHUNK:,} B per file", worst <= READ_CHUNK and len(at_kill) > 0)
-    b.add("kill", f"  per in-flight file: {per}", f"total {sum(refetched.values()):,} B", "", "", "", None)
+    b.add(
+        "kill",
+        f"{len(at_kill)} files in flight at the kill ({_size(sum(at_kill.values()))} on disk): "
+        "bytes sent beyond the file sizes, per file",
+        f"max {worst:,} B",
+        "",
+        "",
+        f"<= {READ_CHUNK:,} B per file",
+        worst <= READ_CHUNK and len(at_kill) > 0,
+    )
+    b.add(
+        "kill",
+        f"  per in-flight file: {per}",
+        f"total {sum(refetched.values()):,} B",
+        "",
+        "",
+        "",
+        None,
+    )
     lost = sum(refetched[f] for f in at_kill) - unread
-    b.add("kill", "  of which in pygestor's hands (the rest was in socket buffers at the kill)",
-          f"{lost / max(1, len(at_kill)):,.0f} B/file", f"{unread:,} B in sockets", "",
-          f"<= {READ_CHUNK:,} B per file", lost / max(1, len(at_kill)) <= READ_CHUNK)
+    b.add(
+        "kill",
+        "  of which in pygestor's hands (the rest was in socket buffers at the kill)",
+        f"{lost / max(1, len(at_kill)):,.0f} B/file",
+        f"{unread:,} B in sockets",
+        "",
+        f"<= {READ_CHUNK:,} B per file",
+        lost / max(1, len(at_kill)) <= READ_CHUNK,
+    )
     exact = [f for f in at_kill if resumed_at.get(f) == at_kill[f]]
-    b.add("kill", "  restart resumed each file at its .part size (Range)", f"{len(exact)} of {len(at_kill)}",
-          "", "", "all", len(exact) == len(at_kill) and len(at_kill) > 0)
+    b.add(
+        "kill",
+        "  restart resumed each file at its .part size (Range)",
+        f"{len(exact)} of {len(at_kill)}",
+        "",
+        "",
+        "all",
+        len(exact) == len(at_kill) and len(at_kill) > 0,
+    )
 
 
 def _unread_bytes(pid: int, port: int) -> int:
@@ -806,7 +1209,10 @@ def _unread_bytes(pid: int, port: int) -> int:
             client_ports.add(int(cols[1].rsplit(":", 1)[1], 16))
             total += int(cols[4].split(":")[1], 16)
     for cols in rows:  # the server's sockets to those client ports
-        if int(cols[1].rsplit(":", 1)[1], 16) == port and int(cols[2].rsplit(":", 1)[1], 16) in client_ports:
+        if (
+            int(cols[1].rsplit(":", 1)[1], 16) == port
+            and int(cols[2].rsplit(":", 1)[1], 16) in client_ports
+        ):
             total += int(cols[4].split(":")[0], 16)
     return total
 
@@ -826,20 +1232,35 @@ def machine() -> dict[str, str]:
             versions[pkg] = __import__(pkg).__version__
         except ImportError:
             versions[pkg] = "not installed"
-    return {"date": datetime.date.today().isoformat(), "arch": platform.machine(), "cores": str(os.cpu_count()),
-            "ram": f"{mem / 2**30:.0f} GiB", "python": platform.python_version(), "pyarrow": pyarrow.__version__,
-            "versions": ", ".join(f"{k} {v}" for k, v in versions.items())}
+    return {
+        "date": datetime.date.today().isoformat(),
+        "arch": platform.machine(),
+        "cores": str(os.cpu_count()),
+        "ram": f"{mem / 2**30:.0f} GiB",
+        "python": platform.python_version(),
+        "pyarrow": pyarrow.__version__,
+        "versions": ", ".join(f"{k} {v}" for k, v in versions.items()),
+    }
 
 
 def markdown(b: Bench, m: dict[str, str], args: argparse.Namespace, setup: list[str]) -> str:
-    title = (f"{SECTION} ({m['date']}, {m['arch']}, {m['cores']} cores, {m['ram']}, Python {m['python']}, "
-             f"pyarrow {m['pyarrow']})")
+    title = (
+        f"{SECTION} ({m['date']}, {m['arch']}, {m['cores']} cores, {m['ram']}, Python "
+        f"{m['python']}, "
+        f"pyarrow {m['pyarrow']})"
+    )
     downloads = f" ({DOWNLOAD_RUNS} for downloads)" if args.runs < DOWNLOAD_RUNS else ""
-    how = (f"Run with `.venv/bin/python bench/bench_data.py --size-gb {args.size_gb:g}` (never in CI; needs "
-           "`pip install -e '.[bench]'`). Each timed case ran in a fresh process, after a warm-up run, "
-           f"{args.runs} times{downloads}, pygestor and baseline runs interleaved (each round starting "
-           "with the next side); figures are medians; peak memory is the process's peak RSS (VmHWM). Baselines "
-           "ran in the same run on the same files (a plain-folder copy).")
+    how = (
+        f"Run with `.venv/bin/python bench/bench_data.py --size-gb {args.size_gb:g}` (never in CI; "
+        "needs "
+        "`pip install -e '.[bench]'`). Each timed case ran in a fresh process, after a warm-up "
+        "run, "
+        f"{args.runs} times{downloads}, pygestor and baseline runs interleaved (each round "
+        "starting "
+        "with the next side); figures are medians; peak memory is the process's peak RSS (VmHWM). "
+        "Baselines "
+        "ran in the same run on the same files (a plain-folder copy)."
+    )
     lines = [
         title,
         "",
@@ -874,9 +1295,15 @@ GROUPS = ("load", "scan", "stream", "download", "kill")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size-gb", type=float, default=1.0, help="size of the wikipedia-like subset (default 1.0)")
-    parser.add_argument("--quick", action="store_true", help="--size-gb 0.1, and write nothing to the docs")
-    parser.add_argument("--runs", type=int, help="runs per timed case (median; default 5, --quick 3)")
+    parser.add_argument(
+        "--size-gb", type=float, default=1.0, help="size of the wikipedia-like subset (default 1.0)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="--size-gb 0.1, and write nothing to the docs"
+    )
+    parser.add_argument(
+        "--runs", type=int, help="runs per timed case (median; default 5, --quick 3)"
+    )
     parser.add_argument("--only", nargs="+", choices=GROUPS, help="run only these groups")
     parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (printed)")
@@ -893,7 +1320,10 @@ def main() -> None:
     groups = set(args.only or GROUPS)
     started = time.monotonic()
     m = machine()
-    print(f"machine: {m['arch']}, {m['cores']} cores, {m['ram']}, Python {m['python']}, {m['versions']}")
+    print(
+        f"machine: {m['arch']}, {m['cores']} cores, {m['ram']}, Python {m['python']}, "
+        f"{m['versions']}"
+    )
     tmp = tempfile.mkdtemp(prefix="pygestor-bench-data-")
     try:
         run(Path(tmp), args, groups, m, started)
@@ -906,7 +1336,9 @@ def main() -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run(root: Path, args: argparse.Namespace, groups: set[str], m: dict[str, str], started: float) -> None:
+def run(
+    root: Path, args: argparse.Namespace, groups: set[str], m: dict[str, str], started: float
+) -> None:
     from pygestor.testing.hub import HubServer, LocalHub
 
     (root / "home").mkdir()
@@ -915,12 +1347,21 @@ def run(root: Path, args: argparse.Namespace, groups: set[str], m: dict[str, str
         (root / "catalog" / f"{name}.yaml").write_text(text)
     data_dir = root / "data"
     env = {
-        **os.environ, "HOME": str(root / "home"), "XDG_CACHE_HOME": str(root / "home" / ".cache"),
-        "XDG_CONFIG_HOME": str(root / "home" / ".config"), "PYGESTOR_DATA_DIR": str(data_dir),
-        "PYGESTOR_CATALOG": str(root / "catalog"), "HF_HOME": str(root / "hf"),
-        "HF_DATASETS_CACHE": str(root / "hf" / "datasets"), "HF_DATASETS_OFFLINE": "1",
-        "HF_HUB_DISABLE_XET": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-        "HF_DATASETS_DISABLE_PROGRESS_BARS": "1", "TQDM_DISABLE": "1", "PYTHONHASHSEED": "0",
+        **os.environ,
+        "HOME": str(root / "home"),
+        "XDG_CACHE_HOME": str(root / "home" / ".cache"),
+        "XDG_CONFIG_HOME": str(root / "home" / ".config"),
+        "PYGESTOR_DATA_DIR": str(data_dir),
+        "PYGESTOR_CATALOG": str(root / "catalog"),
+        "HF_HOME": str(root / "hf"),
+        "HF_DATASETS_CACHE": str(root / "hf" / "datasets"),
+        "HF_DATASETS_OFFLINE": "1",
+        "HF_HUB_DISABLE_XET": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+        "TQDM_DISABLE": "1",
+        "PYTHONHASHSEED": "0",
     }
     for var in ("HF_TOKEN", "HF_HUB_OFFLINE", "PYGESTOR_CONFIG"):
         env.pop(var, None)
@@ -938,31 +1379,62 @@ def run(root: Path, args: argparse.Namespace, groups: set[str], m: dict[str, str
     large_total = sum(p.stat().st_size for p in large)
     mmlu_total = sum(p.stat().st_size for p in mmlu)
     hub = LocalHub(root / "hub")
-    for repo, folder, paths in ((WIKI_REPO, plain / "wiki", wiki + tiny), (LARGE_REPO, plain / "large", large),
-                                (MMLU_REPO, plain / "mmlu", mmlu)):
-        hub.create_repo(repo, {p.relative_to(folder).as_posix(): p for p in paths}, message="bench data")
-    print(f"  tiny {TINY_SUBSET}: {len(tiny)} files; large: {LARGE_FILES} x {_size(large_total / LARGE_FILES)}; "
-          f"mmlu-like: {len(mmlu)} files, {_size(mmlu_total)}  ({time.monotonic() - t0:.0f} s)")
-    data = (f"data: wikipedia-like `{WIKI_SUBSET}`, {WIKI_SHARDS} shards, {_size(wiki_bytes)} of parquet "
-            f"(snappy, 1,000-row row groups), generated with a seeded RNG; `{TINY_SUBSET}`: {TINY_FILES:,} "
-            "files of 5 rows")
-    shapes = (f"downloads: {LARGE_FILES} parquet files of {_size(large_total / LARGE_FILES)}, and {len(mmlu)} of "
-              "10-50 kB laid out like cais/mmlu, from the offline Hub on loopback (LFS files redirected to "
-              f"its second origin, as on the Hub), {WORKERS} workers on both sides; kill test: LFS bodies "
-              f"slowed to {SLOW_RATE // 1024} KiB/s per file in {SERVER_PIECE // 1024} KiB pieces")
-    cache = ("page cache: dropped before each cold case, then 4 GiB written in a throwaway process (this VM "
-             "hands freed memory back to its host, and the first process to take it back pays seconds of "
-             "kernel time)") if cold else "page cache: could not be dropped"
+    for repo, folder, paths in (
+        (WIKI_REPO, plain / "wiki", wiki + tiny),
+        (LARGE_REPO, plain / "large", large),
+        (MMLU_REPO, plain / "mmlu", mmlu),
+    ):
+        hub.create_repo(
+            repo, {p.relative_to(folder).as_posix(): p for p in paths}, message="bench data"
+        )
+    print(
+        f"  tiny {TINY_SUBSET}: {len(tiny)} files; large: {LARGE_FILES} x "
+        f"{_size(large_total / LARGE_FILES)}; "
+        f"mmlu-like: {len(mmlu)} files, {_size(mmlu_total)}  ({time.monotonic() - t0:.0f} s)"
+    )
+    data = (
+        f"data: wikipedia-like `{WIKI_SUBSET}`, {WIKI_SHARDS} shards, {_size(wiki_bytes)} of "
+        "parquet "
+        f"(snappy, 1,000-row row groups), generated with a seeded RNG; `{TINY_SUBSET}`: "
+        f"{TINY_FILES:,} "
+        "files of 5 rows"
+    )
+    shapes = (
+        f"downloads: {LARGE_FILES} parquet files of {_size(large_total / LARGE_FILES)}, and "
+        f"{len(mmlu)} of "
+        "10-50 kB laid out like cais/mmlu, from the offline Hub on loopback (LFS files redirected "
+        "to "
+        f"its second origin, as on the Hub), {WORKERS} workers on both sides; kill test: LFS "
+        "bodies "
+        f"slowed to {SLOW_RATE // 1024} KiB/s per file in {SERVER_PIECE // 1024} KiB pieces"
+    )
+    cache = (
+        (
+            "page cache: dropped before each cold case, then 4 GiB written in a throwaway process "
+            "(this VM "
+            "hands freed memory back to its host, and the first process to take it back pays "
+            "seconds of "
+            "kernel time)"
+        )
+        if cold
+        else "page cache: could not be dropped"
+    )
     setup = [data, shapes, cache]
 
     with HubServer(hub) as srv:
         env["HF_ENDPOINT"] = srv.endpoint
         if groups & {"load", "scan", "stream"}:
             print("downloading the wikipedia subsets with pygestor (the real path)")
-            out = b.child("pg_download", {"name": WIKI_NAME, "subset": WIKI_SUBSET, "workers": WORKERS})
-            tiny_out = b.child("pg_download", {"name": WIKI_NAME, "subset": TINY_SUBSET, "workers": WORKERS})
-            print(f"  {out['files']} files, {_size(out['bytes'])} in {out['seconds']:.1f} s; "
-                  f"{tiny_out['files']} tiny files in {tiny_out['seconds']:.1f} s")
+            out = b.child(
+                "pg_download", {"name": WIKI_NAME, "subset": WIKI_SUBSET, "workers": WORKERS}
+            )
+            tiny_out = b.child(
+                "pg_download", {"name": WIKI_NAME, "subset": TINY_SUBSET, "workers": WORKERS}
+            )
+            print(
+                f"  {out['files']} files, {_size(out['bytes'])} in {out['seconds']:.1f} s; "
+                f"{tiny_out['files']} tiny files in {tiny_out['seconds']:.1f} s"
+            )
             downloaded = out["bytes"] + tiny_out["bytes"]
         print(f"\n  {'what':<58} {'pygestor':>16} {'baseline':>16} {'ratio':>8}  {'target':<22}")
         if "load" in groups:
@@ -973,20 +1445,38 @@ def run(root: Path, args: argparse.Namespace, groups: set[str], m: dict[str, str
             bench_stream(b, wiki)
         if "download" in groups:
             shapes = {
-                f"{LARGE_FILES} large files": (LARGE_NAME, LARGE_REPO, {"subset": "train"}, ["data/*.parquet"],
-                                               large_total),
-                f"{len(mmlu)} small files": (MMLU_NAME, MMLU_REPO, {"all": True}, ["*/*.parquet"], mmlu_total),
-                f"{len(mmlu)} small files, 50 ms latency": (MMLU_NAME, MMLU_REPO, {"all": True}, ["*/*.parquet"],
-                                                             mmlu_total),
+                f"{LARGE_FILES} large files": (
+                    LARGE_NAME,
+                    LARGE_REPO,
+                    {"subset": "train"},
+                    ["data/*.parquet"],
+                    large_total,
+                ),
+                f"{len(mmlu)} small files": (
+                    MMLU_NAME,
+                    MMLU_REPO,
+                    {"all": True},
+                    ["*/*.parquet"],
+                    mmlu_total,
+                ),
+                f"{len(mmlu)} small files, 50 ms latency": (
+                    MMLU_NAME,
+                    MMLU_REPO,
+                    {"all": True},
+                    ["*/*.parquet"],
+                    mmlu_total,
+                ),
             }
             bench_download(b, srv, shapes)
         if "kill" in groups:
             bench_kill(b, srv, {p.name: p.stat().st_size for p in large})
 
     misses = [f for f in b.figures if f.ok is False]
-    print(f"\n{sum(f.ok is True for f in b.figures)} PASS, {len(misses)} MISS"
-          f"{': ' + '; '.join(f.what.strip() for f in misses) if misses else ''}"
-          f"  ({time.monotonic() - started:.0f} s)")
+    print(
+        f"\n{sum(f.ok is True for f in b.figures)} PASS, {len(misses)} MISS"
+        f"{': ' + '; '.join(f.what.strip() for f in misses) if misses else ''}"
+        f"  ({time.monotonic() - started:.0f} s)"
+    )
     for note in b.notes:
         print(f"note: {note}")
     if not (args.quick or args.no_write or args.only):

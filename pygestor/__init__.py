@@ -75,8 +75,11 @@ def __getattr__(name: str) -> Any:  # lazy: `pygestor.Catalog` without importing
     raise AttributeError(f"module 'pygestor' has no attribute {name!r}")
 
 
-def sync(names: str | Iterable[str] | None = None, *, data_dir: str | os.PathLike[str] | None = None) -> list[SyncResult]:
-    """List the sources of the named datasets (default: all) and record their subsets and partitions."""
+def sync(
+    names: str | Iterable[str] | None = None, *, data_dir: str | os.PathLike[str] | None = None
+) -> list[SyncResult]:
+    """List the sources of the named datasets (default: all) and record their subsets and
+    partitions."""
     return _catalog(data_dir).sync(names)
 
 
@@ -90,7 +93,9 @@ def subsets(name: str, *, data_dir: str | os.PathLike[str] | None = None) -> pd.
     return _catalog(data_dir).subsets(name)
 
 
-def partitions(name: str, subset: str, *, data_dir: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+def partitions(
+    name: str, subset: str, *, data_dir: str | os.PathLike[str] | None = None
+) -> pd.DataFrame:
     """The partitions of a subset: name, remote path, size, state, rows, sha256, downloaded_at."""
     return _catalog(data_dir).partitions(name, subset)
 
@@ -113,8 +118,15 @@ def download(
 ) -> DownloadReport:
     """Fetch a subset (or the named partitions, or every subset) in parallel, resumably, verified.
     `progress` is called with a `pygestor.fetch.ProgressEvent` as bytes arrive and files finish."""
-    return _catalog(data_dir).download(name, subset, partitions=partitions, all_subsets=all_subsets,
-                                       update=update, workers=workers, progress=progress)
+    return _catalog(data_dir).download(
+        name,
+        subset,
+        partitions=partitions,
+        all_subsets=all_subsets,
+        update=update,
+        workers=workers,
+        progress=progress,
+    )
 
 
 def forget(name: str, *, data_dir: str | os.PathLike[str] | None = None) -> bool:
@@ -122,8 +134,14 @@ def forget(name: str, *, data_dir: str | os.PathLike[str] | None = None) -> bool
     return _catalog(data_dir).forget(name)
 
 
-def add(repo: str, *, name: str | None = None, revision: str | None = None,
-        output: str | os.PathLike[str] | None = None, force: bool = False) -> Scaffold:
+def add(
+    repo: str,
+    *,
+    name: str | None = None,
+    revision: str | None = None,
+    output: str | os.PathLike[str] | None = None,
+    force: bool = False,
+) -> Scaffold:
     """Write a manifest for a Hub dataset repo (`owner/name`, its URL or `hf://datasets/...`),
     inferred from its card and file layout, to the user catalog folder (or `output`); see
     `Scaffold.review` for what to check by hand."""
@@ -139,49 +157,99 @@ def remove(
     data_dir: str | os.PathLike[str] | None = None,
 ) -> RemovalReport:
     """Delete the local files and records of a subset (or the named partitions, or every subset);
-    the catalog entry and the synced listing stay. Only inside the data dir; never a local source."""
+    the catalog entry and the synced listing stay. Only inside the data dir; never a local
+    source."""
     return _catalog(data_dir).remove(name, subset, partitions=partitions, all_subsets=all_subsets)
 
 
-def updates(name: str | None = None, *, data_dir: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
-    """New, changed and deleted partitions upstream (default: every synced dataset); writes nothing."""
+def updates(
+    name: str | None = None, *, data_dir: str | os.PathLike[str] | None = None
+) -> list[dict[str, Any]]:
+    """New, changed and deleted partitions upstream (default: every synced dataset); writes
+    nothing."""
     return _catalog(data_dir).updates(name)
 
 
-def verify(name: str, subset: str | None = None, *,
-           data_dir: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+def verify(
+    name: str, subset: str | None = None, *, data_dir: str | os.PathLike[str] | None = None
+) -> list[dict[str, Any]]:
     """Re-hash local files against their records; each row's `status` is ok, missing or corrupt."""
     return _catalog(data_dir).verify(name, subset)
 
 
-def info(name: str, subset: str | None = None, *, head: int = 0,
-         data_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+def info(
+    name: str,
+    subset: str | None = None,
+    *,
+    head: int = 0,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
     """Source, commit, sizes, rows, parquet schema and `head` sample rows of a dataset or subset."""
     return _catalog(data_dir).info(name, subset, head=head)
 
 
-def load(name: str, subset: str | Sequence[str] | None = None, *, partitions: Sequence[str] | None = None,
-         columns: Sequence[str] | None = None, filters: Any = None, download: bool = True,
-         output: Literal["pandas", "arrow"] = "pandas", data_dir: str | os.PathLike[str] | None = None,
-         **options: Any) -> Any:
+def load(
+    name: str,
+    subset: str | Sequence[str] | None = None,
+    *,
+    partitions: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    filters: Any = None,
+    download: bool = True,
+    output: Literal["pandas", "arrow"] = "pandas",
+    data_dir: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> Any:
     """A subset (or the named partitions) as one pandas DataFrame, or a pyarrow Table with
-    `output="arrow"`: one scan, `columns` and `filters` pushed down; see `pygestor.read.tables.load`."""
-    return _catalog(data_dir).load(name, subset, partitions=partitions, columns=columns, filters=filters,
-                                   download=download, output=output, **options)
+    `output="arrow"`: one scan, `columns` and `filters` pushed down; see
+    `pygestor.read.tables.load`."""
+    return _catalog(data_dir).load(
+        name,
+        subset,
+        partitions=partitions,
+        columns=columns,
+        filters=filters,
+        download=download,
+        output=output,
+        **options,
+    )
 
 
-def stream(name: str, subset: str | Sequence[str] | None = None, *, partitions: Sequence[str] | None = None,
-           columns: Sequence[str] | None = None, filters: Any = None, batch_size: int = 65_536,
-           download: bool = True, output: Literal["pandas", "arrow"] = "pandas",
-           data_dir: str | os.PathLike[str] | None = None, **options: Any) -> Iterator[Any]:
-    """DataFrames (or pyarrow RecordBatches) of `batch_size` rows, in partition order, memory flat."""
-    return _catalog(data_dir).stream(name, subset, partitions=partitions, columns=columns, filters=filters,
-                                     batch_size=batch_size, download=download, output=output,
-                                     **options)
+def stream(
+    name: str,
+    subset: str | Sequence[str] | None = None,
+    *,
+    partitions: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    filters: Any = None,
+    batch_size: int = 65_536,
+    download: bool = True,
+    output: Literal["pandas", "arrow"] = "pandas",
+    data_dir: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> Iterator[Any]:
+    """DataFrames (or pyarrow RecordBatches) of `batch_size` rows, in partition order, memory
+    flat."""
+    return _catalog(data_dir).stream(
+        name,
+        subset,
+        partitions=partitions,
+        columns=columns,
+        filters=filters,
+        batch_size=batch_size,
+        download=download,
+        output=output,
+        **options,
+    )
 
 
-def scan(name: str, subset: str | Sequence[str] | None = None, *, partitions: Sequence[str] | None = None,
-         data_dir: str | os.PathLike[str] | None = None) -> Any:
+def scan(
+    name: str,
+    subset: str | Sequence[str] | None = None,
+    *,
+    partitions: Sequence[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> Any:
     """A `pyarrow.dataset.Dataset` over the local partitions, without reading them."""
     return _catalog(data_dir).scan(name, subset, partitions=partitions)
 
@@ -212,14 +280,33 @@ def version_check(dataset_name: str | None = None) -> list[dict[str, Any]]:
     return updates(dataset_name)
 
 
-def load_dataset(name: str, subset: str | None = None, partitions: Sequence[str] | None = None,
-                 download_if_missing: bool = False, **options: Any) -> Any:
-    """Alias of `load(name, subset, partitions=..., download=download_if_missing)` (pygestor 0.1)."""
+def load_dataset(
+    name: str,
+    subset: str | None = None,
+    partitions: Sequence[str] | None = None,
+    download_if_missing: bool = False,
+    **options: Any,
+) -> Any:
+    """Alias of `load(name, subset, partitions=..., download=download_if_missing)` (pygestor
+    0.1)."""
     return load(name, subset, partitions=partitions, download=download_if_missing, **options)
 
 
-def stream_dataset(name: str, subset: str | None = None, partitions: Sequence[str] | None = None,
-                   download_if_missing: bool = False, batch_size: int = 16, **options: Any) -> Iterator[Any]:
-    """Alias of `stream(name, subset, partitions=..., download=download_if_missing)` (pygestor 0.1)."""
-    return stream(name, subset, partitions=partitions, download=download_if_missing, batch_size=batch_size,
-                  **options)
+def stream_dataset(
+    name: str,
+    subset: str | None = None,
+    partitions: Sequence[str] | None = None,
+    download_if_missing: bool = False,
+    batch_size: int = 16,
+    **options: Any,
+) -> Iterator[Any]:
+    """Alias of `stream(name, subset, partitions=..., download=download_if_missing)` (pygestor
+    0.1)."""
+    return stream(
+        name,
+        subset,
+        partitions=partitions,
+        download=download_if_missing,
+        batch_size=batch_size,
+        **options,
+    )

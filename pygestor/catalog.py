@@ -5,8 +5,10 @@ operation takes — the manifest, the index (`Store` over the data directory's s
 source, a `Selection` — and hands them over. Every rule lives in the operation's own module:
 
     manifest.discovery   which manifests exist           index.sync     list a source, record it
-    index.views          the listings shown              index.selection  which partitions a call means
-    fetch                downloads                       read.*         load, stream, scan, Arrow copy, info
+    index.views          the listings shown              index.selection  which partitions a call
+    means
+    fetch                downloads                       read.*         load, stream, scan, Arrow
+    copy, info
     maintain.*           remove, updates, verify, repair scaffold.*     `add`
 
 Listings come in two flavours with the same keys: `*_records()` return lists of plain dicts
@@ -23,7 +25,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import DatasetNotFound, ManifestError, NotSynced, Problem, PygestorError, SelectionError, SubsetNotFound
+from .errors import (
+    DatasetNotFound,
+    ManifestError,
+    NotSynced,
+    Problem,
+    PygestorError,
+    SelectionError,
+    SubsetNotFound,
+)
 from .index import sync as syncing
 from .index.records import Listing
 from .index.selection import Selection, select
@@ -49,8 +59,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DATASET_COLUMNS", "PARTITION_COLUMNS", "SUBSET_COLUMNS", "Catalog", "Selection", "SyncResult",
-           "Validation"]
+__all__ = [
+    "DATASET_COLUMNS",
+    "PARTITION_COLUMNS",
+    "SUBSET_COLUMNS",
+    "Catalog",
+    "Selection",
+    "SyncResult",
+    "Validation",
+]
 
 
 @dataclass
@@ -60,8 +77,12 @@ class Catalog:
     settings: Settings = field(default_factory=Settings.from_env)
 
     @classmethod
-    def open(cls, *, data_dir: str | os.PathLike[str] | None = None,
-             catalog: Sequence[str | os.PathLike[str]] = ()) -> Catalog:
+    def open(
+        cls,
+        *,
+        data_dir: str | os.PathLike[str] | None = None,
+        catalog: Sequence[str | os.PathLike[str]] = (),
+    ) -> Catalog:
         """A catalog with settings from arguments, then the environment, then the config file."""
         return cls(Settings.from_env(data_dir=data_dir, catalog=catalog))
 
@@ -88,7 +109,9 @@ class Catalog:
         result = _found or self.discover()
         if name in result.entries:
             return result.entries[name]
-        broken = [p for p in result.problems if os.path.splitext(os.path.basename(p.file))[0] == name]
+        broken = [
+            p for p in result.problems if os.path.splitext(os.path.basename(p.file))[0] == name
+        ]
         if broken:
             raise ManifestError(broken)
         raise DatasetNotFound(name, sorted(result.entries))
@@ -96,20 +119,25 @@ class Catalog:
     def manifest(self, name: str) -> Manifest:
         return self.entry(name).manifest
 
-    def validate(self, paths: Sequence[str | os.PathLike[str]] | None = None, *,
-                 resolve: bool = False) -> Validation:
+    def validate(
+        self, paths: Sequence[str | os.PathLike[str]] | None = None, *, resolve: bool = False
+    ) -> Validation:
         """Check manifests: the given files and folders, or every catalog folder. With `resolve`,
         also list each valid manifest's source (a dry-run sync: nothing is recorded) and report
         rules that match no file and sources that cannot be listed."""
         if paths:
-            result, files, problems = discover_paths(paths, builtin=self.settings.builtin_catalog_dir)
+            result, files, problems = discover_paths(
+                paths, builtin=self.settings.builtin_catalog_dir
+            )
         else:
             result = self.discover()
             files, problems = result.files, []
         if resolve:
             for entry in result.entries.values():
                 problems += self._resolve_problems(entry)
-        return Validation(tuple(map(str, files)), tuple(problems + result.problems), tuple(result.notes))
+        return Validation(
+            tuple(map(str, files)), tuple(problems + result.problems), tuple(result.notes)
+        )
 
     def _resolve_problems(self, entry: Entry) -> list[Problem]:
         """Problems found by listing the source of a valid manifest (nothing is recorded)."""
@@ -117,10 +145,16 @@ class Catalog:
             listing = self._list_source(entry)
         except PygestorError as exc:
             return [Problem(str(entry.path), rule_line(entry.path, None), "source", str(exc))]
-        return [Problem(str(entry.path), rule_line(entry.path, i), f"subsets[{i}]",
-                        f"matches no file of {listing.source} at {listing.commit or 'its current state'}; "
-                        "check the pattern against the repository's files")
-                for i in listing.empty_rules]
+        return [
+            Problem(
+                str(entry.path),
+                rule_line(entry.path, i),
+                f"subsets[{i}]",
+                f"matches no file of {listing.source} at {listing.commit or 'its current state'}; "
+                "check the pattern against the repository's files",
+            )
+            for i in listing.empty_rules
+        ]
 
     # ---- sync ---------------------------------------------------------------------------
     def sync(
@@ -136,7 +170,13 @@ class Catalog:
         `on_error="collect"` a failing dataset gives a result with `error` set instead of raising.
         """
         found = self.discover()
-        wanted = [names] if isinstance(names, str) else list(names) if names is not None else sorted(found.entries)
+        wanted = (
+            [names]
+            if isinstance(names, str)
+            else list(names)
+            if names is not None
+            else sorted(found.entries)
+        )
         results = []
         for name in wanted:
             try:
@@ -152,7 +192,8 @@ class Catalog:
         return results
 
     def fetch_listing(self, name: str) -> Listing:
-        """List the source now and resolve it, without recording anything (what sync would record)."""
+        """List the source now and resolve it, without recording anything (what sync would
+        record)."""
         return self._list_source(self.entry(name))
 
     def _list_source(self, entry: Entry) -> Listing:
@@ -168,15 +209,29 @@ class Catalog:
         """Drop what sync recorded for `name` (downloaded files and their records stay)."""
         return self.store.forget(name)
 
-    def add(self, repo: str, *, name: str | None = None, revision: str | None = None,
-            output: str | os.PathLike[str] | None = None, force: bool = False) -> Scaffold:
+    def add(
+        self,
+        repo: str,
+        *,
+        name: str | None = None,
+        revision: str | None = None,
+        output: str | os.PathLike[str] | None = None,
+        force: bool = False,
+    ) -> Scaffold:
         """Scaffold a manifest from a Hub dataset repo (`owner/name`, its URL, `hf://datasets/...`)
         and write it, by default to the user catalog folder as `<name>.yaml`. Returns what was
         inferred (`Scaffold.subsets`), what to review (`Scaffold.review`) and the file (`.path`)."""
         from .scaffold.build import add
 
-        return add(self.settings, self.discover().entries, repo, name=name, revision=revision,
-                   output=output, force=force)
+        return add(
+            self.settings,
+            self.discover().entries,
+            repo,
+            name=name,
+            revision=revision,
+            output=output,
+            force=force,
+        )
 
     # ---- listings -----------------------------------------------------------------------
     def dataset_records(self) -> list[dict[str, Any]]:
@@ -186,7 +241,10 @@ class Catalog:
         found = self.discover()
         for problem in found.problems:
             log.warning("skipping an invalid manifest: %s", problem)
-        return [dataset_record(self.store, found.entries[name].manifest) for name in sorted(found.entries)]
+        return [
+            dataset_record(self.store, found.entries[name].manifest)
+            for name in sorted(found.entries)
+        ]
 
     def subset_records(self, name: str) -> list[dict[str, Any]]:
         """One record per subset of a synced dataset (see SUBSET_COLUMNS)."""
@@ -215,21 +273,37 @@ class Catalog:
         return _frame(self.partition_records(name, subset), PARTITION_COLUMNS)
 
     # ---- downloads (pygestor/fetch.py) --------------------------------------------------
-    def plan_download(self, name: str, subset: str | Sequence[str] | None = None, *,
-                      partitions: Sequence[str] | None = None, all_subsets: bool = False,
-                      update: bool = False) -> DownloadPlan:
+    def plan_download(
+        self,
+        name: str,
+        subset: str | Sequence[str] | None = None,
+        *,
+        partitions: Sequence[str] | None = None,
+        all_subsets: bool = False,
+        update: bool = False,
+    ) -> DownloadPlan:
         """What a download would fetch (and what is already local), without fetching anything."""
         from .fetch import plan_download
 
         selection = self.select(name, subset, partitions=partitions, all_subsets=all_subsets)
         return plan_download(selection, self.store, self._fetcher(selection), update=update)
 
-    def download(self, name: str, subset: str | Sequence[str] | None = None, *,
-                 partitions: Sequence[str] | None = None, all_subsets: bool = False, update: bool = False,
-                 workers: int | None = None, progress: ProgressCallback | None = None) -> DownloadReport:
+    def download(
+        self,
+        name: str,
+        subset: str | Sequence[str] | None = None,
+        *,
+        partitions: Sequence[str] | None = None,
+        all_subsets: bool = False,
+        update: bool = False,
+        workers: int | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> DownloadReport:
         """Fetch the chosen partitions that are not local yet (and stale ones with `update`):
         in parallel, resumable, verified, atomic. Returns what was fetched."""
-        plan = self.plan_download(name, subset, partitions=partitions, all_subsets=all_subsets, update=update)
+        plan = self.plan_download(
+            name, subset, partitions=partitions, all_subsets=all_subsets, update=update
+        )
         return plan.execute(workers=workers, progress=progress)
 
     def _fetcher(self, selection: Selection) -> Fetcher | None:
@@ -238,18 +312,33 @@ class Catalog:
         return open_source(selection.manifest.source, self.settings)  # type: ignore[return-value]
 
     # ---- maintenance (pygestor/maintain/) -----------------------------------------------
-    def plan_remove(self, name: str, subset: str | Sequence[str] | None = None, *,
-                    partitions: Sequence[str] | None = None, all_subsets: bool = False) -> RemovalPlan:
+    def plan_remove(
+        self,
+        name: str,
+        subset: str | Sequence[str] | None = None,
+        *,
+        partitions: Sequence[str] | None = None,
+        all_subsets: bool = False,
+    ) -> RemovalPlan:
         """What removing local data would delete and free (a value; `.execute()` does it)."""
         from .maintain.remove import plan_remove
 
-        return plan_remove(self.store, self.manifest(name), subset, partitions=partitions,
-                           all_subsets=all_subsets)
+        return plan_remove(
+            self.store, self.manifest(name), subset, partitions=partitions, all_subsets=all_subsets
+        )
 
-    def remove(self, name: str, subset: str | Sequence[str] | None = None, *,
-               partitions: Sequence[str] | None = None, all_subsets: bool = False) -> RemovalReport:
+    def remove(
+        self,
+        name: str,
+        subset: str | Sequence[str] | None = None,
+        *,
+        partitions: Sequence[str] | None = None,
+        all_subsets: bool = False,
+    ) -> RemovalReport:
         """Delete local data of a subset (or partitions, or every subset); the listing stays."""
-        return self.plan_remove(name, subset, partitions=partitions, all_subsets=all_subsets).execute()
+        return self.plan_remove(
+            name, subset, partitions=partitions, all_subsets=all_subsets
+        ).execute()
 
     def updates(self, name: str | None = None) -> list[dict[str, Any]]:
         """New, changed and deleted partitions upstream since the last sync/download; read-only.
@@ -265,7 +354,9 @@ class Catalog:
             rows += updates(self.store, entry.manifest, before, self._list_source(entry))
         return rows
 
-    def verify(self, name: str, subset: str | None = None, *, workers: int | None = None) -> list[dict[str, Any]]:
+    def verify(
+        self, name: str, subset: str | None = None, *, workers: int | None = None
+    ) -> list[dict[str, Any]]:
         """Re-hash local files against their records: ok, missing or corrupt per partition."""
         from .maintain.verify import verify
 
@@ -278,7 +369,9 @@ class Catalog:
         if subset is not None and not self.store.records(name, subset):
             listing = self.store.listing(name)
             if listing is None or listing.subset(subset) is None:
-                raise SubsetNotFound(name, subset, sorted(s.name for s in listing.subsets) if listing else [])
+                raise SubsetNotFound(
+                    name, subset, sorted(s.name for s in listing.subsets) if listing else []
+                )
         return verify(self.store, name, subset, workers=workers)
 
     def info(self, name: str, subset: str | None = None, *, head: int = 0) -> dict[str, Any]:
@@ -311,10 +404,19 @@ class Catalog:
         return repair(self.store, entry.manifest, listing, damaged_removed=damaged, workers=workers)
 
     # ---- reading local data (pygestor/read/) ----------------------------------------------
-    def load(self, name: str, subset: str | Sequence[str] | None = None, *,
-             partitions: Sequence[str] | None = None, columns: Sequence[str] | None = None,
-             filters: Any = None, download: bool = True, output: Literal["pandas", "arrow"] = "pandas",
-             dtypes: dict[str, str] | None = None, decode: dict[str, str] | None = None) -> Any:
+    def load(
+        self,
+        name: str,
+        subset: str | Sequence[str] | None = None,
+        *,
+        partitions: Sequence[str] | None = None,
+        columns: Sequence[str] | None = None,
+        filters: Any = None,
+        download: bool = True,
+        output: Literal["pandas", "arrow"] = "pandas",
+        dtypes: dict[str, str] | None = None,
+        decode: dict[str, str] | None = None,
+    ) -> Any:
         """One pandas DataFrame (or pyarrow Table) of the chosen partitions; with `download` what
         is not local is fetched first. See `pygestor.read.tables.load`."""
         from .read.options import check_output
@@ -322,14 +424,32 @@ class Catalog:
 
         check_output(output)
         selection = self._readable(name, subset, partitions, download)
-        return load(selection, self.store, columns=columns, filters=filters, download=download,
-                    output=output, dtypes=dtypes, decode=decode, whole_subset=partitions is None)
+        return load(
+            selection,
+            self.store,
+            columns=columns,
+            filters=filters,
+            download=download,
+            output=output,
+            dtypes=dtypes,
+            decode=decode,
+            whole_subset=partitions is None,
+        )
 
-    def stream(self, name: str, subset: str | Sequence[str] | None = None, *,
-               partitions: Sequence[str] | None = None, columns: Sequence[str] | None = None,
-               filters: Any = None, batch_size: int = 65_536, download: bool = True,
-               output: Literal["pandas", "arrow"] = "pandas", dtypes: dict[str, str] | None = None,
-               decode: dict[str, str] | None = None) -> Iterator[Any]:
+    def stream(
+        self,
+        name: str,
+        subset: str | Sequence[str] | None = None,
+        *,
+        partitions: Sequence[str] | None = None,
+        columns: Sequence[str] | None = None,
+        filters: Any = None,
+        batch_size: int = 65_536,
+        download: bool = True,
+        output: Literal["pandas", "arrow"] = "pandas",
+        dtypes: dict[str, str] | None = None,
+        decode: dict[str, str] | None = None,
+    ) -> Iterator[Any]:
         """DataFrames (or RecordBatches) of `batch_size` rows; see `pygestor.read.tables.stream`."""
         from .read.options import check_output
         from .read.tables import check_batch_size, stream
@@ -337,11 +457,24 @@ class Catalog:
         check_output(output)
         check_batch_size(batch_size)
         selection = self._readable(name, subset, partitions, download)
-        return stream(selection, columns=columns, filters=filters, batch_size=batch_size,
-                      download=download, output=output, dtypes=dtypes, decode=decode)
+        return stream(
+            selection,
+            columns=columns,
+            filters=filters,
+            batch_size=batch_size,
+            download=download,
+            output=output,
+            dtypes=dtypes,
+            decode=decode,
+        )
 
-    def scan(self, name: str, subset: str | Sequence[str] | None = None, *,
-             partitions: Sequence[str] | None = None) -> Any:
+    def scan(
+        self,
+        name: str,
+        subset: str | Sequence[str] | None = None,
+        *,
+        partitions: Sequence[str] | None = None,
+    ) -> Any:
         """A pyarrow Dataset over the local partitions, unread (`pygestor.scan`); nothing is
         downloaded. See `pygestor.read.tables.scan`."""
         from .read.tables import scan
@@ -365,8 +498,13 @@ class Catalog:
         self.manifest(name)  # an unknown dataset is an error, not a silent False
         return drop_arrow_copy(self.store, name, subset)
 
-    def _readable(self, name: str, subset: str | Sequence[str] | None, partitions: Sequence[str] | None,
-                  download: bool) -> Selection:
+    def _readable(
+        self,
+        name: str,
+        subset: str | Sequence[str] | None,
+        partitions: Sequence[str] | None,
+        download: bool,
+    ) -> Selection:
         """The selection to read, after downloading what is missing when `download`."""
         selection = self.select(name, subset, partitions=partitions)
         missing = selection.with_states("remote", "partial")
@@ -396,8 +534,15 @@ class Catalog:
             self.sync(name)
             listing = self.store.listing(name)
             assert listing is not None
-        return select(self.store, manifest, listing, subset, partitions=partitions, all_subsets=all_subsets,
-                      in_place=self._source_storage(manifest))
+        return select(
+            self.store,
+            manifest,
+            listing,
+            subset,
+            partitions=partitions,
+            all_subsets=all_subsets,
+            in_place=self._source_storage(manifest),
+        )
 
     def _source_storage(self, manifest: Manifest) -> Storage | None:
         """For a `local:` source, its folder as a storage its files are read from, in place."""
@@ -419,4 +564,3 @@ def _frame(records: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFram
     import pandas as pd
 
     return pd.DataFrame.from_records(records, columns=list(columns))
-

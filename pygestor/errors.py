@@ -6,7 +6,7 @@
     │   ├── SubsetNotFound               no such subset in a dataset
     │   └── PartitionNotFound            no such partition in the chosen subsets
     ├── NotSynced                        the operation needs a sync first
-    ├── SelectionError (ValueError)      the arguments do not choose partitions (e.g. subset missing)
+    ├── SelectionError (ValueError)      the arguments do not choose partitions (no subset, ...)
     ├── SourceError (OSError)            a source could not be listed or read
     │   ├── AccessDenied                 gated or private: where to get access / which token
     │   └── MissingUpstream              a listed file is gone at the synced commit
@@ -47,7 +47,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
 
 
 class ManifestError(PygestorError):
@@ -81,7 +83,9 @@ class SubsetNotFound(DatasetNotFound):
         super().__init__(name, known)
 
     def _message(self) -> str:
-        return f"dataset {self.dataset!r} has no subset {self.name!r}{suggest(self.name, self.known)}"
+        return (
+            f"dataset {self.dataset!r} has no subset {self.name!r}{suggest(self.name, self.known)}"
+        )
 
 
 class PartitionNotFound(DatasetNotFound):
@@ -92,8 +96,10 @@ class PartitionNotFound(DatasetNotFound):
         super().__init__(name, known)
 
     def _message(self) -> str:
-        return (f"no partition {self.name!r} in the chosen subsets of {self.dataset!r}"
-                f"{suggest(self.name, self.known)}")
+        return (
+            f"no partition {self.name!r} in the chosen subsets of {self.dataset!r}"
+            f"{suggest(self.name, self.known)}"
+        )
 
 
 class NotSynced(PygestorError):
@@ -101,7 +107,9 @@ class NotSynced(PygestorError):
 
     def __init__(self, dataset: str) -> None:
         self.dataset = dataset
-        super().__init__(f"dataset {dataset!r} has not been synced yet; run 'pygestor sync {dataset}'")
+        super().__init__(
+            f"dataset {dataset!r} has not been synced yet; run 'pygestor sync {dataset}'"
+        )
 
 
 class SelectionError(PygestorError, ValueError):
@@ -121,8 +129,10 @@ class MissingUpstream(SourceError):
 
     def __init__(self, path: str, commit: str | None, dataset: str | None = None) -> None:
         self.path, self.commit, self.dataset = path, commit, dataset
-        super().__init__(f"{path} is missing upstream at commit {commit}; "
-                         f"run 'pygestor sync{' ' + dataset if dataset else ''}'")
+        super().__init__(
+            f"{path} is missing upstream at commit {commit}; "
+            f"run 'pygestor sync{' ' + dataset if dataset else ''}'"
+        )
 
 
 class DownloadError(PygestorError):
@@ -142,7 +152,8 @@ class InsufficientSpace(PygestorError, OSError):
     def __init__(self, needed: int, free: int, where: str) -> None:
         self.needed, self.free, self.where = needed, free, where
         super().__init__(
-            f"the download needs {needed:,} bytes but {where} has {free:,} free; free space, choose "
+            f"the download needs {needed:,} bytes but {where} has {free:,} free; free space, "
+            "choose "
             "fewer partitions, or set PYGESTOR_DATA_DIR to a larger disk"
         )
 
@@ -152,8 +163,10 @@ class LockTimeout(PygestorError, TimeoutError):
 
     def __init__(self, path: str, timeout: float) -> None:
         self.path, self.timeout = path, timeout
-        super().__init__(f"another pygestor process has held {path} for over {timeout:.0f} s; "
-                         "wait for it, or stop it if it is stuck")
+        super().__init__(
+            f"another pygestor process has held {path} for over {timeout:.0f} s; "
+            "wait for it, or stop it if it is stuck"
+        )
 
 
 class ScaffoldError(PygestorError, ValueError):
@@ -177,12 +190,15 @@ class OutputExists(ScaffoldError, FileExistsError):
 
     def __init__(self, path: str) -> None:
         self.path = path
-        super().__init__(f"{path} already exists; overwrite it with --force (force=True) "
-                         "or choose another file with --output")
+        super().__init__(
+            f"{path} already exists; overwrite it with --force (force=True) "
+            "or choose another file with --output"
+        )
 
 
 class PygestorWarning(UserWarning):
-    """Data was read, but not all of it or not as fresh as it could be (skipped, stale, old copy)."""
+    """Data was read, but not all of it or not as fresh as it could be (skipped, stale, old
+    copy)."""
 
 
 def suggest(name: str, choices: Sequence[str], *, limit: int = 8) -> str:
@@ -195,5 +211,7 @@ def suggest(name: str, choices: Sequence[str], *, limit: int = 8) -> str:
     close = difflib.get_close_matches(name, choices, n=3)
     if close:
         return f"; did you mean {', '.join(repr(c) for c in close)}?"
-    shown = ", ".join(choices[:limit]) + (f", ... ({len(choices)} in all)" if len(choices) > limit else "")
+    shown = ", ".join(choices[:limit]) + (
+        f", ... ({len(choices)} in all)" if len(choices) > limit else ""
+    )
     return f"; known: {shown}"

@@ -31,7 +31,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import DownloadError, InsufficientSpace, LockTimeout, MissingUpstream, PygestorError, SourceError
+from .errors import (
+    DownloadError,
+    InsufficientSpace,
+    LockTimeout,
+    MissingUpstream,
+    PygestorError,
+    SourceError,
+)
 from .index.digest import mismatch, parquet_rows
 from .index.records import Record, utc_now
 from .index.selection import Selection
@@ -48,7 +55,8 @@ MAX_BACKOFF = 30.0
 # ---- progress ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ProgressEvent:
-    """What changed: `kind` is "bytes" (`delta` bytes arrived), "done", "skipped", "retry" or "failed"."""
+    """What changed: `kind` is "bytes" (`delta` bytes arrived), "done", "skipped", "retry" or
+    "failed"."""
 
     kind: str
     partition: str  # "subset/partition"
@@ -66,7 +74,9 @@ ProgressCallback = Callable[[ProgressEvent], None]
 class _Progress:
     """Thread-safe counters that call the user's callback (if any) with consistent snapshots."""
 
-    def __init__(self, callback: ProgressCallback | None, bytes_total: int, files_total: int) -> None:
+    def __init__(
+        self, callback: ProgressCallback | None, bytes_total: int, files_total: int
+    ) -> None:
         self.callback = callback
         self.bytes_done = 0
         self.files_done = 0
@@ -80,8 +90,18 @@ class _Progress:
             if kind in ("done", "skipped", "failed"):
                 self.files_done += 1
             if self.callback is not None:
-                self.callback(ProgressEvent(kind, partition, delta, self.bytes_done, self.bytes_total,
-                                            self.files_done, self.files_total, message))
+                self.callback(
+                    ProgressEvent(
+                        kind,
+                        partition,
+                        delta,
+                        self.bytes_done,
+                        self.bytes_total,
+                        self.files_done,
+                        self.files_total,
+                        message,
+                    )
+                )
 
 
 # ---- the plan ------------------------------------------------------------------------------
@@ -103,8 +123,13 @@ class FetchItem:
         return max(self.file.size - self.partial_bytes, 0)
 
     def to_json(self) -> dict[str, Any]:
-        return {"subset": self.subset, "partition": self.partition, "path": self.file.path,
-                "size": self.file.size, "partial_bytes": self.partial_bytes}
+        return {
+            "subset": self.subset,
+            "partition": self.partition,
+            "path": self.file.path,
+            "size": self.file.size,
+            "partial_bytes": self.partial_bytes,
+        }
 
 
 @dataclass(frozen=True)
@@ -115,7 +140,9 @@ class DownloadPlan:
     commit: str | None
     fetch: tuple[FetchItem, ...]
     local: tuple[FetchItem, ...]
-    stale: tuple[FetchItem, ...] = ()  # changed upstream, kept as they are (refetched with update=True)
+    stale: tuple[
+        FetchItem, ...
+    ] = ()  # changed upstream, kept as they are (refetched with update=True)
     store: Store | None = field(default=None, repr=False, compare=False)
     source: Fetcher | None = field(default=None, repr=False, compare=False)
 
@@ -125,15 +152,24 @@ class DownloadPlan:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "dataset": self.dataset, "commit": self.commit,
-            "partitions_to_fetch": len(self.fetch), "bytes_to_fetch": self.bytes_to_fetch,
-            "partitions_local": len(self.local), "bytes_local": sum(i.file.size for i in self.local),
+            "dataset": self.dataset,
+            "commit": self.commit,
+            "partitions_to_fetch": len(self.fetch),
+            "bytes_to_fetch": self.bytes_to_fetch,
+            "partitions_local": len(self.local),
+            "bytes_local": sum(i.file.size for i in self.local),
             "partitions_stale": len(self.stale),
-            "fetch": [i.to_json() for i in self.fetch], "stale": [i.to_json() for i in self.stale],
+            "fetch": [i.to_json() for i in self.fetch],
+            "stale": [i.to_json() for i in self.stale],
         }
 
-    def execute(self, *, workers: int | None = None, progress: ProgressCallback | None = None,
-                retries: int = RETRIES) -> DownloadReport:
+    def execute(
+        self,
+        *,
+        workers: int | None = None,
+        progress: ProgressCallback | None = None,
+        retries: int = RETRIES,
+    ) -> DownloadReport:
         """Fetch everything in `fetch` with a bounded worker pool; raise DownloadError naming the
         partitions that still failed after `retries` attempts (the others are kept)."""
         if not self.fetch:
@@ -143,8 +179,13 @@ class DownloadPlan:
         free = self.store.storage.free_bytes()
         if free is not None and self.bytes_to_fetch > free:
             raise InsufficientSpace(self.bytes_to_fetch, free, self.store.storage.url)
-        runner = _Runner(self, self.store, self.source, retries,
-                         _Progress(progress, sum(i.file.size for i in self.fetch), len(self.fetch)))
+        runner = _Runner(
+            self,
+            self.store,
+            self.source,
+            retries,
+            _Progress(progress, sum(i.file.size for i in self.fetch), len(self.fetch)),
+        )
         return runner.run(max(1, min(workers or DEFAULT_WORKERS, len(self.fetch))))
 
 
@@ -157,12 +198,18 @@ class DownloadReport:
     seconds: float
 
     def to_json(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "fetched": list(self.fetched), "skipped": list(self.skipped),
-                "bytes_fetched": self.bytes_fetched, "seconds": round(self.seconds, 3)}
+        return {
+            "dataset": self.dataset,
+            "fetched": list(self.fetched),
+            "skipped": list(self.skipped),
+            "bytes_fetched": self.bytes_fetched,
+            "seconds": round(self.seconds, 3),
+        }
 
 
-def plan_download(selection: Selection, store: Store, source: Fetcher | None, *,
-                  update: bool = False) -> DownloadPlan:
+def plan_download(
+    selection: Selection, store: Store, source: Fetcher | None, *, update: bool = False
+) -> DownloadPlan:
     """The plan for a selection: remote and partial partitions to fetch (stale ones too with
     `update`); local ones are left alone. Local-folder sources are read in place: nothing to
     fetch (and `source` may be None)."""
@@ -174,18 +221,40 @@ def plan_download(selection: Selection, store: Store, source: Fetcher | None, *,
         elif sel.state == "stale" and not update:
             stale.append(item)
         elif sel.state in ("remote", "partial", "stale"):
-            partial = store.storage.info(store.partial_key(selection.dataset, sel.subset, sel.partition.name))
-            fetch.append(FetchItem(sel.subset, sel.partition.name, sel.partition.file,
-                                   partial.size if partial else 0))
-    return DownloadPlan(selection.dataset, selection.listing.commit, tuple(fetch), tuple(local),
-                        tuple(stale), store, source)
+            partial = store.storage.info(
+                store.partial_key(selection.dataset, sel.subset, sel.partition.name)
+            )
+            fetch.append(
+                FetchItem(
+                    sel.subset,
+                    sel.partition.name,
+                    sel.partition.file,
+                    partial.size if partial else 0,
+                )
+            )
+    return DownloadPlan(
+        selection.dataset,
+        selection.listing.commit,
+        tuple(fetch),
+        tuple(local),
+        tuple(stale),
+        store,
+        source,
+    )
 
 
 # ---- execution -----------------------------------------------------------------------------
 class _Runner:
-    def __init__(self, plan: DownloadPlan, store: Store, source: Fetcher, retries: int,
-                 progress: _Progress) -> None:
-        self.plan, self.store, self.source, self.retries, self.progress = plan, store, source, retries, progress
+    def __init__(
+        self, plan: DownloadPlan, store: Store, source: Fetcher, retries: int, progress: _Progress
+    ) -> None:
+        self.plan, self.store, self.source, self.retries, self.progress = (
+            plan,
+            store,
+            source,
+            retries,
+            progress,
+        )
         self.fetched: list[str] = []
         self.skipped: list[str] = []
         self.failures: dict[str, str] = {}
@@ -195,11 +264,21 @@ class _Runner:
     def run(self, workers: int) -> DownloadReport:
         start = time.monotonic()
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pygestor-fetch") as pool:
-            deferred = [item for item, busy in zip(self.plan.fetch, pool.map(self._try_item, self.plan.fetch),
-                                                   strict=True) if busy]
+            deferred = [
+                item
+                for item, busy in zip(
+                    self.plan.fetch, pool.map(self._try_item, self.plan.fetch), strict=True
+                )
+                if busy
+            ]
             list(pool.map(self._wait_item, deferred))  # held by other processes: wait, then check
-        report = DownloadReport(self.plan.dataset, tuple(self.fetched), tuple(self.skipped),
-                                self.network_bytes, time.monotonic() - start)
+        report = DownloadReport(
+            self.plan.dataset,
+            tuple(self.fetched),
+            tuple(self.skipped),
+            self.network_bytes,
+            time.monotonic() - start,
+        )
         if self.failures:
             raise DownloadError(self.plan.dataset, self.failures)
         return report
@@ -213,7 +292,9 @@ class _Runner:
 
     def _with_lock(self, item: FetchItem, timeout: float) -> bool:
         try:
-            with self.store.partition_lock(self.plan.dataset, item.subset, item.partition, timeout=timeout):
+            with self.store.partition_lock(
+                self.plan.dataset, item.subset, item.partition, timeout=timeout
+            ):
                 self._fetch_once(item)
         except LockTimeout:
             if timeout == 0:
@@ -255,10 +336,21 @@ class _Runner:
 
     def _record(self, item: FetchItem, rows: int | None) -> None:
         f = item.file
-        self.store.put_record(self.plan.dataset, item.subset, item.partition, Record(
-            path=f.path, size=f.size, sha256=f.sha256, blob_id=f.blob_id, mtime=f.mtime,
-            commit=self.plan.commit, rows=rows, downloaded_at=utc_now(),
-        ))
+        self.store.put_record(
+            self.plan.dataset,
+            item.subset,
+            item.partition,
+            Record(
+                path=f.path,
+                size=f.size,
+                sha256=f.sha256,
+                blob_id=f.blob_id,
+                mtime=f.mtime,
+                commit=self.plan.commit,
+                rows=rows,
+                downloaded_at=utc_now(),
+            ),
+        )
 
     def _fail(self, item: FetchItem, cause: str) -> None:
         with self._lock:
@@ -271,7 +363,8 @@ class _Runner:
 
 
 class _Transfer:
-    """One partition's bytes: resume, retry, verify, rename. Returns the row count (parquet) or None."""
+    """One partition's bytes: resume, retry, verify, rename. Returns the row count (parquet) or
+    None."""
 
     def __init__(self, runner: _Runner, item: FetchItem) -> None:
         self.runner, self.item = runner, item
@@ -289,11 +382,15 @@ class _Transfer:
                 if wrong is None:
                     break
                 self.storage.remove(self.partial)
-                raise Transient(f"downloaded bytes do not match the expected {wrong}; fetching again")
+                raise Transient(
+                    f"downloaded bytes do not match the expected {wrong}; fetching again"
+                )
             except Transient as retry:
                 attempt += 1
                 if attempt > self.runner.retries:
-                    raise SourceError(f"{retry} (gave up after {self.runner.retries} retries)") from None
+                    raise SourceError(
+                        f"{retry} (gave up after {self.runner.retries} retries)"
+                    ) from None
                 delay = retry.delay if retry.delay is not None else _backoff(attempt)
                 log.info("%s: %s; retrying in %.1f s", self.item.key, retry, delay)
                 self.runner.progress.emit("retry", self.item.key, message=str(retry))
@@ -314,7 +411,9 @@ class _Transfer:
             return
         plan = self.runner.plan
         try:
-            with self.runner.source.open_file(self.item.file.path, plan.commit, offset=offset) as body:
+            with self.runner.source.open_file(
+                self.item.file.path, plan.commit, offset=offset
+            ) as body:
                 self._write(body, body.start)
         except MissingUpstream as exc:
             raise MissingUpstream(exc.path, exc.commit, plan.dataset) from None
@@ -331,9 +430,13 @@ class _Transfer:
                     self.runner.add_network_bytes(len(chunk))
                     self.runner.progress.emit("bytes", self.item.key, len(chunk))
         except Transient as exc:
-            raise Transient(f"the transfer broke off after {offset + received:,} bytes ({exc})") from None
+            raise Transient(
+                f"the transfer broke off after {offset + received:,} bytes ({exc})"
+            ) from None
         if offset + received < self.item.file.size:
-            raise Transient(f"the body ended after {offset + received:,} of {self.item.file.size:,} bytes")
+            raise Transient(
+                f"the body ended after {offset + received:,} of {self.item.file.size:,} bytes"
+            )
 
 
 def _backoff(attempt: int) -> float:

@@ -22,7 +22,9 @@ from .sources.base import RemoteFile
 class Partition:
     """One file of a subset."""
 
-    name: str  # safe relative path (usually just the file name); the local file's path in its subset
+    name: (
+        str  # safe relative path (usually just the file name); the local file's path in its subset
+    )
     file: RemoteFile
     format: Format | None = None
 
@@ -110,7 +112,9 @@ def _place(
     return None
 
 
-def _unique_casefold(names: Sequence[str], groups: dict[str, list[_Hit]], skipped: list) -> list[str]:
+def _unique_casefold(
+    names: Sequence[str], groups: dict[str, list[_Hit]], skipped: list
+) -> list[str]:
     """Names kept, refusing any that differs from an earlier one only by case."""
     seen: dict[str, str] = {}
     kept = []
@@ -147,7 +151,12 @@ def _partitions(hits: list[_Hit], skipped: list[tuple[str, str]]) -> tuple[Parti
     folded: dict[str, str] = {}
     for name, hit in zip(names, hits, strict=True):
         if not is_safe_relpath(name):
-            skipped.append((hit.file.path, f"partition name {name[:40]!r}... is longer than {MAX_NAME_LENGTH} characters"))
+            skipped.append(
+                (
+                    hit.file.path,
+                    f"partition name {name[:40]!r}... is longer than {MAX_NAME_LENGTH} characters",
+                )
+            )
             continue
         first = folded.setdefault(name.casefold(), name)
         if first != name or name in by_name:

@@ -74,17 +74,24 @@ class Settings:
         env: Mapping[str, str] | None = None,
         include_builtin: bool = True,
     ) -> Settings:
-        """Resolve settings from arguments, then `env` (default `os.environ`), then the config file."""
+        """Resolve settings from arguments, then `env` (default `os.environ`), then the config
+        file."""
         env = os.environ if env is None else env
         home = Path(env.get("HOME") or Path.home())
         config_home = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
         cache_home = Path(env.get("XDG_CACHE_HOME") or home / ".cache")
-        config = _read_config(Path(env.get("PYGESTOR_CONFIG") or config_home / "pygestor" / "config.yaml"))
+        config = _read_config(
+            Path(env.get("PYGESTOR_CONFIG") or config_home / "pygestor" / "config.yaml")
+        )
 
         chosen = data_dir or env.get("PYGESTOR_DATA_DIR") or config.get("data_dir")
-        resolved_data = _local_data_dir(os.fspath(chosen)) if chosen else cache_home / "pygestor" / "data"
+        resolved_data = (
+            _local_data_dir(os.fspath(chosen)) if chosen else cache_home / "pygestor" / "data"
+        )
         extra = [Path(p).expanduser() for p in catalog]
-        extra += [Path(p).expanduser() for p in env.get("PYGESTOR_CATALOG", "").split(os.pathsep) if p]
+        extra += [
+            Path(p).expanduser() for p in env.get("PYGESTOR_CATALOG", "").split(os.pathsep) if p
+        ]
         extra += [Path(p).expanduser() for p in config.get("catalog", [])]
         mode = config.get("file_mode")
         return cls(
@@ -108,8 +115,10 @@ def _local_data_dir(text: str) -> Path:
         return Path(text).expanduser()
     if scheme.lower() == "file":
         return Path(rest or "/")
-    raise PygestorError(f"data directory {text!r}: {scheme}:// storage is not supported yet; use a local "
-                        "or NFS folder (PYGESTOR_DATA_DIR, --data-dir or data_dir in the config file)")
+    raise PygestorError(
+        f"data directory {text!r}: {scheme}:// storage is not supported yet; use a local "
+        "or NFS folder (PYGESTOR_DATA_DIR, --data-dir or data_dir in the config file)"
+    )
 
 
 _CONFIG_KEYS = {"data_dir", "catalog", "lock_timeout", "file_mode"}
@@ -124,9 +133,13 @@ def _read_config(path: Path) -> dict:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise PygestorError(f"{path}: not valid YAML ({exc.__class__.__name__}); fix or remove it") from None
+        raise PygestorError(
+            f"{path}: not valid YAML ({exc.__class__.__name__}); fix or remove it"
+        ) from None
     if not isinstance(data, dict):
-        raise PygestorError(f"{path}: expected a mapping of settings ({', '.join(sorted(_CONFIG_KEYS))})")
+        raise PygestorError(
+            f"{path}: expected a mapping of settings ({', '.join(sorted(_CONFIG_KEYS))})"
+        )
     unknown = sorted(set(data) - _CONFIG_KEYS)
     if unknown:
         raise PygestorError(

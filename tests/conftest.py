@@ -27,8 +27,16 @@ os.environ.update(
     HF_HUB_DISABLE_XET="1",
     HF_HUB_DISABLE_PROGRESS_BARS="1",
 )
-for _var in ("HF_ENDPOINT", "HF_TOKEN", "HF_HUB_OFFLINE", "PYGESTOR_DATA_DIR", "PYGESTOR_CATALOG",
-             "PYGESTOR_CONFIG", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+for _var in (
+    "HF_ENDPOINT",
+    "HF_TOKEN",
+    "HF_HUB_OFFLINE",
+    "PYGESTOR_DATA_DIR",
+    "PYGESTOR_CATALOG",
+    "PYGESTOR_CONFIG",
+    "XDG_CONFIG_HOME",
+    "XDG_CACHE_HOME",
+):
     os.environ.pop(_var, None)
 
 from pygestor.catalog import Catalog
@@ -47,15 +55,22 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("PYGESTOR_DATA_DIR", str(tmp_path / "data"))
-    for var in ("HF_ENDPOINT", "HF_TOKEN", "PYGESTOR_CATALOG", "PYGESTOR_CONFIG", "XDG_CONFIG_HOME",
-                "XDG_CACHE_HOME"):
+    for var in (
+        "HF_ENDPOINT",
+        "HF_TOKEN",
+        "PYGESTOR_CATALOG",
+        "PYGESTOR_CONFIG",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+    ):
         monkeypatch.delenv(var, raising=False)
     return tmp_path
 
 
 @pytest.fixture(scope="session")
 def replica_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
-    """A read-only offline Hub serving the replicas of the built-in datasets (tests must not change it)."""
+    """A read-only offline Hub serving the replicas of the built-in datasets (tests must not change
+    it)."""
     hub = LocalHub(tmp_path_factory.mktemp("replica-hub"))
     for build in (replicas.wikipedia, replicas.wit_base, replicas.mnist, replicas.databricks_dolly):
         replicas.install(hub, build())
@@ -93,20 +108,36 @@ def write_manifest(folder: Path, name: str, text: str) -> Path:
 
 
 def write_corpus_manifest(tmp_path: Path, root: Path) -> Path:
-    """A user manifest `corpus` reading the JSON-lines folders of `root` in place, one subset each."""
-    return write_manifest(tmp_path / "user-catalog", "corpus", f"""
+    """A user manifest `corpus` reading the JSON-lines folders of `root` in place, one subset
+    each."""
+    return write_manifest(
+        tmp_path / "user-catalog",
+        "corpus",
+        f"""
 name: corpus
 source: {{local: {root}}}
 subsets:
   - files: "{{subset}}/*.jsonl"
 format: jsonl
-""")
+""",
+    )
 
 
-def run_cli(args: list[str], *, env: Mapping[str, str] | None = None, script: bool = True,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    script: bool = True,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
     """Run `pygestor ARGS` (the installed script) or `python cli.py ARGS` in a real subprocess."""
     exe = Path(sys.executable).with_name("pygestor")
     cmd = [str(exe), *args] if script else [sys.executable, str(REPO_ROOT / "cli.py"), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})},
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        check=False,
+    )

@@ -16,7 +16,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent / "pygestor"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("interfaces", ("pygestor", "pygestor.__main__", "pygestor.cli", "pygestor.docs", "pygestor.testing")),
+    (
+        "interfaces",
+        ("pygestor", "pygestor.__main__", "pygestor.cli", "pygestor.docs", "pygestor.testing"),
+    ),
     ("facade", ("pygestor.catalog",)),
     ("operations", ("pygestor.fetch", "pygestor.read", "pygestor.maintain", "pygestor.scaffold")),
     ("index", ("pygestor.index",)),
@@ -28,7 +31,13 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 #: operations are independent of each other: each is read and tested alone
 SIBLINGS = ("pygestor.fetch", "pygestor.read", "pygestor.maintain", "pygestor.scaffold")
 #: package __init__ files that may do more than hold a docstring (each stays lazy)
-LAZY_INITS = {"pygestor", "pygestor.cli", "pygestor.sources", "pygestor.testing", "pygestor.testing.hub"}
+LAZY_INITS = {
+    "pygestor",
+    "pygestor.cli",
+    "pygestor.sources",
+    "pygestor.testing",
+    "pygestor.testing.hub",
+}
 MAX_LINES = 800
 
 
@@ -57,7 +66,9 @@ def _imports(name: str, path: Path) -> Iterator[tuple[int, str]]:
             else:
                 stem = node.module or ""
             # `from . import x` names a submodule when one exists, else an attribute of `stem`
-            targets = [f"{stem}.{a.name}" if f"{stem}.{a.name}" in MODULES else stem for a in node.names]
+            targets = [
+                f"{stem}.{a.name}" if f"{stem}.{a.name}" in MODULES else stem for a in node.names
+            ]
         else:
             continue
         for target in targets:
@@ -87,8 +98,10 @@ def test_imports_point_down() -> None:
     for name, path in MODULES.items():
         for line, target in _imports(name, path):
             if _layer(target) < _layer(name):
-                upward.append(f"{path.relative_to(ROOT.parent)}:{line}: {name} ({LAYERS[_layer(name)][0]}) "
-                              f"imports {target} ({LAYERS[_layer(target)][0]})")
+                upward.append(
+                    f"{path.relative_to(ROOT.parent)}:{line}: {name} ({LAYERS[_layer(name)][0]}) "
+                    f"imports {target} ({LAYERS[_layer(target)][0]})"
+                )
     assert upward == []
 
 
@@ -105,15 +118,21 @@ def test_operations_do_not_import_each_other() -> None:
 
 def test_the_test_hub_stands_alone() -> None:
     """The offline Hub is a server anyone can run: it imports nothing of pygestor's library."""
-    reaching = [f"{name} imports {target}" for name, path in MODULES.items()
-                if name.startswith("pygestor.testing.hub")
-                for _, target in _imports(name, path) if not target.startswith("pygestor.testing.hub")]
+    reaching = [
+        f"{name} imports {target}"
+        for name, path in MODULES.items()
+        if name.startswith("pygestor.testing.hub")
+        for _, target in _imports(name, path)
+        if not target.startswith("pygestor.testing.hub")
+    ]
     assert reaching == []
 
 
 def test_no_import_cycles() -> None:
-    graph = {name: {t for _, t in _imports(name, path) if t in MODULES and t != name}
-             for name, path in MODULES.items()}
+    graph = {
+        name: {t for _, t in _imports(name, path) if t in MODULES and t != name}
+        for name, path in MODULES.items()
+    }
     cycles: list[list[str]] = []
     state: dict[str, int] = {}  # 1: on the stack, 2: done
 
@@ -123,7 +142,7 @@ def test_no_import_cycles() -> None:
             if nxt == "pygestor":  # the package root: every module imports it implicitly anyway
                 continue
             if state.get(nxt) == 1:
-                cycles.append([*stack[stack.index(nxt):], nxt])
+                cycles.append([*stack[stack.index(nxt) :], nxt])
             elif nxt not in state:
                 visit(nxt, [*stack, nxt])
         state[node] = 2
@@ -140,7 +159,11 @@ def test_package_inits_stay_empty_or_lazy() -> None:
         if path.name != "__init__.py" or name in LAZY_INITS:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        body = [n for n in tree.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+        body = [
+            n
+            for n in tree.body
+            if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
+        ]
         if body:
             busy.append(f"{name}: {type(body[0]).__name__} at line {body[0].lineno}")
     assert busy == []

@@ -7,9 +7,8 @@ must find, the files no rule may take, and no rule that matches nothing. The rep
 
 from __future__ import annotations
 
-import hashlib
-
 import gzip
+import hashlib
 import io
 import json
 import re
@@ -18,8 +17,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import REPO_ROOT, make_settings
 
+from conftest import REPO_ROOT, make_settings
 from pygestor.catalog import Catalog
 from pygestor.manifest.discovery import parse_file
 from pygestor.manifest.models import HuggingFaceSource
@@ -34,7 +33,15 @@ MMLU = MMLU_SUBJECTS
 # cais/mmlu's 57 subjects, as its card lists them, in order: a fingerprint of that published list
 # (the list itself is written once, in the replica builder)
 MMLU_FINGERPRINT = "18ae9f57177cea4ca7ed1d52b5b14d8985e7bb3fc158c1294d8eee5a98a29733"
-MLS_TRAIN = {"dutch": 48, "french": 34, "german": 63, "italian": 8, "polish": 4, "portuguese": 6, "spanish": 30}
+MLS_TRAIN = {
+    "dutch": 48,
+    "french": 34,
+    "german": 63,
+    "italian": 8,
+    "polish": 4,
+    "portuguese": 6,
+    "spanish": 30,
+}
 
 EXPECTED: dict[str, dict[str, int]] = {
     "alpaca": {"train": 1},
@@ -55,7 +62,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     },
     "dolly": {"train": 1},
     "dolly-parquet": {"train": 1},
-    "fineweb": {"CC-MAIN-2013-20": 2, "CC-MAIN-2024-10": 4, "sample-10BT": 15, "sample-100BT": 3, "sample-350BT": 3},
+    "fineweb": {
+        "CC-MAIN-2013-20": 2, "CC-MAIN-2024-10": 4, "sample-10BT": 15, "sample-100BT": 3,
+        "sample-350BT": 3,
+    },
     "fineweb-2": {
         "rus_Cyrl.train": 4, "rus_Cyrl.test": 1, "rus_Cyrl_removed.train": 2,
         "srp_Latn.train": 1, "srp_Latn.test": 1,
@@ -74,7 +84,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "mnist": {"train": 1, "test": 1},
     "multilingual_librispeech": {
         **{f"{lang}.train": n for lang, n in MLS_TRAIN.items()},
-        **{f"{lang}.{split}": 1 for lang in MLS_TRAIN for split in ("dev", "test", "9_hours", "1_hours")},
+        **{f"{lang}.{split}": 1 for lang in MLS_TRAIN
+           for split in ("dev", "test", "9_hours", "1_hours")},
     },
     "oasst1": {
         "ready.trees": 1, "ready.messages": 1, "all.trees": 1, "all.messages": 1,
@@ -84,9 +95,11 @@ EXPECTED: dict[str, dict[str, int]] = {
     "ultrachat_200k": {"train_sft": 3, "test_sft": 1, "train_gen": 3, "test_gen": 1},
     "wikipedia": {"20231101.ab": 1, "20231101.en": 41, "20231101.fr": 1},
     "wikitext": {
-        "wikitext-103-raw-v1.train": 2, "wikitext-103-raw-v1.validation": 1, "wikitext-103-raw-v1.test": 1,
+        "wikitext-103-raw-v1.train": 2, "wikitext-103-raw-v1.validation": 1,
+        "wikitext-103-raw-v1.test": 1,
         "wikitext-103-v1.train": 2, "wikitext-103-v1.validation": 1, "wikitext-103-v1.test": 1,
-        "wikitext-2-raw-v1.train": 1, "wikitext-2-raw-v1.validation": 1, "wikitext-2-raw-v1.test": 1,
+        "wikitext-2-raw-v1.train": 1, "wikitext-2-raw-v1.validation": 1,
+        "wikitext-2-raw-v1.test": 1,
         "wikitext-2-v1.train": 1, "wikitext-2-v1.validation": 1, "wikitext-2-v1.test": 1,
     },
     "wit_base": {"train": 330},
@@ -111,8 +124,15 @@ UNMATCHED: dict[str, tuple[str, ...]] = {
 PARTITIONS = {  # a few partition names spelled out: the file name, whatever shape it has
     ("c4", "en.validation"): [f"c4-validation.{i:05d}-of-00008.json.gz" for i in range(8)],
     ("c4", "multilingual.ko.validation"): ["c4-ko-validation.tfrecord-00000-of-00001.json.gz"],
-    ("c4", "multilingual.zh-Latn.validation"): ["c4-zh-Latn-validation.tfrecord-00000-of-00001.json.gz"],
-    ("fineweb", "CC-MAIN-2024-10"): ["000_00000.parquet", "000_00001.parquet", "001_00000.parquet", "001_00001.parquet"],
+    ("c4", "multilingual.zh-Latn.validation"): [
+        "c4-zh-Latn-validation.tfrecord-00000-of-00001.json.gz"
+    ],
+    ("fineweb", "CC-MAIN-2024-10"): [
+        "000_00000.parquet",
+        "000_00001.parquet",
+        "001_00000.parquet",
+        "001_00001.parquet",
+    ],
     ("fineweb-2", "rus_Cyrl.test"): ["000_00000.parquet"],
     ("mmlu", "all.auxiliary_train"): ["auxiliary_train-00000-of-00001.parquet"],
     ("multilingual_librispeech", "portuguese.1_hours"): ["1_hours-00000-of-00001.parquet"],
@@ -140,7 +160,9 @@ def built() -> dict[str, Replica]:
 
 
 @pytest.fixture(scope="session")
-def catalog_hub(tmp_path_factory: pytest.TempPathFactory, built: Mapping[str, Replica]) -> Iterator[HubServer]:
+def catalog_hub(
+    tmp_path_factory: pytest.TempPathFactory, built: Mapping[str, Replica]
+) -> Iterator[HubServer]:
     """A read-only offline Hub serving every replica of the catalog (one repo per repo id)."""
     hub = LocalHub(tmp_path_factory.mktemp("catalog-hub"))
     installed: set[str] = set()
@@ -152,7 +174,9 @@ def catalog_hub(tmp_path_factory: pytest.TempPathFactory, built: Mapping[str, Re
         yield server
 
 
-def test_every_manifest_has_a_replica_and_expectations_and_vice_versa(built: Mapping[str, Replica]) -> None:
+def test_every_manifest_has_a_replica_and_expectations_and_vice_versa(
+    built: Mapping[str, Replica],
+) -> None:
     manifests = {path.stem for path in CATALOG_DIR.glob("*.yaml")}
     assert manifests == set(CATALOG_REPLICAS) == set(EXPECTED)
     for name in manifests:
@@ -164,8 +188,10 @@ def test_every_manifest_has_a_replica_and_expectations_and_vice_versa(built: Map
         revision = manifest.source.revision
         if revision != "main":  # a branch of the replica, or a commit id it serves as a tag
             assert revision in replica.branches or f"refs/tags/{revision}" in replica.branches, name
-        assert manifest_path(name).read_text().startswith(
-            "# yaml-language-server: $schema=../schemas/manifest.schema.json\n"
+        assert (
+            manifest_path(name)
+            .read_text()
+            .startswith("# yaml-language-server: $schema=../schemas/manifest.schema.json\n")
         )
 
 
@@ -194,7 +220,8 @@ def test_sync_finds_exactly_the_expected_subsets(
     assert result.revision == manifest.source.revision
     rev = manifest.source.revision
     expected_commit = catalog_hub.hub.head(
-        manifest.source.huggingface, rev if rev.startswith("refs/") or rev == "main" else f"refs/tags/{rev}"
+        manifest.source.huggingface,
+        rev if rev.startswith("refs/") or rev == "main" else f"refs/tags/{rev}",
     )
     assert result.commit == expected_commit
     assert result.empty_rules == ()
@@ -203,11 +230,18 @@ def test_sync_finds_exactly_the_expected_subsets(
 
     subsets = {s["subset"]: s["partitions"] for s in catalog.subset_records(name)}
     assert subsets == EXPECTED[name]
-    assert (result.subsets, result.partitions) == (len(EXPECTED[name]), sum(EXPECTED[name].values()))
+    assert (result.subsets, result.partitions) == (
+        len(EXPECTED[name]),
+        sum(EXPECTED[name].values()),
+    )
 
     # Every partition is a file of the revision, named by its file name, and holds what the
     # manifest's format promises, with the manifest's default columns.
-    revision = built[name].branches.get(rev, built[name].files) if rev.startswith("refs/") else built[name].files
+    revision = (
+        built[name].branches.get(rev, built[name].files)
+        if rev.startswith("refs/")
+        else built[name].files
+    )
     columns = set(manifest.load.columns or ())
     checked: set[bytes] = set()
     for subset in subsets:

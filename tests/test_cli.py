@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO_ROOT, run_cli, write_manifest
 
+from conftest import REPO_ROOT, run_cli, write_manifest
 from pygestor import __version__
 from pygestor.cli import cli, legacy_args
 from pygestor.testing.hub import HubServer
@@ -36,11 +36,26 @@ def test_list_sync_list_json(runner: CliRunner, tmp_path: Path) -> None:
     assert synced.stdout.startswith("mnist: 2 subsets, 2 partitions, ")
 
     subsets = json.loads(runner.invoke(cli, ["list", "mnist", "--json"]).output)
-    assert [(s["subset"], s["partitions"], s["partitions_local"]) for s in subsets] == [("test", 1, 0), ("train", 1, 0)]
+    assert [(s["subset"], s["partitions"], s["partitions_local"]) for s in subsets] == [
+        ("test", 1, 0),
+        ("train", 1, 0),
+    ]
     assert all(isinstance(s["bytes"], int) for s in subsets)
     parts = json.loads(runner.invoke(cli, ["list", "mnist", "-s", "train", "--json"]).output)
-    assert [(p["partition"], p["state"], p["rows"]) for p in parts] == [("train-00000-of-00001.parquet", "remote", None)]
-    assert set(parts[0]) == {"dataset", "subset", "partition", "path", "size", "state", "rows", "sha256", "downloaded_at"}
+    assert [(p["partition"], p["state"], p["rows"]) for p in parts] == [
+        ("train-00000-of-00001.parquet", "remote", None)
+    ]
+    assert set(parts[0]) == {
+        "dataset",
+        "subset",
+        "partition",
+        "path",
+        "size",
+        "state",
+        "rows",
+        "sha256",
+        "downloaded_at",
+    }
 
 
 def test_list_tables(runner: CliRunner) -> None:
@@ -58,12 +73,18 @@ def test_list_tables(runner: CliRunner) -> None:
 
 
 def test_sync_json_and_failure_exit_code(runner: CliRunner, tmp_path: Path) -> None:
-    write_manifest(tmp_path / "cat", "nowhere", """
+    write_manifest(
+        tmp_path / "cat",
+        "nowhere",
+        """
 name: nowhere
 source: {huggingface: nobody/nothing}
 subsets: [{files: "*.parquet", name: all}]
-""")
-    result = runner.invoke(cli, ["--catalog", str(tmp_path / "cat"), "sync", "mnist", "nowhere", "--json"])
+""",
+    )
+    result = runner.invoke(
+        cli, ["--catalog", str(tmp_path / "cat"), "sync", "mnist", "nowhere", "--json"]
+    )
     assert result.exit_code == 1
     out = json.loads(result.stdout)
     assert [r["dataset"] for r in out] == ["mnist", "nowhere"]
@@ -78,7 +99,10 @@ def test_user_errors_are_one_line_with_exit_1(runner: CliRunner) -> None:
     builtin = len(list((REPO_ROOT / "catalog").glob("*.yaml")))
     assert result.stderr.count("\n") == 1 and result.stderr.endswith(f", ... ({builtin} in all)\n")
     result = runner.invoke(cli, ["list", "mnist"])
-    assert (result.exit_code, result.stderr) == (1, "Error: dataset 'mnist' has not been synced yet; run 'pygestor sync mnist'\n")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: dataset 'mnist' has not been synced yet; run 'pygestor sync mnist'\n",
+    )
 
 
 def test_usage_errors_exit_2(runner: CliRunner) -> None:
@@ -88,19 +112,37 @@ def test_usage_errors_exit_2(runner: CliRunner) -> None:
 
 
 HOSTILE = {
-    "traversal": ('name: traversal\nsource: {huggingface: a/b}\nsubsets:\n  - files: "../../etc/{x}"\n',
-                  "traversal.yaml:4: subsets[0].files: pattern '../../etc/{x}' has '..' as a path segment; remove it"),
-    "absolute": ('name: absolute\nsource: {huggingface: a/b}\nsubsets:\n  - files: "/etc/{x}"\n',
-                 "absolute.yaml:4: subsets[0].files: pattern '/etc/{x}' is absolute; write it relative to the source root"),
-    "huge": ('name: huge\nsource: {huggingface: a/b}\nsubsets:\n  - files: "' + "a" * 2000 + '/{x}"\n',
-             "huge.yaml:4: subsets[0].files: pattern is 2004 characters long; the limit is 1024"),
-    "malformed": ('name: malformed\nsource: {huggingface: a/b}\nsubsets:\n  - files: "{subset/x.parquet"\n',
-                  "malformed.yaml:4: subsets[0].files: '{' at position 0 is never closed in '{subset/x.parquet'"),
-    "types": ("name: types\nsource: {huggingface: a/b}\nsubsets:\n  - files: [1, 2]\n    exclude: yes\n",
-              "types.yaml:4: subsets[0].files[0]: expected text, got 1"),
-    "badyaml": ("name: badyaml\nsource: [unclosed\n", "badyaml.yaml:3: invalid YAML: did not find expected ',' or ']'"),
-    "unknown": ("name: unknown\nsourse: {huggingface: a/b}\nsubsets: [{files: 'x/{s}'}]\n",
-                "unknown.yaml:1: source: required; add it"),
+    "traversal": (
+        'name: traversal\nsource: {huggingface: a/b}\nsubsets:\n  - files: "../../etc/{x}"\n',
+        "traversal.yaml:4: subsets[0].files: pattern '../../etc/{x}' has '..' as a path segment; "
+        "remove it",
+    ),
+    "absolute": (
+        'name: absolute\nsource: {huggingface: a/b}\nsubsets:\n  - files: "/etc/{x}"\n',
+        "absolute.yaml:4: subsets[0].files: pattern '/etc/{x}' is absolute; write it relative to "
+        "the source root",
+    ),
+    "huge": (
+        'name: huge\nsource: {huggingface: a/b}\nsubsets:\n  - files: "' + "a" * 2000 + '/{x}"\n',
+        "huge.yaml:4: subsets[0].files: pattern is 2004 characters long; the limit is 1024",
+    ),
+    "malformed": (
+        'name: malformed\nsource: {huggingface: a/b}\nsubsets:\n  - files: "{subset/x.parquet"\n',
+        "malformed.yaml:4: subsets[0].files: '{' at position 0 is never closed in "
+        "'{subset/x.parquet'",
+    ),
+    "types": (
+        "name: types\nsource: {huggingface: a/b}\nsubsets:\n  - files: [1, 2]\n    exclude: yes\n",
+        "types.yaml:4: subsets[0].files[0]: expected text, got 1",
+    ),
+    "badyaml": (
+        "name: badyaml\nsource: [unclosed\n",
+        "badyaml.yaml:3: invalid YAML: did not find expected ',' or ']'",
+    ),
+    "unknown": (
+        "name: unknown\nsourse: {huggingface: a/b}\nsubsets: [{files: 'x/{s}'}]\n",
+        "unknown.yaml:1: source: required; add it",
+    ),
 }
 
 
@@ -122,33 +164,50 @@ def test_duplicate_names_in_user_folders(tmp_path: Path) -> None:
     write_manifest(tmp_path / "b", "two", text)
     result = CliRunner().invoke(cli, ["validate", str(tmp_path / "a"), str(tmp_path / "b")])
     assert result.exit_code == 1
-    assert result.stderr == (f"{tmp_path}/b/two.yaml:1: name: dataset 'same' is already defined by "
-                             f"{tmp_path}/a/one.yaml; rename one of them or remove a file\n")
+    assert result.stderr == (
+        f"{tmp_path}/b/two.yaml:1: name: dataset 'same' is already defined by "
+        f"{tmp_path}/a/one.yaml; rename one of them or remove a file\n"
+    )
 
 
 def test_validate_builtin_catalog_and_shadow_note(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["validate"])
     builtin = len(list((REPO_ROOT / "catalog").glob("*.yaml")))
     assert (result.exit_code, result.stdout) == (0, f"{builtin} manifests valid\n")
-    write_manifest(tmp_path / "mine", "mnist", "name: mnist\nsource: {huggingface: me/mnist}\nsubsets: [{files: '{subset}/*'}]\n")
+    write_manifest(
+        tmp_path / "mine",
+        "mnist",
+        "name: mnist\nsource: {huggingface: me/mnist}\nsubsets: [{files: '{subset}/*'}]\n",
+    )
     result = CliRunner().invoke(cli, ["--catalog", str(tmp_path / "mine"), "validate", "--json"])
     report = json.loads(result.stdout)
     assert result.exit_code == 0 and report["ok"] is True
-    assert report["notes"] == [(f"{tmp_path}/mine/mnist.yaml: dataset 'mnist' shadows the built-in "
-                               f"{REPO_ROOT}/catalog/mnist.yaml")]
+    assert report["notes"] == [
+        (
+            f"{tmp_path}/mine/mnist.yaml: dataset 'mnist' shadows the built-in "
+            f"{REPO_ROOT}/catalog/mnist.yaml"
+        )
+    ]
 
 
 def test_validate_missing_path(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["validate", str(tmp_path / "nope.yaml")])
-    assert (result.exit_code, result.stderr) == (1, f"{tmp_path}/nope.yaml: no such file or folder\n")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"{tmp_path}/nope.yaml: no such file or folder\n",
+    )
 
 
 def test_schema_file_is_up_to_date() -> None:
     from pygestor.manifest.schema import json_schema_text
 
     committed = (REPO_ROOT / "schemas" / "manifest.schema.json").read_text(encoding="utf-8")
-    assert committed == json_schema_text(), "run: pygestor schema --output schemas/manifest.schema.json"
-    result = CliRunner().invoke(cli, ["schema", "--check", str(REPO_ROOT / "schemas" / "manifest.schema.json")])
+    assert committed == json_schema_text(), (
+        "run: pygestor schema --output schemas/manifest.schema.json"
+    )
+    result = CliRunner().invoke(
+        cli, ["schema", "--check", str(REPO_ROOT / "schemas" / "manifest.schema.json")]
+    )
     assert result.exit_code == 0
 
 
@@ -156,12 +215,16 @@ def test_manifest_reference_doc_is_up_to_date(tmp_path: Path) -> None:
     from pygestor.manifest.schema import reference_markdown
 
     doc = REPO_ROOT / "docs" / "manifest.md"
-    assert doc.read_text(encoding="utf-8") == reference_markdown(), "run: pygestor schema --markdown -o docs/manifest.md"
+    assert doc.read_text(encoding="utf-8") == reference_markdown(), (
+        "run: pygestor schema --markdown -o docs/manifest.md"
+    )
     stale = tmp_path / "old.md"
     stale.write_text("# old\n")
     result = CliRunner().invoke(cli, ["schema", "--markdown", "--check", str(stale)])
     assert (result.exit_code, result.stderr) == (
-        1, f"Error: {stale} is out of date; run 'pygestor schema --markdown --output {stale}'\n")
+        1,
+        f"Error: {stale} is out of date; run 'pygestor schema --markdown --output {stale}'\n",
+    )
 
 
 @pytest.mark.parametrize(
@@ -169,7 +232,10 @@ def test_manifest_reference_doc_is_up_to_date(tmp_path: Path) -> None:
     [
         (["-l"], ["list"]),
         (["-l", "-d", "wikipedia"], ["list", "wikipedia"]),
-        (["--list", "--dataset_name", "wikipedia", "--subset_name", "20231101.en"], ["list", "wikipedia", "-s", "20231101.en"]),
+        (
+            ["--list", "--dataset_name", "wikipedia", "--subset_name", "20231101.en"],
+            ["list", "wikipedia", "-s", "20231101.en"],
+        ),
         (["-init"], ["sync"]),
         (["--initialize", "-d", "mnist"], ["sync", "mnist"]),
         (["-deinit", "-d", "mnist"], ["forget", "mnist"]),
@@ -195,22 +261,35 @@ def test_subprocess_script_and_cli_py(replica_hub: HubServer, tmp_path: Path) ->
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
 
 
-def test_validate_resolve_lists_sources_and_fails_on_empty_rules(runner: CliRunner, tmp_path: Path) -> None:
-    write_manifest(tmp_path / "cat", "mnist2", """name: mnist2
+def test_validate_resolve_lists_sources_and_fails_on_empty_rules(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    write_manifest(
+        tmp_path / "cat",
+        "mnist2",
+        """name: mnist2
 source: {huggingface: ylecun/mnist}
 subsets:
   - files: "mnist/{subset}-*.parquet"
   - files: "extra/*.parquet"
     name: extra
-""")
-    write_manifest(tmp_path / "cat", "ghost", "name: ghost\nsource: {huggingface: nobody/ghost}\nsubsets: [{files: '*.csv', name: all}]\n")
+""",
+    )
+    write_manifest(
+        tmp_path / "cat",
+        "ghost",
+        "name: ghost\nsource: {huggingface: nobody/ghost}\n"
+        "subsets: [{files: '*.csv', name: all}]\n",
+    )
     result = runner.invoke(cli, ["validate", "--resolve", str(tmp_path / "cat")])
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert lines[0].startswith(f"{tmp_path}/cat/ghost.yaml:2: source: ghost (")
     assert "dataset 'nobody/ghost' on http://127.0.0.1:" in lines[0]
-    assert lines[1].startswith(f"{tmp_path}/cat/mnist2.yaml:5: subsets[1]: matches no file of "
-                               "hf://datasets/ylecun/mnist@main at ")
+    assert lines[1].startswith(
+        f"{tmp_path}/cat/mnist2.yaml:5: subsets[1]: matches no file of "
+        "hf://datasets/ylecun/mnist@main at "
+    )
     assert len(lines) == 2
     assert not (tmp_path / "data" / ".pygestor").exists()  # a dry run: nothing recorded
     plain = runner.invoke(cli, ["validate", str(tmp_path / "cat")])
@@ -237,18 +316,29 @@ def test_readme_demo_runs_sync_download_load_offline(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "pygestor.testing.demo", "--workdir", str(tmp_path / "demo")],
-                          capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "pygestor.testing.demo", "--workdir", str(tmp_path / "demo")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "$ pygestor download wikipedia -s 20231101.en --workers 4\nwikipedia: fetched 41 partitions" in out
+    assert (
+        "$ pygestor download wikipedia -s 20231101.en --workers 4\nwikipedia: fetched 41 partitions"
+        in out
+    )
     assert "123 rows x 3 columns" in out
-    assert out.rstrip().endswith("demo complete: sync -> download -> load of wikipedia from the offline Hub "
-                                 "(loaded offline)")
+    assert out.rstrip().endswith(
+        "demo complete: sync -> download -> load of wikipedia from the offline Hub (loaded offline)"
+    )
 
 
 def test_validate_an_empty_folder_fails(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = CliRunner().invoke(cli, ["validate", str(tmp_path / "empty")])
     assert (result.exit_code, result.stderr) == (
-        1, f"{tmp_path}/empty: no manifests (*.yaml, *.yml) in this folder; check the path\n")
+        1,
+        f"{tmp_path}/empty: no manifests (*.yaml, *.yml) in this folder; check the path\n",
+    )

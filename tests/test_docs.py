@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, make_settings
 
+from conftest import REPO_ROOT, make_settings
 from pygestor.catalog import Catalog
-from pygestor.manifest.discovery import parse_text
 from pygestor.cli import cli
 from pygestor.docs import COMMAND, catalog_markdown
+from pygestor.manifest.discovery import parse_text
 from pygestor.manifest.models import HuggingFaceSource, LocalSource, Manifest
 from pygestor.resolve import Resolution, resolve
 from pygestor.sources.base import RemoteFile
@@ -111,8 +111,15 @@ def examples() -> list[Example]:
         files = None
         if before is not None and before.lang == "text":
             files = tuple(line.strip() for line in before.text.splitlines() if line.strip())
-        found.append(Example(manifest, block.line, files, listed(block.after, "yields"),
-                             listed(block.after, "not taken") or []))
+        found.append(
+            Example(
+                manifest,
+                block.line,
+                files,
+                listed(block.after, "yields"),
+                listed(block.after, "not taken") or [],
+            )
+        )
     return found
 
 
@@ -154,21 +161,40 @@ def resolved(manifest: Manifest, paths: list[str] | tuple[str, ...]) -> Resoluti
 def test_the_guide_has_an_example_per_layout() -> None:
     names = [e.manifest.name for e in EXAMPLES if e.yields is not None]
     assert len(names) >= 15, names
-    repos = {e.manifest.source.huggingface for e in EXAMPLES if isinstance(e.manifest.source, HuggingFaceSource)}
+    repos = {
+        e.manifest.source.huggingface
+        for e in EXAMPLES
+        if isinstance(e.manifest.source, HuggingFaceSource)
+    }
     assert any(isinstance(e.manifest.source, LocalSource) for e in EXAMPLES)
-    assert {"openai/gsm8k", "HuggingFaceTB/cosmopedia", "wikimedia/wikipedia", "HuggingFaceFW/fineweb-edu",
-            "cais/mmlu", "HuggingFaceFW/fineweb-2", "allenai/c4", "HuggingFaceH4/ultrachat_200k",
-            "tatsu-lab/alpaca", "databricks/databricks-dolly-15k", "OpenAssistant/oasst1",
-            "ylecun/mnist"} <= repos
+    assert {
+        "openai/gsm8k",
+        "HuggingFaceTB/cosmopedia",
+        "wikimedia/wikipedia",
+        "HuggingFaceFW/fineweb-edu",
+        "cais/mmlu",
+        "HuggingFaceFW/fineweb-2",
+        "allenai/c4",
+        "HuggingFaceH4/ultrachat_200k",
+        "tatsu-lab/alpaca",
+        "databricks/databricks-dolly-15k",
+        "OpenAssistant/oasst1",
+        "ylecun/mnist",
+    } <= repos
     assert any(e.manifest.subsets[0].exclude for e in EXAMPLES)
-    assert any(isinstance(e.manifest.source, HuggingFaceSource)
-               and e.manifest.source.revision == "refs/convert/parquet" for e in EXAMPLES)
+    assert any(
+        isinstance(e.manifest.source, HuggingFaceSource)
+        and e.manifest.source.revision == "refs/convert/parquet"
+        for e in EXAMPLES
+    )
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=example_id)
 def test_example_yields_what_the_guide_says(example: Example) -> None:
     if example.files is None:
-        assert example.yields is None, f"line {example.line}: a yields line needs a ```text file list before the YAML"
+        assert example.yields is None, (
+            f"line {example.line}: a yields line needs a ```text file list before the YAML"
+        )
         return
     assert example.yields is not None, f"line {example.line}: add '- yields: `...`' after the YAML"
     result = resolved(example.manifest, example.files)
@@ -189,7 +215,9 @@ def test_hub_example_matches_the_replica(example: Example) -> None:
     assert files is not None, f"no replica of {example.manifest.source.huggingface}"
     assert example.files is not None and example.yields is not None
     missing = [p for p in example.files if p not in files]
-    assert not missing, f"line {example.line}: not paths of {example.manifest.source.huggingface}: {missing}"
+    assert not missing, (
+        f"line {example.line}: not paths of {example.manifest.source.huggingface}: {missing}"
+    )
     whole = resolved(example.manifest, sorted(files))
     assert whole.empty_rules == (), f"line {example.line}: rules matching nothing in the replica"
     assert whole.skipped == ()
@@ -205,14 +233,20 @@ def test_local_example_syncs_a_real_folder(example: Example, tmp_path: Path) -> 
     for path in example.files:
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_bytes(b"x")
-    text = yaml.safe_dump({**example.manifest.model_dump(mode="json", exclude_defaults=True, by_alias=True),
-                           "source": {"local": str(root)}})
+    text = yaml.safe_dump(
+        {
+            **example.manifest.model_dump(mode="json", exclude_defaults=True, by_alias=True),
+            "source": {"local": str(root)},
+        }
+    )
     (tmp_path / "user-catalog").mkdir()
     (tmp_path / "user-catalog" / f"{example.manifest.name}.yaml").write_text(text, encoding="utf-8")
     catalog = Catalog(make_settings(tmp_path))
     [result] = catalog.sync(example.manifest.name)
     assert result.error is None
-    assert sorted(s["subset"] for s in catalog.subset_records(example.manifest.name)) == sorted(example.yields)
+    assert sorted(s["subset"] for s in catalog.subset_records(example.manifest.name)) == sorted(
+        example.yields
+    )
     assert sorted(result.unmatched) == sorted(example.not_taken)
 
 
@@ -222,14 +256,18 @@ def test_mnist_load_example_loads(tmp_path: Path, hub: HubServer) -> None:
     install(hub.hub, replicas_by_repo()["ylecun/mnist"])
     folder = tmp_path / "user-catalog"
     folder.mkdir()
-    blocks = [b for b in fenced_blocks(ADDING.read_text(encoding="utf-8")) if b.line == example.line]
+    blocks = [
+        b for b in fenced_blocks(ADDING.read_text(encoding="utf-8")) if b.line == example.line
+    ]
     (folder / "mnist.yaml").write_text(blocks[0].text, encoding="utf-8")
     catalog = Catalog(make_settings(tmp_path, hub.endpoint))
     df = catalog.load("mnist", "train")
     assert list(df.columns) == ["image", "label"]
     assert str(df["label"].dtype) == "category"
     assert df["image"][0].size == (28, 28)
-    assert str(catalog.load("mnist", "train", columns=["label"], dtypes={})["label"].dtype) == "int64"
+    assert (
+        str(catalog.load("mnist", "train", columns=["label"], dtypes={})["label"].dtype) == "int64"
+    )
 
 
 # ---- (b) docs/catalog.md ----------------------------------------------------------------------
@@ -237,7 +275,9 @@ def test_mnist_load_example_loads(tmp_path: Path, hub: HubServer) -> None:
 
 def test_catalog_page_is_generated_from_the_manifests() -> None:
     page = DOCS / "catalog.md"
-    assert page.read_text(encoding="utf-8") == catalog_markdown(), f"docs/catalog.md is out of date; run: {COMMAND}"
+    assert page.read_text(encoding="utf-8") == catalog_markdown(), (
+        f"docs/catalog.md is out of date; run: {COMMAND}"
+    )
 
 
 def test_catalog_page_sizes_name_real_datasets() -> None:
@@ -298,7 +338,9 @@ def test_readme_command_table_names_real_commands() -> None:
     named = readme_table_commands()
     assert len(named) >= 10
     assert set(named) <= set(cli.commands), set(named) - set(cli.commands)
-    assert set(cli.commands) <= set(named), f"commands missing from README's table: {set(cli.commands) - set(named)}"
+    assert set(cli.commands) <= set(named), (
+        f"commands missing from README's table: {set(cli.commands) - set(named)}"
+    )
 
 
 def test_commands_in_the_docs_exist() -> None:
@@ -308,13 +350,16 @@ def test_commands_in_the_docs_exist() -> None:
         code = [b.text for b in fenced_blocks(text) if b.lang in ("bash", "console", "sh", "shell")]
         spans = re.findall(r"`([^`\n]+)`", without_fences(text))
         for snippet in code + spans:
-            for m in re.finditer(r"(?:^\s*(?:\$ )?|&& |; )pygestor ([a-z][\w-]*)", snippet, flags=re.MULTILINE):
+            for m in re.finditer(
+                r"(?:^\s*(?:\$ )?|&& |; )pygestor ([a-z][\w-]*)", snippet, flags=re.MULTILINE
+            ):
                 if m.group(1) not in cli.commands:
                     unknown.add(f"{path.name}: pygestor {m.group(1)}")
     assert not unknown, sorted(unknown)
 
 
-# ---- docs/ci.md -----------------------------------------------------------------------------------
+# ---- docs/ci.md
+# -----------------------------------------------------------------------------------
 
 
 def test_ci_snippets_parse_and_use_real_hooks() -> None:

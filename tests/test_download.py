@@ -1,4 +1,5 @@
-"""Downloads through the real client stack against the offline Hub: bytes, records, resume, faults."""
+"""Downloads through the real client stack against the offline Hub: bytes, records, resume,
+faults."""
 
 from __future__ import annotations
 
@@ -15,12 +16,17 @@ from types import SimpleNamespace
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from conftest import make_settings, write_manifest
 
+from conftest import make_settings, write_manifest
 from pygestor.catalog import Catalog
 from pygestor.cli import cli
-from pygestor.errors import AccessDenied, SelectionError, SourceError
-from pygestor.errors import DownloadError, InsufficientSpace
+from pygestor.errors import (
+    AccessDenied,
+    DownloadError,
+    InsufficientSpace,
+    SelectionError,
+    SourceError,
+)
 from pygestor.fetch import ProgressEvent
 from pygestor.testing import replicas
 from pygestor.testing.hub import Fault, HubServer
@@ -35,15 +41,21 @@ def _wikipedia(tmp_path: Path, hub: HubServer, **settings: object) -> Catalog:
 
 def _big_repo(tmp_path: Path, hub: HubServer, n: int = 1, size: int = BIG) -> Catalog:
     """A repo of `n` random binary files of `size` bytes (LFS), and a manifest for it."""
-    files = {f"blobs/file-{i}.bin": hashlib.shake_256(f"{i}".encode()).digest(size) for i in range(n)}
+    files = {
+        f"blobs/file-{i}.bin": hashlib.shake_256(f"{i}".encode()).digest(size) for i in range(n)
+    }
     hub.hub.create_repo("pygestor/big", files)
-    write_manifest(tmp_path / "user-catalog", "big", """
+    write_manifest(
+        tmp_path / "user-catalog",
+        "big",
+        """
 name: big
 source: {huggingface: pygestor/big}
 subsets:
   - files: "blobs/*.bin"
     name: all
-""")
+""",
+    )
     return Catalog(make_settings(tmp_path, hub.endpoint))
 
 
@@ -61,8 +73,15 @@ def test_download_gives_identical_files_and_records(tmp_path: Path, hub: HubServ
     assert record is not None
     assert record.sha256 == files["20231101.en/train-00000-of-00041.parquet"]["sha256"]
     assert record.commit == hub.hub.head("wikimedia/wikipedia")
-    assert record.rows == pq.read_metadata(tmp_path / "data/wikipedia/20231101.en/train-00000-of-00041.parquet").num_rows
-    assert report.bytes_fetched == sum(f["size"] for p, f in files.items() if p.startswith("20231101.en/"))
+    assert (
+        record.rows
+        == pq.read_metadata(
+            tmp_path / "data/wikipedia/20231101.en/train-00000-of-00041.parquet"
+        ).num_rows
+    )
+    assert report.bytes_fetched == sum(
+        f["size"] for p, f in files.items() if p.startswith("20231101.en/")
+    )
     assert events[-1].files_done == 41 and events[-1].bytes_done == report.bytes_fetched
     assert {p["state"] for p in catalog.partition_records("wikipedia", "20231101.en")} == {"local"}
     assert not list((tmp_path / "data").rglob("*.part"))
@@ -70,35 +89,61 @@ def test_download_gives_identical_files_and_records(tmp_path: Path, hub: HubServ
     assert again.fetched == () and len(again.skipped) == 41
 
 
-def test_downloads_fetch_the_synced_commit_not_the_moving_branch(tmp_path: Path, hub: HubServer) -> None:
+def test_downloads_fetch_the_synced_commit_not_the_moving_branch(
+    tmp_path: Path, hub: HubServer
+) -> None:
     catalog = _wikipedia(tmp_path, hub)
     catalog.sync("wikipedia")
     synced = hub.hub.head("wikimedia/wikipedia")
     path = "20231101.ab/train-00000-of-00001.parquet"
     hub.hub.commit("wikimedia/wikipedia", add={path: b"new content"})
     catalog.download("wikipedia", "20231101.ab")
-    assert (tmp_path / "data/wikipedia" / path).read_bytes() == hub.hub.read("wikimedia/wikipedia", path, synced)
+    assert (tmp_path / "data/wikipedia" / path).read_bytes() == hub.hub.read(
+        "wikimedia/wikipedia", path, synced
+    )
     assert all(synced in r.path for r in hub.requests.filter(path="/resolve/"))
 
 
 def test_subset_choice_errors(tmp_path: Path, hub: HubServer) -> None:
     catalog = _wikipedia(tmp_path, hub)
-    with pytest.raises(SelectionError, match=r"has 3 subsets; choose one .*20231101\.ab, 20231101\.en"):
+    with pytest.raises(
+        SelectionError, match=r"has 3 subsets; choose one .*20231101\.ab, 20231101\.en"
+    ):
         catalog.download("wikipedia")
-    report = catalog.download("wikipedia", partitions=["20231101.fr/train-00000-of-00001.parquet"], all_subsets=True)
+    report = catalog.download(
+        "wikipedia", partitions=["20231101.fr/train-00000-of-00001.parquet"], all_subsets=True
+    )
     assert report.fetched == ("20231101.fr/train-00000-of-00001.parquet",)
 
 
 def test_dry_run_plan(tmp_path: Path, hub: HubServer) -> None:
     catalog = _wikipedia(tmp_path, hub)
     catalog.download("wikipedia", "20231101.en", partitions=["train-00001-of-00041.parquet"])
-    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "download", "wikipedia",
-                                      "-s", "20231101.en", "--dry-run", "--json"], env={"HF_ENDPOINT": hub.endpoint})
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--data-dir",
+            str(tmp_path / "data"),
+            "download",
+            "wikipedia",
+            "-s",
+            "20231101.en",
+            "--dry-run",
+            "--json",
+        ],
+        env={"HF_ENDPOINT": hub.endpoint},
+    )
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
-    assert (plan["partitions_to_fetch"], plan["partitions_local"], plan["partitions_stale"]) == (40, 1, 0)
+    assert (plan["partitions_to_fetch"], plan["partitions_local"], plan["partitions_stale"]) == (
+        40,
+        1,
+        0,
+    )
     assert plan["bytes_to_fetch"] == sum(p["size"] for p in plan["fetch"])
-    assert not (tmp_path / "data" / "wikipedia" / "20231101.en" / "train-00000-of-00041.parquet").exists()
+    assert not (
+        tmp_path / "data" / "wikipedia" / "20231101.en" / "train-00000-of-00041.parquet"
+    ).exists()
 
 
 def _part_file(tmp_path: Path) -> Path:
@@ -107,11 +152,21 @@ def _part_file(tmp_path: Path) -> Path:
 
 def test_resume_after_kill_9_asks_for_a_range(tmp_path: Path, hub: HubServer) -> None:
     catalog = _big_repo(tmp_path, hub)
-    hub.faults.add(Fault(origin="lfs", method="GET", chunk_delay=0.02, chunk_size=64 * 1024, times=None))
-    env = {**os.environ, "HF_ENDPOINT": hub.endpoint, "PYGESTOR_DATA_DIR": str(tmp_path / "data"),
-           "PYGESTOR_CATALOG": str(tmp_path / "user-catalog")}
-    proc = subprocess.Popen([sys.executable, "-m", "pygestor", "download", "big"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    hub.faults.add(
+        Fault(origin="lfs", method="GET", chunk_delay=0.02, chunk_size=64 * 1024, times=None)
+    )
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": hub.endpoint,
+        "PYGESTOR_DATA_DIR": str(tmp_path / "data"),
+        "PYGESTOR_CATALOG": str(tmp_path / "user-catalog"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pygestor", "download", "big"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     part = _part_file(tmp_path)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not part.exists() or part.stat().st_size < 1024 * 1024):
@@ -144,7 +199,14 @@ def test_resume_after_kill_9_asks_for_a_range(tmp_path: Path, hub: HubServer) ->
         Fault(drop=True, origin="main", method="GET", path="/resolve/", times=1),
         Fault(truncate_after=2 * 1024 * 1024 + 17, origin="lfs", method="GET", times=2),
     ],
-    ids=["500-twice", "503-on-resolve", "429-retry-after", "drop-lfs", "drop-main", "truncate-twice"],
+    ids=[
+        "500-twice",
+        "503-on-resolve",
+        "429-retry-after",
+        "drop-lfs",
+        "drop-main",
+        "truncate-twice",
+    ],
 )
 def test_faults_are_survived(tmp_path: Path, hub: HubServer, fault: Fault) -> None:
     catalog = _big_repo(tmp_path, hub)
@@ -152,11 +214,17 @@ def test_faults_are_survived(tmp_path: Path, hub: HubServer, fault: Fault) -> No
     started = time.monotonic()
     report = catalog.download("big")
     assert report.fetched == ("all/file-0.bin",)
-    assert (tmp_path / "data/big/all/file-0.bin").read_bytes() == hub.hub.read("pygestor/big", "blobs/file-0.bin")
+    assert (tmp_path / "data/big/all/file-0.bin").read_bytes() == hub.hub.read(
+        "pygestor/big", "blobs/file-0.bin"
+    )
     assert hub.faults.remaining(fault) == 0
     if fault.truncate_after:
         ranges = [r.range for r in hub.requests.filter(method="GET", origin="lfs")]
-        assert ranges == [None, f"bytes={fault.truncate_after}-", f"bytes={2 * fault.truncate_after}-"]
+        assert ranges == [
+            None,
+            f"bytes={fault.truncate_after}-",
+            f"bytes={2 * fault.truncate_after}-",
+        ]
         assert report.bytes_fetched == BIG  # resumed, never refetched from zero
     if fault.status == 429:
         assert time.monotonic() - started >= 1.0  # Retry-After honoured
@@ -166,8 +234,11 @@ def test_last_retry_names_the_partition_and_cause(tmp_path: Path, hub: HubServer
     catalog = _big_repo(tmp_path, hub)
     hub.faults.add(Fault(status=500, origin="lfs", method="GET", times=None))
     plan = catalog.plan_download("big")
-    with pytest.raises(DownloadError, match=r"could not download big/all/file-0\.bin: the server answered 500 "
-                                            r"\(gave up after 2 retries\)"):
+    with pytest.raises(
+        DownloadError,
+        match=r"could not download big/all/file-0\.bin: the server answered 500 "
+        r"\(gave up after 2 retries\)",
+    ):
         plan.execute(retries=2)
     assert catalog.store.record("big", "all", "file-0.bin") is None
     assert not (tmp_path / "data/big/all/file-0.bin").exists()
@@ -180,8 +251,12 @@ def test_corrupt_bytes_are_discarded_and_fetched_again(tmp_path: Path, hub: HubS
     part.parent.mkdir(parents=True)
     part.write_bytes(b"\0" * (1024 * 1024))  # an interrupted download whose bytes are wrong
     report = catalog.download("big")
-    assert report.bytes_fetched == BIG + (BIG - 1024 * 1024)  # resumed once, failed the hash, refetched whole
-    assert (tmp_path / "data/big/all/file-0.bin").read_bytes() == hub.hub.read("pygestor/big", "blobs/file-0.bin")
+    assert report.bytes_fetched == BIG + (
+        BIG - 1024 * 1024
+    )  # resumed once, failed the hash, refetched whole
+    assert (tmp_path / "data/big/all/file-0.bin").read_bytes() == hub.hub.read(
+        "pygestor/big", "blobs/file-0.bin"
+    )
     ranges = [r.range for r in hub.requests.filter(method="GET", origin="lfs")]
     assert ranges == [f"bytes={1024 * 1024}-", None]
 
@@ -201,26 +276,49 @@ def test_permanently_corrupt_source_fails_with_the_hash(tmp_path: Path, hub: Hub
 def test_two_processes_fetch_each_file_once(tmp_path: Path, hub: HubServer) -> None:
     catalog = _big_repo(tmp_path, hub, n=4, size=1024 * 1024)
     catalog.sync("big")
-    hub.faults.add(Fault(origin="lfs", method="GET", chunk_delay=0.01, chunk_size=64 * 1024, times=None))
-    env = {**os.environ, "HF_ENDPOINT": hub.endpoint, "PYGESTOR_DATA_DIR": str(tmp_path / "data"),
-           "PYGESTOR_CATALOG": str(tmp_path / "user-catalog")}
-    procs = [subprocess.Popen([sys.executable, "-m", "pygestor", "download", "big", "--workers", "2", "--json"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    hub.faults.add(
+        Fault(origin="lfs", method="GET", chunk_delay=0.01, chunk_size=64 * 1024, times=None)
+    )
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": hub.endpoint,
+        "PYGESTOR_DATA_DIR": str(tmp_path / "data"),
+        "PYGESTOR_CATALOG": str(tmp_path / "user-catalog"),
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "pygestor", "download", "big", "--workers", "2", "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1] for o in outs]
     reports = [json.loads(o[0]) for o in outs]
-    assert sorted(reports[0]["fetched"] + reports[1]["fetched"]) == [f"all/file-{i}.bin" for i in range(4)]
-    assert sorted(reports[0]["skipped"] + reports[1]["skipped"]) == sorted(reports[0]["fetched"] + reports[1]["fetched"])
+    assert sorted(reports[0]["fetched"] + reports[1]["fetched"]) == [
+        f"all/file-{i}.bin" for i in range(4)
+    ]
+    assert sorted(reports[0]["skipped"] + reports[1]["skipped"]) == sorted(
+        reports[0]["fetched"] + reports[1]["fetched"]
+    )
     gets = [r.path.rsplit("/", 1)[-1] for r in hub.requests.filter(method="GET", origin="lfs")]
     assert sorted(gets) == [f"file-{i}.bin" for i in range(4)]  # each file fetched exactly once
     assert {p["state"] for p in catalog.partition_records("big", "all")} == {"local"}
 
 
-def test_gated_repo_needs_a_token_that_never_reaches_the_lfs_origin(tmp_path: Path, hub: HubServer) -> None:
+def test_gated_repo_needs_a_token_that_never_reaches_the_lfs_origin(
+    tmp_path: Path, hub: HubServer
+) -> None:
     replicas.install(hub.hub, replicas.mnist())
     hub.hub.set_gated("ylecun/mnist", "s3cret")
     catalog = Catalog(make_settings(tmp_path, hub.endpoint))
-    with pytest.raises(DownloadError, match=r"gated: accept its terms at http://127\.0\.0\.1:\d+/datasets/ylecun/mnist"):
+    with pytest.raises(
+        DownloadError,
+        match=r"gated: accept its terms at http://127\.0\.0\.1:\d+/datasets/ylecun/mnist",
+    ):
         catalog.download("mnist", "train")
     with_token = Catalog(make_settings(tmp_path, hub.endpoint, hf_token="s3cret"))
     hub.requests.clear()
@@ -236,19 +334,27 @@ def test_gated_repo_needs_a_token_that_never_reaches_the_lfs_origin(tmp_path: Pa
 def test_file_missing_upstream_at_the_synced_commit(tmp_path: Path, hub: HubServer) -> None:
     catalog = _wikipedia(tmp_path, hub)
     catalog.sync("wikipedia")
-    hub.faults.add(Fault(status=404, headers={"X-Error-Code": "EntryNotFound"}, path="/resolve/", times=None))
-    with pytest.raises(DownloadError, match=r"could not download wikipedia/20231101\.ab/train-00000-of-00001\.parquet: "
-                                            r"20231101\.ab/train-00000-of-00001\.parquet is missing upstream at commit "
-                                            r"[0-9a-f]{40}; run 'pygestor sync wikipedia'"):
+    hub.faults.add(
+        Fault(status=404, headers={"X-Error-Code": "EntryNotFound"}, path="/resolve/", times=None)
+    )
+    with pytest.raises(
+        DownloadError,
+        match=r"could not download wikipedia/20231101\.ab/train-00000-of-00001\.parquet: "
+        r"20231101\.ab/train-00000-of-00001\.parquet is missing upstream at commit "
+        r"[0-9a-f]{40}; run 'pygestor sync wikipedia'",
+    ):
         catalog.download("wikipedia", "20231101.ab")
 
 
-def test_not_enough_space_fails_before_anything_starts(tmp_path: Path, hub: HubServer,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_not_enough_space_fails_before_anything_starts(
+    tmp_path: Path, hub: HubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     catalog = _big_repo(tmp_path, hub)
     plan = catalog.plan_download("big")
     hub.requests.clear()
-    monkeypatch.setattr("pygestor.storage.local.shutil.disk_usage", lambda path: SimpleNamespace(free=1000))
+    monkeypatch.setattr(
+        "pygestor.storage.local.shutil.disk_usage", lambda path: SimpleNamespace(free=1000)
+    )
     with pytest.raises(InsufficientSpace, match=rf"needs {BIG:,} bytes but .* has 1,000 free"):
         plan.execute()
     assert len(hub.requests) == 0 and not _part_file(tmp_path).exists()
@@ -271,15 +377,22 @@ def test_stale_partitions_are_kept_until_update(tmp_path: Path, hub: HubServer) 
     assert (row["state"], row["rows"]) == ("local", 5)
 
 
-def test_file_renamed_but_not_recorded_is_recorded_without_refetching(tmp_path: Path, hub: HubServer) -> None:
+def test_file_renamed_but_not_recorded_is_recorded_without_refetching(
+    tmp_path: Path, hub: HubServer
+) -> None:
     catalog = _wikipedia(tmp_path, hub)
     catalog.download("wikipedia", "20231101.fr")
     catalog.store.drop_record("wikipedia", "20231101.fr", "train-00000-of-00001.parquet")
     hub.requests.clear()
     report = catalog.download("wikipedia", "20231101.fr")
-    assert report.skipped == ("20231101.fr/train-00000-of-00001.parquet",) and report.bytes_fetched == 0
+    assert (
+        report.skipped == ("20231101.fr/train-00000-of-00001.parquet",)
+        and report.bytes_fetched == 0
+    )
     assert hub.requests.filter(path="/resolve/") == []
-    assert catalog.store.record("wikipedia", "20231101.fr", "train-00000-of-00001.parquet") is not None
+    assert (
+        catalog.store.record("wikipedia", "20231101.fr", "train-00000-of-00001.parquet") is not None
+    )
 
 
 def test_unreachable_hub_during_download(tmp_path: Path, hub: HubServer) -> None:
@@ -294,8 +407,11 @@ def test_local_sources_have_nothing_to_download(tmp_path: Path) -> None:
     root = tmp_path / "folder"
     root.mkdir()
     (root / "a.csv").write_text("x\n1\n")
-    write_manifest(tmp_path / "user-catalog", "folder", f"name: folder\nsource: {{local: {root}}}\n"
-                   "subsets: [{files: '*.csv', name: all}]\n")
+    write_manifest(
+        tmp_path / "user-catalog",
+        "folder",
+        f"name: folder\nsource: {{local: {root}}}\nsubsets: [{{files: '*.csv', name: all}}]\n",
+    )
     catalog = Catalog(make_settings(tmp_path, include_builtin=False))
     report = catalog.download("folder")
     assert (report.fetched, report.skipped) == ((), ("all/a.csv",))
@@ -317,8 +433,11 @@ def test_shared_data_dir_modes(tmp_path: Path, hub: HubServer) -> None:
 def test_errors_reach_the_cli_as_one_line(tmp_path: Path, hub: HubServer) -> None:
     replicas.install(hub.hub, replicas.mnist())
     hub.hub.set_gated("ylecun/mnist", "s3cret")
-    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "download", "mnist", "--all"],
-                                env={"HF_ENDPOINT": hub.endpoint})
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(tmp_path / "data"), "download", "mnist", "--all"],
+        env={"HF_ENDPOINT": hub.endpoint},
+    )
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: could not download mnist/")
@@ -337,12 +456,22 @@ def test_access_denied_is_a_source_error_subclass() -> None:
 
 def test_download_with_arrow_copy_lists_its_size(tmp_path: Path, hub: HubServer) -> None:
     replicas.install(hub.hub, replicas.wikipedia())
-    args = ["--data-dir", str(tmp_path / "data"), "download", "wikipedia", "-s", "20231101.fr", "--arrow-copy"]
+    args = [
+        "--data-dir",
+        str(tmp_path / "data"),
+        "download",
+        "wikipedia",
+        "-s",
+        "20231101.fr",
+        "--arrow-copy",
+    ]
     result = CliRunner().invoke(cli, args, env={"HF_ENDPOINT": hub.endpoint})
     assert result.exit_code == 0, result.output
     copy = tmp_path / "data/.pygestor/datasets/wikipedia/arrow/20231101.fr.arrow"
     assert f"  arrow copy {copy} (" in result.stdout
-    listed = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "list", "wikipedia", "--json"])
+    listed = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path / "data"), "list", "wikipedia", "--json"]
+    )
     rows = {r["subset"]: r for r in json.loads(listed.stdout)}
     assert rows["20231101.fr"]["arrow_copy_bytes"] == copy.stat().st_size
     assert rows["20231101.en"]["arrow_copy_bytes"] is None

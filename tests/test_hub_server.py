@@ -58,8 +58,12 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> LocalHub:
     files = {"README.md": README, "data/train.csv": CSV, "data/train.parquet": PARQUET}
     hub.create_repo("acme/ds", files)
     hub.create_branch("acme/ds", CONVERT, from_revision=None)
-    hub.commit("acme/ds", add={"default/train/0000.parquet": PARQUET[::-1]}, revision=CONVERT,
-               message="Update parquet files")
+    hub.commit(
+        "acme/ds",
+        add={"default/train/0000.parquet": PARQUET[::-1]},
+        revision=CONVERT,
+        message="Update parquet files",
+    )
     hub.create_tag("acme/ds", "v1.0")
     hub.create_repo("acme/gated", {"small.txt": CSV, "big.parquet": PARQUET})
     hub.set_gated("acme/gated", TOKEN)
@@ -86,8 +90,14 @@ def api(srv: HubServer) -> HfApi:
 
 def download(srv: HubServer, tmp_path: Path, repo_id: str, filename: str, **kw: Any) -> bytes:
     kw.setdefault("token", False)
-    path = hf_hub_download(repo_id, filename, repo_type="dataset", endpoint=srv.endpoint,
-                           cache_dir=tmp_path / "cache", **kw)
+    path = hf_hub_download(
+        repo_id,
+        filename,
+        repo_type="dataset",
+        endpoint=srv.endpoint,
+        cache_dir=tmp_path / "cache",
+        **kw,
+    )
     return Path(path).read_bytes()
 
 
@@ -121,8 +131,9 @@ def test_non_recursive_and_expanded_listing(api: HfApi, srv: HubServer) -> None:
 def test_last_commit_tracks_changes(hub: LocalHub, api: HfApi) -> None:
     first = hub.create_repo("acme/history", {"a.txt": b"a", "b.txt": b"b"})
     second = hub.commit("acme/history", add={"b.txt": b"b2"}, message="change b\n\nbody")
-    listing = {e.path: e for e in api.list_repo_tree("acme/history", repo_type="dataset",
-                                                     expand=True)}
+    listing = {
+        e.path: e for e in api.list_repo_tree("acme/history", repo_type="dataset", expand=True)
+    }
     assert listing["a.txt"].last_commit.oid == first
     assert listing["b.txt"].last_commit.oid == second
     commits = api.list_repo_commits("acme/history", repo_type="dataset")
@@ -146,10 +157,13 @@ def test_dataset_info_sha_siblings_and_card(hub: LocalHub, api: HfApi) -> None:
 
 
 def test_get_paths_info(api: HfApi) -> None:
-    infos = api.get_paths_info("acme/ds", ["data/train.parquet", "data", "missing.txt"],
-                               repo_type="dataset")
+    infos = api.get_paths_info(
+        "acme/ds", ["data/train.parquet", "data", "missing.txt"], repo_type="dataset"
+    )
     assert [(type(i).__name__, i.path) for i in infos] == [
-        ("RepoFile", "data/train.parquet"), ("RepoFolder", "data")]
+        ("RepoFile", "data/train.parquet"),
+        ("RepoFolder", "data"),
+    ]
     assert infos[0].lfs.sha256 == hashlib.sha256(PARQUET).hexdigest()
 
 
@@ -157,7 +171,8 @@ def test_refs_include_convert_branch_and_tag(hub: LocalHub, api: HfApi) -> None:
     refs = api.list_repo_refs("acme/ds", repo_type="dataset")
     assert [(b.name, b.ref) for b in refs.branches] == [("main", "refs/heads/main")]
     assert [(c.name, c.ref, c.target_commit) for c in refs.converts] == [
-        ("parquet", CONVERT, hub.head("acme/ds", CONVERT))]
+        ("parquet", CONVERT, hub.head("acme/ds", CONVERT))
+    ]
     assert [t.name for t in refs.tags] == ["v1.0"]
 
 
@@ -174,10 +189,18 @@ def test_download_small_and_lfs_files(srv: HubServer, tmp_path: Path) -> None:
 
 
 def test_snapshot_download(srv: HubServer, tmp_path: Path) -> None:
-    folder = Path(snapshot_download("acme/ds", repo_type="dataset", endpoint=srv.endpoint,
-                                    cache_dir=tmp_path / "cache", token=False))
-    got = {p.relative_to(folder).as_posix(): p.read_bytes()
-           for p in folder.rglob("*") if p.is_file()}
+    folder = Path(
+        snapshot_download(
+            "acme/ds",
+            repo_type="dataset",
+            endpoint=srv.endpoint,
+            cache_dir=tmp_path / "cache",
+            token=False,
+        )
+    )
+    got = {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
     assert got == {"README.md": README, "data/train.csv": CSV, "data/train.parquet": PARQUET}
 
 
@@ -238,8 +261,9 @@ def test_gate_api_and_private_repos(hub: LocalHub, srv: HubServer) -> None:
 
 
 def test_range_requests(srv: HubServer) -> None:
-    lfs_url = hf_hub_url("acme/ds", "data/train.parquet", repo_type="dataset",
-                         endpoint=srv.endpoint)
+    lfs_url = hf_hub_url(
+        "acme/ds", "data/train.parquet", repo_type="dataset", endpoint=srv.endpoint
+    )
     with raw_get(lfs_url, Range="bytes=1000-") as resp:  # urllib follows the 302
         assert resp.status == 206
         assert resp.headers["Content-Range"] == f"bytes 1000-{len(PARQUET) - 1}/{len(PARQUET)}"
@@ -347,7 +371,8 @@ def test_commit_ids_are_deterministic_and_blobs_dedup(tmp_path: Path) -> None:
     changed = one.commit("o/r", add={"a.txt": b"changed"})
     assert changed != two.head("o/r") and len(changed) == 40
     assert sorted(p.name for p in (tmp_path / "two" / "blobs").iterdir()) == sorted(
-        {hashlib.sha256(b"same").hexdigest(), hashlib.sha256(b"lfs").hexdigest()})
+        {hashlib.sha256(b"same").hexdigest(), hashlib.sha256(b"lfs").hexdigest()}
+    )
     repo_dir = tmp_path / "one" / "datasets" / "o--r"
     assert (repo_dir / "commits" / f"{changed}.json").is_file()
     refs = json.loads((repo_dir / "refs.json").read_text())
@@ -411,7 +436,12 @@ def test_cli_serves_a_root(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "pygestor.testing.hub", "serve", "--root", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO_ROOT)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
+    )
     try:
         assert proc.stdout is not None
         endpoint = proc.stdout.readline().strip()
@@ -433,5 +463,6 @@ def test_public_surface() -> None:
 
 def test_model_urls_say_dataset_repos_only(srv: HubServer, tmp_path: Path) -> None:
     with pytest.raises(RepositoryNotFoundError, match="repo_type='dataset'"):
-        hf_hub_download("acme/ds", "data/train.csv", endpoint=srv.endpoint, token=False,
-                        cache_dir=tmp_path)
+        hf_hub_download(
+            "acme/ds", "data/train.csv", endpoint=srv.endpoint, token=False, cache_dir=tmp_path
+        )

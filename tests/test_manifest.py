@@ -9,8 +9,8 @@ import pydantic
 import pytest
 import yaml
 
-from pygestor.manifest.discovery import parse_text
 from pygestor.errors import ManifestError
+from pygestor.manifest.discovery import parse_text
 from pygestor.manifest.models import Format, HuggingFaceSource, LocalSource, Manifest
 
 NAME_HINT = (
@@ -23,9 +23,8 @@ UNKNOWN = "unknown key; remove it or fix its spelling"
 def unknown(hint: str) -> str:
     return f"unknown key (did you mean {hint!r}?); remove it or fix its spelling"
 
-SOURCE_KIND = (
-    "source needs one of the keys 'huggingface' (owner/name) or 'local' (a folder), got "
-)
+
+SOURCE_KIND = "source needs one of the keys 'huggingface' (owner/name) or 'local' (a folder), got "
 
 
 def minimal(**changes: Any) -> dict[str, Any]:
@@ -171,7 +170,10 @@ def test_unknown_keys_everywhere() -> None:
 
 @pytest.mark.parametrize(
     ("source", "key"),
-    [({"huggingface": "a/b", "local": "/x"}, "local"), ({"huggingface": "a/b", "name": "x"}, "name")],
+    [
+        ({"huggingface": "a/b", "local": "/x"}, "local"),
+        ({"huggingface": "a/b", "name": "x"}, "name"),
+    ],
 )
 def test_unknown_key_hint_never_suggests_the_same_key(source: dict[str, str], key: str) -> None:
     ((field, message),) = problems(minimal(source=source))
@@ -202,8 +204,10 @@ def test_python_field_name_is_not_a_manifest_key() -> None:
             [
                 (
                     "modality[1]",
-                    ("Input should be 'text', 'image', 'audio', 'video', 'tabular', "
-                     "'multimodal' or 'other', got 'smell'"),
+                    (
+                        "Input should be 'text', 'image', 'audio', 'video', 'tabular', "
+                        "'multimodal' or 'other', got 'smell'"
+                    ),
                 )
             ],
         ),
@@ -211,7 +215,10 @@ def test_python_field_name_is_not_a_manifest_key() -> None:
             {"homepage": "huggingface.co/x"},
             [("homepage", "'huggingface.co/x' is not an http(s) URL")],
         ),
-        ({"subsets": []}, [("subsets", "give at least one subset rule, e.g. '- files: \"{subset}/*.parquet\"'")]),
+        (
+            {"subsets": []},
+            [("subsets", "give at least one subset rule, e.g. '- files: \"{subset}/*.parquet\"'")],
+        ),
     ],
 )
 def test_wrong_types(changes: dict[str, Any], expected: list[tuple[str, str]]) -> None:
@@ -232,13 +239,16 @@ def test_missing_required_keys() -> None:
 # --- dataset names -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["wikipedia", "c4", "fineweb-edu", "wit_base", "0day", "a.b", "x" * 100])
+@pytest.mark.parametrize(
+    "name", ["wikipedia", "c4", "fineweb-edu", "wit_base", "0day", "a.b", "x" * 100]
+)
 def test_good_dataset_names(name: str) -> None:
     assert Manifest.model_validate(minimal(name=name)).name == name
 
 
 @pytest.mark.parametrize(
-    "name", ["Wikipedia", "wikiPedia", ".hidden", "_x", "-x", "my data", "a/b", "a:b", "é", "x" * 101]
+    "name",
+    ["Wikipedia", "wikiPedia", ".hidden", "_x", "-x", "my data", "a/b", "a:b", "é", "x" * 101],
 )
 def test_bad_dataset_names(name: str) -> None:
     assert problems(minimal(name=name)) == [("name", f"{name!r} {NAME_HINT}")]
@@ -290,7 +300,14 @@ def test_url_hint_is_a_valid_repo_id(url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "revision", ["main", "refs/convert/parquet", "v1.0", "refs/pr/3", "0123456789abcdef0123456789abcdef01234567"]
+    "revision",
+    [
+        "main",
+        "refs/convert/parquet",
+        "v1.0",
+        "refs/pr/3",
+        "0123456789abcdef0123456789abcdef01234567",
+    ],
 )
 def test_good_revisions(revision: str) -> None:
     m = Manifest.model_validate(minimal(source={"huggingface": "a/b", "revision": revision}))
@@ -320,14 +337,22 @@ def test_local_source(folder: str) -> None:
 
 def test_local_source_needs_a_path() -> None:
     assert problems(minimal(source={"local": ""})) == [
-        ("source.local", ("'' is not an absolute path; give one such as /mnt/nfs/corpus (or ~/... or "
-         "$VAR/...), since a relative path would depend on the folder pygestor runs in"))
+        (
+            "source.local",
+            (
+                "'' is not an absolute path; give one such as /mnt/nfs/corpus (or ~/... or "
+                "$VAR/...), since a relative path would depend on the folder pygestor runs in"
+            ),
+        )
     ]
 
 
 def test_local_source_refuses_a_relative_path() -> None:
     [(field, message)] = problems(minimal(source={"local": "data/corpus"}))
-    assert (field, message.split(";")[0]) == ("source.local", "'data/corpus' is not an absolute path")
+    assert (field, message.split(";")[0]) == (
+        "source.local",
+        "'data/corpus' is not an absolute path",
+    )
 
 
 @pytest.mark.parametrize(
@@ -364,8 +389,11 @@ def test_rule_without_captures_needs_a_name() -> None:
     assert problems(minimal(subsets=[rule])) == [
         (
             "subsets[0]",
-            ("pattern 'data/train-*.parquet' captures nothing, so the subset needs a fixed name: "
-             "add e.g. 'name: train'"),
+            (
+                "pattern 'data/train-*.parquet' captures nothing, so the subset needs a fixed "
+                "name: "
+                "add e.g. 'name: train'"
+            ),
         )
     ]
     named = Manifest.model_validate(minimal(subsets=[{**rule, "name": "train"}]))
@@ -378,22 +406,30 @@ def test_name_using_a_placeholder_the_pattern_does_not_capture() -> None:
     assert problems(minimal(subsets=[rule])) == [
         (
             "subsets[0]",
-            ("name '{config}.{lang}' uses {lang}, which pattern '{config}/{split}-*.parquet' "
-             "does not capture"),
+            (
+                "name '{config}.{lang}' uses {lang}, which pattern '{config}/{split}-*.parquet' "
+                "does not capture"
+            ),
         )
     ]
 
 
 def test_name_checked_against_every_files_pattern() -> None:
     rule = {
-        "files": ["{config}/{split}-*.parquet", "data/{config}/{split}-*.parquet", "extra/{split}-*.parquet"],
+        "files": [
+            "{config}/{split}-*.parquet",
+            "data/{config}/{split}-*.parquet",
+            "extra/{split}-*.parquet",
+        ],
         "name": "{config}.{split}",
     }
     assert problems(minimal(subsets=[{"files": "x/{a}.parquet"}, rule])) == [
         (
             "subsets[1]",
-            ("name '{config}.{split}' uses {config}, which pattern 'extra/{split}-*.parquet' "
-             "does not capture"),
+            (
+                "name '{config}.{split}' uses {config}, which pattern 'extra/{split}-*.parquet' "
+                "does not capture"
+            ),
         )
     ]
 
@@ -403,20 +439,27 @@ def test_default_name_checked_against_every_files_pattern() -> None:
     assert problems(minimal(subsets=[rule])) == [
         (
             "subsets[0]",
-            ("name '{config}.{split}' uses {config}, which pattern 'other/{split}-*.parquet' "
-             "does not capture"),
+            (
+                "name '{config}.{split}' uses {config}, which pattern 'other/{split}-*.parquet' "
+                "does not capture"
+            ),
         )
     ]
 
 
 def test_several_patterns_all_capturing_the_name() -> None:
-    rule = {"files": ["{config}/{split}-*.parquet", "data/{config}/{split}-*.parquet"], "name": "{config}.{split}"}
+    rule = {
+        "files": ["{config}/{split}-*.parquet", "data/{config}/{split}-*.parquet"],
+        "name": "{config}.{split}",
+    }
     m = Manifest.model_validate(minimal(subsets=[rule]))
     assert [p.fields for p in m.subsets[0].patterns] == [("config", "split"), ("config", "split")]
 
 
 def test_empty_files_list() -> None:
-    assert problems(minimal(subsets=[{"files": []}])) == [("subsets[0].files", "give at least one pattern")]
+    assert problems(minimal(subsets=[{"files": []}])) == [
+        ("subsets[0].files", "give at least one pattern")
+    ]
 
 
 def test_bad_pattern_in_files_list_is_reported() -> None:
@@ -431,8 +474,11 @@ def test_bad_name_template_is_reported() -> None:
     assert problems(minimal(subsets=[rule])) == [
         (
             "subsets[0].name",
-            ("name 'a/{subset}' would not be a safe name: use letters, digits, '.', '_' and '-', "
-             "not starting with '.' or '-'"),
+            (
+                "name 'a/{subset}' would not be a safe name: use letters, digits, '.', '_' and "
+                "'-', "
+                "not starting with '.' or '-'"
+            ),
         )
     ]
 
@@ -477,7 +523,10 @@ def test_fingerprint_ignores_the_schema_hint_and_explicit_defaults() -> None:
     with_hint = Manifest.model_validate({**minimal(), "$schema": "x.json"})
     assert with_hint.fingerprint() == Manifest.model_validate(minimal()).fingerprint()
     explicit = minimal(source={"huggingface": "wikimedia/wikipedia", "revision": "main"})
-    assert Manifest.model_validate(explicit).fingerprint() == Manifest.model_validate(minimal()).fingerprint()
+    assert (
+        Manifest.model_validate(explicit).fingerprint()
+        == Manifest.model_validate(minimal()).fingerprint()
+    )
 
 
 @pytest.mark.parametrize(

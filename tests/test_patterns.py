@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from pygestor.manifest.patterns import MAX_NAME_LENGTH, MAX_PATTERN_LENGTH, MAX_REGEX_LENGTH, SAFE_NAME, PatternError, compile_pattern, compile_template, is_safe_relpath, safe_name
+from pygestor.manifest.patterns import (
+    MAX_NAME_LENGTH,
+    MAX_PATTERN_LENGTH,
+    MAX_REGEX_LENGTH,
+    SAFE_NAME,
+    PatternError,
+    compile_pattern,
+    compile_template,
+    is_safe_relpath,
+    safe_name,
+)
 
 
 def error_of(text: str, **kwargs: bool) -> str:
@@ -218,7 +228,10 @@ def test_prefix_is_the_fixed_folders_before_the_first_wildcard(pattern: str, pre
         ("", "empty pattern; write a path relative to the source root, e.g. 'data/*.parquet'"),
         ("   ", "empty pattern; write a path relative to the source root, e.g. 'data/*.parquet'"),
         ("/x", "pattern '/x' is absolute; write it relative to the source root"),
-        ("/data/*.parquet", "pattern '/data/*.parquet' is absolute; write it relative to the source root"),
+        (
+            "/data/*.parquet",
+            "pattern '/data/*.parquet' is absolute; write it relative to the source root",
+        ),
         ("C:/x", "pattern 'C:/x' is absolute; write it relative to the source root"),
         ("a/../b", "pattern 'a/../b' has '..' as a path segment; remove it"),
         ("../b", "pattern '../b' has '..' as a path segment; remove it"),
@@ -227,7 +240,10 @@ def test_prefix_is_the_fixed_folders_before_the_first_wildcard(pattern: str, pre
         ("a/..", "pattern 'a/..' has '..' as a path segment; remove it"),
         ("a//b", "pattern 'a//b' has an empty path segment ('//'); remove it"),
         ("a/", "pattern 'a/' ends with '/'; match files, e.g. 'a/*'"),
-        ("data/{subset}/", "pattern 'data/{subset}/' ends with '/'; match files, e.g. 'data/{subset}/*'"),
+        (
+            "data/{subset}/",
+            "pattern 'data/{subset}/' ends with '/'; match files, e.g. 'data/{subset}/*'",
+        ),
         ("a\\b", "pattern 'a\\\\b' contains '\\'; separate folders with '/'"),
         ("{a", "'{' at position 0 is never closed in '{a'"),
         ("data/{x/", "'{' at position 5 is never closed in 'data/{x/'"),
@@ -236,23 +252,31 @@ def test_prefix_is_the_fixed_folders_before_the_first_wildcard(pattern: str, pre
         ("{a}}", "'}' without a matching '{' at position 3 in '{a}}'"),
         (
             "{}",
-            ("placeholder {} in '{}' needs a name of letters, digits and '_', "
-             "like {subset} or {lang:[a-z]+}"),
+            (
+                "placeholder {} in '{}' needs a name of letters, digits and '_', "
+                "like {subset} or {lang:[a-z]+}"
+            ),
         ),
         (
             "{1a}/x",
-            ("placeholder {1a} in '{1a}/x' needs a name of letters, digits and '_', "
-             "like {subset} or {lang:[a-z]+}"),
+            (
+                "placeholder {1a} in '{1a}/x' needs a name of letters, digits and '_', "
+                "like {subset} or {lang:[a-z]+}"
+            ),
         ),
         (
             "{a-b}/x",
-            ("placeholder {a-b} in '{a-b}/x' needs a name of letters, digits and '_', "
-             "like {subset} or {lang:[a-z]+}"),
+            (
+                "placeholder {a-b} in '{a-b}/x' needs a name of letters, digits and '_', "
+                "like {subset} or {lang:[a-z]+}"
+            ),
         ),
         (
             "{ a}/x",
-            ("placeholder { a} in '{ a}/x' needs a name of letters, digits and '_', "
-             "like {subset} or {lang:[a-z]+}"),
+            (
+                "placeholder { a} in '{ a}/x' needs a name of letters, digits and '_', "
+                "like {subset} or {lang:[a-z]+}"
+            ),
         ),
         ("{a}/{a}.parquet", "placeholder {a} appears twice in '{a}/{a}.parquet'; rename one"),
         ("{a}/{a:[0-9]+}", "placeholder {a} appears twice in '{a}/{a:[0-9]+}'; rename one"),
@@ -262,8 +286,10 @@ def test_prefix_is_the_fixed_folders_before_the_first_wildcard(pattern: str, pre
         ),
         (
             "{a:[}/x",
-            ("placeholder {a:[} in '{a:[}/x': bad regular expression: "
-             "unterminated character set at position 0"),
+            (
+                "placeholder {a:[} in '{a:[}/x': bad regular expression: "
+                "unterminated character set at position 0"
+            ),
         ),
         (
             "{a:(?P<x>a)}",
@@ -271,7 +297,10 @@ def test_prefix_is_the_fixed_folders_before_the_first_wildcard(pattern: str, pre
         ),
         ("a**", "'**' must be a whole path segment, as in 'data/**/*.parquet': 'a**'"),
         ("**a", "'**' must be a whole path segment, as in 'data/**/*.parquet': '**a'"),
-        ("data/**.parquet", "'**' must be a whole path segment, as in 'data/**/*.parquet': 'data/**.parquet'"),
+        (
+            "data/**.parquet",
+            "'**' must be a whole path segment, as in 'data/**/*.parquet': 'data/**.parquet'",
+        ),
         ("a/***/b", "'**' must be a whole path segment, as in 'data/**/*.parquet': 'a/***/b'"),
         ("a\tb", "pattern 'a\\tb' contains a control character"),
     ],
@@ -401,7 +430,22 @@ def test_safe_relpaths(path: str) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["", "..", ".", "a/../b", "../a", ".hidden", "a/.b", "a//b", "/a", "a/", "-a", "a b", "a\\b", "x" * 201],
+    [
+        "",
+        "..",
+        ".",
+        "a/../b",
+        "../a",
+        ".hidden",
+        "a/.b",
+        "a//b",
+        "/a",
+        "a/",
+        "-a",
+        "a b",
+        "a\\b",
+        "x" * 201,
+    ],
 )
 def test_unsafe_relpaths(path: str) -> None:
     assert is_safe_relpath(path) is False

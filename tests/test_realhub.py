@@ -8,17 +8,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
 
+from conftest import make_settings
 from pygestor.catalog import Catalog
 
 
 @pytest.mark.realhub
-@pytest.mark.parametrize(("name", "subset", "partition"), [
-    ("mnist", "train", "train-00000-of-00001.parquet"),
-    ("wikipedia", "20231101.ab", "train-00000-of-00001.parquet"),
-])
-def test_builtin_manifest_syncs_against_the_real_hub(tmp_path: Path, name: str, subset: str, partition: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "subset", "partition"),
+    [
+        ("mnist", "train", "train-00000-of-00001.parquet"),
+        ("wikipedia", "20231101.ab", "train-00000-of-00001.parquet"),
+    ],
+)
+def test_builtin_manifest_syncs_against_the_real_hub(
+    tmp_path: Path, name: str, subset: str, partition: str
+) -> None:
     catalog = Catalog(make_settings(tmp_path, None))
     [result] = catalog.sync(name)
     assert result.error is None and result.commit and len(result.commit) == 40

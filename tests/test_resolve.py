@@ -1,4 +1,5 @@
-"""Tests of pygestor.resolve over synthetic listings shaped like real Hub repos (shared/LAYOUTS.md)."""
+"""Tests of pygestor.resolve over synthetic listings shaped like real Hub repos
+(shared/LAYOUTS.md)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,11 @@ ROOT_FILES = [RemoteFile(".gitattributes", 2_000), RemoteFile("README.md", 9_000
 
 
 def manifest(*rules: dict[str, Any], format: str | None = None) -> Manifest:
-    data: dict[str, Any] = {"name": "x", "source": {"huggingface": "owner/repo"}, "subsets": list(rules)}
+    data: dict[str, Any] = {
+        "name": "x",
+        "source": {"huggingface": "owner/repo"},
+        "subsets": list(rules),
+    }
     if format is not None:
         data["format"] = format
     return Manifest.model_validate(data)
@@ -52,7 +57,9 @@ def test_wikipedia() -> None:
     english = res.subset("20231101.en")
     assert english is not None
     assert len(english.partitions) == 41
-    assert [p.name for p in english.partitions] == [f"train-{i:05d}-of-00041.parquet" for i in range(41)]
+    assert [p.name for p in english.partitions] == [
+        f"train-{i:05d}-of-00041.parquet" for i in range(41)
+    ]
     assert [p.file for p in english.partitions] == en
     assert english.size == sum(420_000_000 + i for i in range(41))
     assert {p.format for p in english.partitions} == {Format.parquet}
@@ -85,7 +92,10 @@ def test_fineweb_crawls_and_samples() -> None:
         "sample-100BT": ["000_00000.parquet"],
         "sample-10BT": ["000_00000.parquet", "001_00000.parquet"],
     }
-    assert paths_of(res, "sample-10BT") == ["sample/10BT/000_00000.parquet", "sample/10BT/001_00000.parquet"]
+    assert paths_of(res, "sample-10BT") == [
+        "sample/10BT/000_00000.parquet",
+        "sample/10BT/001_00000.parquet",
+    ]
     assert res.unmatched == ("README.md",)
     assert res.empty_rules == ()
 
@@ -112,8 +122,15 @@ def test_fineweb_edu_mixed_file_names_in_one_folder() -> None:
 def c4_manifest() -> Manifest:
     return manifest(
         {"files": "multilingual/c4-{lang:[a-z]+}.tfrecord-*.json.gz", "name": "{lang}.train"},
-        {"files": "multilingual/c4-{lang:[a-z]+}-validation.tfrecord-*.json.gz", "name": "{lang}.validation"},
-        {"files": "{config}/c4-{split}.*.json.gz", "name": "{config}.{split}", "exclude": ["multilingual/**"]},
+        {
+            "files": "multilingual/c4-{lang:[a-z]+}-validation.tfrecord-*.json.gz",
+            "name": "{lang}.validation",
+        },
+        {
+            "files": "{config}/c4-{split}.*.json.gz",
+            "name": "{config}.{split}",
+            "exclude": ["multilingual/**"],
+        },
         format="jsonl",
     )
 
@@ -141,11 +158,17 @@ def test_c4_configs_splits_and_languages() -> None:
         "en.noblocklist.train": ["c4-train.00000-of-01024.json.gz"],
         "en.train": ["c4-train.00000-of-01024.json.gz", "c4-train.00001-of-01024.json.gz"],
         "en.validation": ["c4-validation.00000-of-00008.json.gz"],
-        "ko.train": ["c4-ko.tfrecord-00000-of-01024.json.gz", "c4-ko.tfrecord-00001-of-01024.json.gz"],
+        "ko.train": [
+            "c4-ko.tfrecord-00000-of-01024.json.gz",
+            "c4-ko.tfrecord-00001-of-01024.json.gz",
+        ],
         "ko.validation": ["c4-ko-validation.tfrecord-00000-of-00008.json.gz"],
     }
     # 'und-Latn' is no [a-z]+ language, and the exclude keeps rule 2 from taking it as a config
-    assert res.unmatched == ("README.md", "multilingual/c4-und-Latn.tfrecord-00000-of-00001.json.gz")
+    assert res.unmatched == (
+        "README.md",
+        "multilingual/c4-und-Latn.tfrecord-00000-of-00001.json.gz",
+    )
     assert res.empty_rules == ()
     assert {p.format for s in res.subsets for p in s.partitions} == {Format.jsonl}
 
@@ -164,7 +187,13 @@ def test_c4_without_the_lang_regex_mixes_splits() -> None:
     # the lazy {lang} alone takes 'ko-validation' too, which is why the regex form exists
     m = manifest({"files": "multilingual/c4-{lang}.tfrecord-*.json.gz", "name": "{lang}"})
     res = resolve(m, C4_FILES)
-    assert [s.name for s in res.subsets] == ["af", "af-validation", "ko", "ko-validation", "und-Latn"]
+    assert [s.name for s in res.subsets] == [
+        "af",
+        "af-validation",
+        "ko",
+        "ko-validation",
+        "und-Latn",
+    ]
 
 
 def test_mmlu_subject_and_split() -> None:
@@ -177,7 +206,9 @@ def test_mmlu_subject_and_split() -> None:
         "all/auxiliary_train-00000-of-00001.parquet",
         "auxiliary_train/train-00000-of-00001.parquet",
     )
-    res = resolve(manifest({"files": "{subject}/{split}-*.parquet", "name": "{subject}.{split}"}), listing)
+    res = resolve(
+        manifest({"files": "{subject}/{split}-*.parquet", "name": "{subject}.{split}"}), listing
+    )
     assert [s.name for s in res.subsets] == [
         "abstract_algebra.dev",
         "abstract_algebra.test",
@@ -218,7 +249,9 @@ def test_hash_suffixed_names() -> None:
 
 def test_root_single_file_with_a_fixed_name() -> None:
     dolly = [RemoteFile("databricks-dolly-15k.jsonl", 13_085_339)]
-    res = resolve(manifest({"files": "databricks-dolly-15k.jsonl", "name": "train"}), dolly + ROOT_FILES)
+    res = resolve(
+        manifest({"files": "databricks-dolly-15k.jsonl", "name": "train"}), dolly + ROOT_FILES
+    )
     assert tree(res) == {"train": ["databricks-dolly-15k.jsonl"]}
     assert res.subsets[0].size == 13_085_339
     assert res.subsets[0].partitions[0].format is None
@@ -226,7 +259,11 @@ def test_root_single_file_with_a_fixed_name() -> None:
 
 
 def test_root_files_by_glob() -> None:
-    listing = files("2023-04-12_oasst_ready.trees.jsonl.gz", "2023-04-12_oasst_all.messages.jsonl.gz", "README.md")
+    listing = files(
+        "2023-04-12_oasst_ready.trees.jsonl.gz",
+        "2023-04-12_oasst_all.messages.jsonl.gz",
+        "README.md",
+    )
     res = resolve(manifest({"files": "*.jsonl.gz", "name": "all"}), listing)
     assert tree(res) == {
         "all": ["2023-04-12_oasst_all.messages.jsonl.gz", "2023-04-12_oasst_ready.trees.jsonl.gz"]
@@ -260,7 +297,11 @@ def test_first_rule_wins() -> None:
 
 def test_exclude_only_keeps_the_file_out_of_that_rule() -> None:
     m = manifest(
-        {"files": "data/*.parquet", "name": "train", "exclude": ["data/test-*", "data/*-bad.parquet"]},
+        {
+            "files": "data/*.parquet",
+            "name": "train",
+            "exclude": ["data/test-*", "data/*-bad.parquet"],
+        },
         {"files": "data/test-*.parquet", "name": "test"},
     )
     listing = files("data/train-0.parquet", "data/test-0.parquet", "data/x-bad.parquet")
@@ -285,7 +326,9 @@ def test_unmatched_and_empty_rules() -> None:
         {"files": "extra/{subset}/*.parquet"},
         {"files": "old/*.tar.gz", "name": "old"},
     )
-    listing = files("mnist/train-00000-of-00001.parquet", "mnist/val-00000-of-00001.parquet", "z.txt", "a.txt")
+    listing = files(
+        "mnist/train-00000-of-00001.parquet", "mnist/val-00000-of-00001.parquet", "z.txt", "a.txt"
+    )
     res = resolve(m, listing)
     assert tree(res) == {"train": ["train-00000-of-00001.parquet"]}
     assert res.unmatched == ("a.txt", "mnist/val-00000-of-00001.parquet", "z.txt")
@@ -306,11 +349,16 @@ def test_rule_format_overrides_the_manifest_format() -> None:
         format="parquet",
     )
     res = resolve(m, files("csv/a.csv", "pq/b.parquet"))
-    assert [(s.name, s.partitions[0].format) for s in res.subsets] == [("a", Format.csv), ("b", Format.parquet)]
+    assert [(s.name, s.partitions[0].format) for s in res.subsets] == [
+        ("a", Format.csv),
+        ("b", Format.parquet),
+    ]
 
 
 def test_deterministic_whatever_the_listing_order() -> None:
-    listing = list(C4_FILES) + [RemoteFile(f"en/c4-train.{i:05d}-of-01024.json.gz", i) for i in range(2, 50)]
+    listing = list(C4_FILES) + [
+        RemoteFile(f"en/c4-train.{i:05d}-of-01024.json.gz", i) for i in range(2, 50)
+    ]
     expected = resolve(c4_manifest(), listing)
     rng = random.Random(1234)
     for _ in range(5):
@@ -324,7 +372,11 @@ def test_deterministic_whatever_the_listing_order() -> None:
 def test_subsets_and_partitions_are_sorted_by_name() -> None:
     listing = files("b/2.parquet", "a/10.parquet", "b/10.parquet", "a/2.parquet", "B2/x.parquet")
     res = resolve(manifest({"files": "{subset}/*.parquet"}), listing)
-    assert tree(res) == {"B2": ["x.parquet"], "a": ["10.parquet", "2.parquet"], "b": ["10.parquet", "2.parquet"]}
+    assert tree(res) == {
+        "B2": ["x.parquet"],
+        "a": ["10.parquet", "2.parquet"],
+        "b": ["10.parquet", "2.parquet"],
+    }
 
 
 # --- partition names -----------------------------------------------------------------------------
@@ -384,13 +436,17 @@ def test_subset_names_differing_only_by_case_are_refused() -> None:
 
 
 def test_partition_names_differing_only_by_case_are_refused() -> None:
-    res = resolve(manifest({"files": "d/*.parquet", "name": "t"}), files("d/A.parquet", "d/a.parquet"))
+    res = resolve(
+        manifest({"files": "d/*.parquet", "name": "t"}), files("d/A.parquet", "d/a.parquet")
+    )
     assert tree(res) == {"t": ["A.parquet"]}
     assert res.skipped == (("d/a.parquet", "partition name 'a.parquet' clashes with 'A.parquet'"),)
 
 
 def test_unsafe_characters_in_captures_are_replaced() -> None:
-    listing = files("lang=en/a.parquet", "lang=fr/b.parquet", "my data/c.parquet", ".hidden/d.parquet")
+    listing = files(
+        "lang=en/a.parquet", "lang=fr/b.parquet", "my data/c.parquet", ".hidden/d.parquet"
+    )
     res = resolve(manifest({"files": "{subset}/*.parquet"}), listing)
     assert tree(res) == {
         "hidden": ["d.parquet"],
@@ -403,13 +459,18 @@ def test_unsafe_characters_in_captures_are_replaced() -> None:
 
 
 def test_unsafe_characters_in_file_names_are_replaced() -> None:
-    res = resolve(manifest({"files": "d/*", "name": "t"}), files("d/my file (1).parquet", "d/-x.csv"))
+    res = resolve(
+        manifest({"files": "d/*", "name": "t"}), files("d/my file (1).parquet", "d/-x.csv")
+    )
     assert tree(res) == {"t": ["my_file_1_.parquet", "x.csv"]}
     assert paths_of(res, "t") == ["d/my file (1).parquet", "d/-x.csv"]
 
 
 def test_names_equal_after_sanitizing_fall_back_to_paths() -> None:
-    res = resolve(manifest({"files": "d/**/*.parquet", "name": "t"}), files("d/x/a b.parquet", "d/y/a_b.parquet"))
+    res = resolve(
+        manifest({"files": "d/**/*.parquet", "name": "t"}),
+        files("d/x/a b.parquet", "d/y/a_b.parquet"),
+    )
     assert res.skipped == ()
     assert tree(res) == {"t": ["x/a_b.parquet", "y/a_b.parquet"]}
 
@@ -426,7 +487,8 @@ def test_subset_names_stay_within_the_name_length_limit() -> None:
 def test_fifty_thousand_paths() -> None:
     crawls = [f"CC-MAIN-{2013 + i // 4}-{10 + i % 4 * 10}" for i in range(100)]
     listing = [
-        RemoteFile(f"data/{crawls[i % 100]}/{i // 100:03d}_{i:05d}.parquet", i) for i in range(49_000)
+        RemoteFile(f"data/{crawls[i % 100]}/{i // 100:03d}_{i:05d}.parquet", i)
+        for i in range(49_000)
     ] + [RemoteFile(f"sample/10BT/{i:03d}_00000.parquet", i) for i in range(1_000)]
     random.Random(7).shuffle(listing)
     m = manifest(

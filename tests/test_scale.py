@@ -1,4 +1,5 @@
-"""A 50,000-file repository synced end to end through the paged listing, and listed with 20 manifests."""
+"""A 50,000-file repository synced end to end through the paged listing, and listed with 20
+manifests."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import json
 from pathlib import Path
 
 from conftest import REPO_ROOT, make_settings, run_cli, write_manifest
-
 from pygestor.catalog import Catalog
 from pygestor.testing import replicas
 from pygestor.testing.hub import HubServer

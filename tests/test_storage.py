@@ -40,10 +40,18 @@ class TestSharedLocalStorage(TestLocalStorage):
         with storage.append("a/p/.x.part", new=True) as fh:
             fh.write(b"x")
         storage.replace("a/p/.x.part", "a/p/x")
-        modes = {key: stat.S_IMODE(os.stat(storage.local_path(key)).st_mode)
-                 for key in ("a", "a/b", "a/b/c.json", "a/w.bin", "a/p", "a/p/x")}
-        assert modes == {"a": 0o775, "a/b": 0o775, "a/b/c.json": 0o664, "a/w.bin": 0o664,
-                         "a/p": 0o775, "a/p/x": 0o664}
+        modes = {
+            key: stat.S_IMODE(os.stat(storage.local_path(key)).st_mode)
+            for key in ("a", "a/b", "a/b/c.json", "a/w.bin", "a/p", "a/p/x")
+        }
+        assert modes == {
+            "a": 0o775,
+            "a/b": 0o775,
+            "a/b/c.json": 0o664,
+            "a/w.bin": 0o664,
+            "a/p": 0o775,
+            "a/p/x": 0o664,
+        }
 
 
 def test_free_bytes_of_a_root_not_made_yet(tmp_path: Path) -> None:
@@ -52,7 +60,9 @@ def test_free_bytes_of_a_root_not_made_yet(tmp_path: Path) -> None:
     assert storage.url == str(tmp_path / "not" / "yet") and not (tmp_path / "not").exists()
 
 
-def test_an_unsupported_storage_url_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unsupported_storage_url_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`PYGESTOR_DATA_DIR=s3://...` once made a folder named `s3:` and "succeeded"."""
     from click.testing import CliRunner
 
@@ -60,15 +70,23 @@ def test_an_unsupported_storage_url_is_one_clear_error(tmp_path: Path, monkeypat
     from pygestor.errors import PygestorError
     from pygestor.settings import Settings
 
-    with pytest.raises(PygestorError, match=r"data directory 's3://bucket/x': s3:// storage is not supported yet"):
+    with pytest.raises(
+        PygestorError, match=r"data directory 's3://bucket/x': s3:// storage is not supported yet"
+    ):
         Settings.from_env(env={"HOME": str(tmp_path), "PYGESTOR_DATA_DIR": "s3://bucket/x"})
-    assert Settings.from_env(data_dir=f"file://{tmp_path}/d", env={"HOME": str(tmp_path)}).data_dir == tmp_path / "d"
+    assert (
+        Settings.from_env(data_dir=f"file://{tmp_path}/d", env={"HOME": str(tmp_path)}).data_dir
+        == tmp_path / "d"
+    )
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
     monkeypatch.setenv("PYGESTOR_DATA_DIR", "s3://bucket/x")
     result = CliRunner().invoke(cli, ["list"])
-    assert (result.exit_code, result.output) == (1, "Error: data directory 's3://bucket/x': s3:// storage is not "
-                                                    "supported yet; use a local or NFS folder (PYGESTOR_DATA_DIR, "
-                                                    "--data-dir or data_dir in the config file)\n")
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: data directory 's3://bucket/x': s3:// storage is not "
+        "supported yet; use a local or NFS folder (PYGESTOR_DATA_DIR, "
+        "--data-dir or data_dir in the config file)\n",
+    )
     assert list(work.iterdir()) == []  # no folder named `s3:`

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pygestor.manifest.discovery import discover, parse_file, parse_text
 from pygestor.errors import ManifestError, Problem
+from pygestor.manifest.discovery import discover, parse_file, parse_text
 
 C_LOADER = hasattr(yaml, "CSafeLoader")  # the catalog parses with libyaml when it is there
 
@@ -66,7 +66,7 @@ def test_problem_str_format() -> None:
             "expected <block end>, but found '<block mapping start>'",
         ),
         (
-            'name: x\nsource:\n  huggingface: a/b\nsubsets:\n  - files: [a, b\n  - name: c\n',
+            "name: x\nsource:\n  huggingface: a/b\nsubsets:\n  - files: [a, b\n  - name: c\n",
             6,
             "did not find expected ',' or ']'",
             "expected ',' or ']', but got ':'",
@@ -119,9 +119,13 @@ def test_every_duplicate_key_is_reported() -> None:
     ]
 
 
-@pytest.mark.parametrize("text", ["- name: x\n- name: y\n", "just text\n", "", "# only a comment\n", "42\n"])
+@pytest.mark.parametrize(
+    "text", ["- name: x\n- name: y\n", "just text\n", "", "# only a comment\n", "42\n"]
+)
 def test_top_level_must_be_a_mapping(text: str) -> None:
-    assert lines_of(text) == ["m.yaml:1: a manifest is a mapping with keys name, source, subsets, ..."]
+    assert lines_of(text) == [
+        "m.yaml:1: a manifest is a mapping with keys name, source, subsets, ..."
+    ]
 
 
 # --- model level ---------------------------------------------------------------------------------
@@ -138,7 +142,8 @@ def test_unknown_key_reports_the_line_of_that_key() -> None:
         "maintainer: me\n"  # 8
     )
     assert lines_of(text) == [
-        "m.yaml:7: subsets[1].nmae: unknown key (did you mean 'name'?); remove it or fix its spelling",
+        "m.yaml:7: subsets[1].nmae: unknown key (did you mean 'name'?); remove it or fix its "
+        "spelling",
         "m.yaml:8: maintainer: unknown key; remove it or fix its spelling",
     ]
 
@@ -146,7 +151,8 @@ def test_unknown_key_reports_the_line_of_that_key() -> None:
 def test_unknown_key_in_source() -> None:
     text = "name: x\nsource:\n  huggingface: a/b\n  revison: main\nsubsets:\n  - files: '{s}/*'\n"
     assert lines_of(text) == [
-        "m.yaml:4: source.revison: unknown key (did you mean 'revision'?); remove it or fix its spelling"
+        "m.yaml:4: source.revison: unknown key (did you mean 'revision'?); remove it or fix its "
+        "spelling"
     ]
 
 
@@ -160,8 +166,11 @@ def test_wrong_type_in_a_nested_field() -> None:
     assert lines_of(text) == [
         "m.yaml:6: subsets[1].files: expected text or a list of texts, got 3",
         "m.yaml:7: subsets[1].exclude: expected a list, got 'data/*'",
-        ("m.yaml:8: subsets[1].format: Input should be 'parquet', 'jsonl', 'json', 'csv' or 'text', "
-        "got 'xml'"),
+        (
+            "m.yaml:8: subsets[1].format: Input should be 'parquet', 'jsonl', 'json', 'csv' or "
+            "'text', "
+            "got 'xml'"
+        ),
     ]
 
 
@@ -170,7 +179,9 @@ def test_wrong_type_in_a_nested_field() -> None:
 )
 def test_union_field_wrong_type_is_one_line(value: str, shown: str) -> None:
     text = f"name: x\nsource:\n  huggingface: a/b\nsubsets:\n  - files: {value}\n"
-    assert lines_of(text) == [f"m.yaml:5: subsets[0].files: expected text or a list of texts, got {shown}"]
+    assert lines_of(text) == [
+        f"m.yaml:5: subsets[0].files: expected text or a list of texts, got {shown}"
+    ]
 
 
 def test_union_field_with_bad_items_reports_only_the_items() -> None:
@@ -189,16 +200,20 @@ def test_union_field_with_bad_items_reports_only_the_items() -> None:
 def test_dot_dot_in_a_pattern() -> None:
     text = "name: x\nsource:\n  huggingface: a/b\nsubsets:\n  - files: data/../{subset}/*.parquet\n"
     assert lines_of(text) == [
-        ("m.yaml:5: subsets[0].files: pattern 'data/../{subset}/*.parquet' has '..' as a path "
-        "segment; remove it")
+        (
+            "m.yaml:5: subsets[0].files: pattern 'data/../{subset}/*.parquet' has '..' as a path "
+            "segment; remove it"
+        )
     ]
 
 
 def test_source_with_neither_key() -> None:
     text = "name: x\nsource:\n  urls: [https://x/a.parquet]\nsubsets:\n  - files: '{s}/*'\n"
     assert lines_of(text) == [
-        ("m.yaml:2: source: source needs one of the keys 'huggingface' (owner/name) or 'local' "
-        "(a folder), got {'urls': ['https://x/a.parquet']}")
+        (
+            "m.yaml:2: source: source needs one of the keys 'huggingface' (owner/name) or 'local' "
+            "(a folder), got {'urls': ['https://x/a.parquet']}"
+        )
     ]
 
 
@@ -210,8 +225,10 @@ def test_missing_key_points_at_the_enclosing_mapping() -> None:
 def test_rule_level_problem_points_at_the_rule() -> None:
     text = GOOD + '  - files: "data/train-*.parquet"\n    format: parquet\n'
     assert lines_of(text) == [
-        ("m.yaml:6: subsets[1]: pattern 'data/train-*.parquet' captures nothing, so the subset "
-        "needs a fixed name: add e.g. 'name: train'")
+        (
+            "m.yaml:6: subsets[1]: pattern 'data/train-*.parquet' captures nothing, so the subset "
+            "needs a fixed name: add e.g. 'name: train'"
+        )
     ]
 
 
@@ -229,8 +246,10 @@ def test_several_problems_in_line_order() -> None:
         "  columns: id\n"  # 10
     )
     assert lines_of(text) == [
-        ("m.yaml:1: name: 'Bad Name' is not a dataset name: use lowercase letters, digits, '.', "
-        "'_' and '-', starting with a letter or digit"),
+        (
+            "m.yaml:1: name: 'Bad Name' is not a dataset name: use lowercase letters, digits, '.', "
+            "'_' and '-', starting with a letter or digit"
+        ),
         "m.yaml:2: modality: expected a list, got 'text'",
         "m.yaml:4: source.huggingface: write the repository id alone, e.g. 'a/b'",
         "m.yaml:5: source.revision: 'a..b' is not a branch, tag or commit name",
@@ -307,8 +326,10 @@ def test_user_manifest_shadows_a_builtin(folders: tuple[Path, Path, Path]) -> No
     assert entry.manifest.source.huggingface == "me/wiki"
     assert result.problems == []
     assert result.notes == [
-        (f"{user1 / 'my-wikipedia.yml'}: dataset 'wikipedia' shadows the built-in "
-        f"{builtin / 'wikipedia.yaml'}")
+        (
+            f"{user1 / 'my-wikipedia.yml'}: dataset 'wikipedia' shadows the built-in "
+            f"{builtin / 'wikipedia.yaml'}"
+        )
     ]
     assert result.entries["mnist"].builtin is True
 
@@ -325,7 +346,8 @@ def test_two_user_manifests_with_one_name(folders: tuple[Path, Path, Path]) -> N
     assert problem.file == str(user2 / "b.yaml")
     assert problem.field == "name"
     assert problem.message == (
-        f"dataset 'mine' is already defined by {user1 / 'a.yaml'}; rename one of them or remove a file"
+        f"dataset 'mine' is already defined by {user1 / 'a.yaml'}; rename one of them or remove a "
+        "file"
     )
     assert result.notes == []
 
@@ -356,11 +378,18 @@ def test_invalid_file_reported_while_valid_ones_load(folders: tuple[Path, Path, 
     result = discover([user1, user2, builtin], builtin=builtin)
     assert sorted(result.entries) == ["good", "mnist", "wikipedia"]
     bad, broken = user1 / "bad.yaml", user1 / "broken.yml"
-    brace = "did not find expected ',' or ']'" if C_LOADER else "expected ',' or ']', but got '<stream end>'"
+    brace = (
+        "did not find expected ',' or ']'"
+        if C_LOADER
+        else "expected ',' or ']', but got '<stream end>'"
+    )
     assert [str(p) for p in result.problems] == [
-        (f"{bad}:2: source: source needs one of the keys 'huggingface' (owner/name) or 'local' "
-        "(a folder), got {}"),
-        f"{bad}:3: subsets: give at least one subset rule, e.g. '- files: \"{{subset}}/*.parquet\"'",
+        (
+            f"{bad}:2: source: source needs one of the keys 'huggingface' (owner/name) or 'local' "
+            "(a folder), got {}"
+        ),
+        f"{bad}:3: subsets: give at least one subset rule, e.g. "
+        "'- files: \"{subset}/*.parquet\"'",
         f"{broken}:2: invalid YAML: {brace}",
     ]
     assert user1 / "notes.txt" not in result.files

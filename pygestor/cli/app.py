@@ -33,16 +33,25 @@ class Group(click.Group):
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="pygestor")
-@click.option("--data-dir", type=click.Path(file_okay=False), envvar="PYGESTOR_DATA_DIR",
-              help="Where data and the index live [env: PYGESTOR_DATA_DIR].")
-@click.option("--catalog", "catalogs", multiple=True, type=click.Path(),
-              help="An extra folder of manifests, searched first (repeatable; also "
-                   "PYGESTOR_CATALOG).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="PYGESTOR_DATA_DIR",
+    help="Where data and the index live [env: PYGESTOR_DATA_DIR].",
+)
+@click.option(
+    "--catalog",
+    "catalogs",
+    multiple=True,
+    type=click.Path(),
+    help="An extra folder of manifests, searched first (repeatable; also PYGESTOR_CATALOG).",
+)
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 @click.pass_context
-def cli(ctx: click.Context, data_dir: str | None, catalogs: tuple[str, ...], verbose: int,
-        quiet: bool) -> None:
+def cli(
+    ctx: click.Context, data_dir: str | None, catalogs: tuple[str, ...], verbose: int, quiet: bool
+) -> None:
     """A dataset catalog: one YAML manifest per dataset, one command to sync, list and fetch it."""
     levels = (logging.WARNING, logging.INFO, logging.DEBUG)
     level = logging.ERROR if quiet else levels[min(verbose, 2)]
@@ -51,24 +60,40 @@ def cli(ctx: click.Context, data_dir: str | None, catalogs: tuple[str, ...], ver
 
 
 for _command in (
-    browse.list_command, browse.info,
-    data.sync, data.forget, data.download, data.remove,
-    maintain.updates, maintain.verify,
-    manifests.validate, manifests.schema, manifests.add,
+    browse.list_command,
+    browse.info,
+    data.sync,
+    data.forget,
+    data.download,
+    data.remove,
+    maintain.updates,
+    maintain.verify,
+    manifests.validate,
+    manifests.schema,
+    manifests.add,
 ):
     cli.add_command(_command)
 
 
 # ---- the original tool's flags --------------------------------------------------------------
 _LEGACY_ACTIONS = {
-    "-l": "list", "--list": "list",
-    "-u": "download", "--download": "download",
-    "-r": "remove", "--remove": "remove",
-    "-init": "sync", "--initialize": "sync",
-    "-deinit": "forget", "--deinitialize": "forget",
+    "-l": "list",
+    "--list": "list",
+    "-u": "download",
+    "--download": "download",
+    "-r": "remove",
+    "--remove": "remove",
+    "-init": "sync",
+    "--initialize": "sync",
+    "-deinit": "forget",
+    "--deinitialize": "forget",
 }
-_LEGACY_VALUES = {"-d": "dataset", "--dataset_name": "dataset", "-s": "subset",
-                  "--subset_name": "subset"}
+_LEGACY_VALUES = {
+    "-d": "dataset",
+    "--dataset_name": "dataset",
+    "-s": "subset",
+    "--subset_name": "subset",
+}
 
 
 def legacy_args(argv: Sequence[str]) -> list[str]:

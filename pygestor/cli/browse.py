@@ -24,7 +24,9 @@ from .output import (
 
 CELL_WIDTH = 40  # characters of a value shown in the `info --head` table
 PARTITION_COLUMNS: list[Column] = [  # `list DATASET -s SUBSET` and `info DATASET -s SUBSET`
-    ("PARTITION", "partition", str), ("SIZE", "size", human_bytes), ("STATE", "state", str),
+    ("PARTITION", "partition", str),
+    ("SIZE", "size", human_bytes),
+    ("STATE", "state", str),
     ("ROWS", "rows", count),
 ]
 
@@ -35,8 +37,9 @@ PARTITION_COLUMNS: list[Column] = [  # `list DATASET -s SUBSET` and `info DATASE
 @click.option("-s", "--subset", help="List this subset's partitions.")
 @json_option
 @click.pass_context
-def list_command(ctx: click.Context, dataset: str | None, subset: str | None,
-                 as_json: bool) -> None:
+def list_command(
+    ctx: click.Context, dataset: str | None, subset: str | None, as_json: bool
+) -> None:
     """List datasets, a dataset's subsets (DATASET), or a subset's partitions
     (DATASET -s SUBSET)."""
     catalog = catalog_from(ctx)
@@ -44,17 +47,30 @@ def list_command(ctx: click.Context, dataset: str | None, subset: str | None,
         if subset:
             raise click.UsageError("-s/--subset needs a DATASET")
         records = catalog.dataset_records()
-        render(records, as_json, [
-            ("NAME", "name", str), ("MODALITY", "modality", ",".join),
-            ("SUBSETS", "subsets", count), ("PARTITIONS", None, _local_of("partitions")),
-            ("SIZE", None, _local_of("bytes", human=True)), ("SOURCE", "source", str),
-        ])
+        render(
+            records,
+            as_json,
+            [
+                ("NAME", "name", str),
+                ("MODALITY", "modality", ",".join),
+                ("SUBSETS", "subsets", count),
+                ("PARTITIONS", None, _local_of("partitions")),
+                ("SIZE", None, _local_of("bytes", human=True)),
+                ("SOURCE", "source", str),
+            ],
+        )
     elif subset is None:
-        render(catalog.subset_records(dataset), as_json, [
-            ("SUBSET", "subset", str), ("PARTITIONS", None, _local_of("partitions")),
-            ("SIZE", None, _local_of("bytes", human=True)), ("ROWS", "rows", count),
-            ("ARROW COPY", "arrow_copy_bytes", human_bytes),
-        ])
+        render(
+            catalog.subset_records(dataset),
+            as_json,
+            [
+                ("SUBSET", "subset", str),
+                ("PARTITIONS", None, _local_of("partitions")),
+                ("SIZE", None, _local_of("bytes", human=True)),
+                ("ROWS", "rows", count),
+                ("ARROW COPY", "arrow_copy_bytes", human_bytes),
+            ],
+        )
     else:
         render(catalog.partition_records(dataset, subset), as_json, PARTITION_COLUMNS)
 
@@ -74,8 +90,13 @@ def _local_of(key: str, *, human: bool = False) -> Any:
 @click.command()
 @click.argument("dataset")
 @click.option("-s", "--subset", help="Describe this subset and list its partitions.")
-@click.option("--head", type=click.IntRange(0, 10_000), default=0, show_default=True,
-              help="Show this many rows of a local partition.")
+@click.option(
+    "--head",
+    type=click.IntRange(0, 10_000),
+    default=0,
+    show_default=True,
+    help="Show this many rows of a local partition.",
+)
 @json_option
 @click.pass_context
 def info(ctx: click.Context, dataset: str, subset: str | None, head: int, as_json: bool) -> None:
@@ -88,15 +109,19 @@ def info(ctx: click.Context, dataset: str, subset: str | None, head: int, as_jso
     click.echo(f"{title}: {data['description']}" if data["description"] else title)
     at = f" (commit {data['commit'][:12]})" if data["commit"] else ""
     fields = [
-        ("source", data["source"]), ("revision", f"{data['revision'] or '-'}{at}"),
+        ("source", data["source"]),
+        ("revision", f"{data['revision'] or '-'}{at}"),
         ("synced at", data["synced_at"] or f"never; run 'pygestor sync {dataset}'"),
-        ("format", data["format"] or "by file extension"), ("license", data["license"] or "-"),
+        ("format", data["format"] or "by file extension"),
+        ("license", data["license"] or "-"),
     ]
     if data["synced_at"]:
         fields += [
             ("subsets", count(data["subsets"])) if not subset else ("subset", subset),
-            ("partitions",
-             f"{count(data['partitions_local'])} / {count(data['partitions'])} local"),
+            (
+                "partitions",
+                f"{count(data['partitions_local'])} / {count(data['partitions'])} local",
+            ),
             ("size", f"{human_bytes(data['bytes_local'])} / {human_bytes(data['bytes'])} local"),
             ("rows", count(data["rows"])),
         ]
@@ -104,13 +129,20 @@ def info(ctx: click.Context, dataset: str, subset: str | None, head: int, as_jso
         click.echo(f"  {label:<10} {value}")
     if data["subset_records"]:
         click.echo()
-        render(data["subset_records"], False, [
-            ("SUBSET", "subset", str),
-            ("PARTITIONS", None, lambda r: f"{r['partitions_local']} / {r['partitions']}"),
-            ("SIZE", None,
-             lambda r: f"{human_bytes(r['bytes_local'])} / {human_bytes(r['bytes'])}"),
-            ("ROWS", "rows", count),
-        ])
+        render(
+            data["subset_records"],
+            False,
+            [
+                ("SUBSET", "subset", str),
+                ("PARTITIONS", None, lambda r: f"{r['partitions_local']} / {r['partitions']}"),
+                (
+                    "SIZE",
+                    None,
+                    lambda r: f"{human_bytes(r['bytes_local'])} / {human_bytes(r['bytes'])}",
+                ),
+                ("ROWS", "rows", count),
+            ],
+        )
     if data["partition_records"]:
         click.echo()
         render(data["partition_records"], False, PARTITION_COLUMNS)
@@ -120,8 +152,9 @@ def info(ctx: click.Context, dataset: str, subset: str | None, head: int, as_jso
 def _show_sample(data: dict[str, Any], head: int) -> None:
     if data["sample"] is None:
         if data["synced_at"]:
-            click.echo("\nnothing local: no schema or rows to show "
-                       "(fetch with 'pygestor download')")
+            click.echo(
+                "\nnothing local: no schema or rows to show (fetch with 'pygestor download')"
+            )
         return
     if data["schema"] is not None:
         click.echo(f"\nschema (from {data['sample']}):")

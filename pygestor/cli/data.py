@@ -38,8 +38,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 # ---- sync and forget -----------------------------------------------------------------------
 @click.command()
 @click.argument("datasets", nargs=-1)
-@click.option("--repair", is_flag=True,
-              help="Also rebuild local records from a rescan of the data dir.")
+@click.option(
+    "--repair", is_flag=True, help="Also rebuild local records from a rescan of the data dir."
+)
 @json_option
 @click.pass_context
 def sync(ctx: click.Context, datasets: tuple[str, ...], repair: bool, as_json: bool) -> None:
@@ -69,15 +70,21 @@ def _print_sync_result(r: Any) -> None:
         echo_error(r.error)
         return
     at = at_commit(r.commit)
-    notes = [f"{len(v)} {k}" for k, v in (("new", r.new), ("stale", r.stale), ("gone", r.gone))
-             if v and r.changed]
+    notes = [
+        f"{len(v)} {k}"
+        for k, v in (("new", r.new), ("stale", r.stale), ("gone", r.gone))
+        if v and r.changed
+    ]
     extra = f" ({', '.join(notes)})" if notes else ""
-    click.echo(f"{r.dataset}: {r.subsets} subsets, {r.partitions} partitions, "
-               f"{human_bytes(r.bytes)}{at}{extra}")
+    click.echo(
+        f"{r.dataset}: {r.subsets} subsets, {r.partitions} partitions, "
+        f"{human_bytes(r.bytes)}{at}{extra}"
+    )
     unmatched = [p for p in r.unmatched if p not in REPO_METADATA]
     if unmatched:
-        click.echo(f"  {len(unmatched)} files matched no rule, e.g. {unmatched[0]} (see --json)",
-                   err=True)
+        click.echo(
+            f"  {len(unmatched)} files matched no rule, e.g. {unmatched[0]} (see --json)", err=True
+        )
     for rule in r.empty_rules:
         click.echo(f"  rule {rule} matched no file", err=True)
     for path, why in r.skipped[:5]:
@@ -106,19 +113,30 @@ def _print_repair(r: Any) -> None:
         echo_error(r.error)
         return
     at = at_commit(r.commit)
-    click.echo(f"{r.dataset}: index rebuilt{at}: {plural(r.partitions, 'partition')}, "
-               f"{plural(r.checked, 'local file')} checked: {r.recorded} recorded, {r.kept} kept, "
-               f"{len(r.mismatched)} mismatched, {len(r.dropped)} missing")
-    removed = [(r.partials_removed, "partial download"), (r.temp_removed, "temporary file"),
-               (r.damaged_removed, "damaged index file")]
+    click.echo(
+        f"{r.dataset}: index rebuilt{at}: {plural(r.partitions, 'partition')}, "
+        f"{plural(r.checked, 'local file')} checked: {r.recorded} recorded, {r.kept} kept, "
+        f"{len(r.mismatched)} mismatched, {len(r.dropped)} missing"
+    )
+    removed = [
+        (r.partials_removed, "partial download"),
+        (r.temp_removed, "temporary file"),
+        (r.damaged_removed, "damaged index file"),
+    ]
     if any(n for n, _ in removed):
         click.echo("  removed " + ", ".join(plural(n, what) for n, what in removed if n))
     for key in r.mismatched[:10]:
-        click.echo(f"  {key}: bytes match neither the source nor a record; left unrecorded "
-                   "(download it again)", err=True)
+        click.echo(
+            f"  {key}: bytes match neither the source nor a record; left unrecorded "
+            "(download it again)",
+            err=True,
+        )
     if r.unknown:
-        click.echo(f"  {plural(len(r.unknown), 'file')} in the dataset folder belong to no "
-                   f"partition, e.g. {r.unknown[0]} (left alone)", err=True)
+        click.echo(
+            f"  {plural(len(r.unknown), 'file')} in the dataset folder belong to no "
+            f"partition, e.g. {r.unknown[0]} (left alone)",
+            err=True,
+        )
 
 
 @click.command()
@@ -128,15 +146,17 @@ def forget(ctx: click.Context, dataset: str) -> None:
     """Drop what sync recorded for DATASET (downloaded files and their records stay)."""
     catalog = catalog_from(ctx)
     catalog.manifest(dataset)
-    click.echo(f"{dataset}: index dropped" if catalog.forget(dataset)
-               else f"{dataset}: was not synced")
+    click.echo(
+        f"{dataset}: index dropped" if catalog.forget(dataset) else f"{dataset}: was not synced"
+    )
 
 
 # ---- what download and remove work on ------------------------------------------------------
 def _choice_options(verb: str, *, partition_help: str) -> Callable[[F], F]:
     """-s/--subset, -p/--partition and --all: the part of DATASET a command is to `verb`."""
-    subset = click.option("-s", "--subset", "subsets", multiple=True,
-                          help=f"Subset to {verb} (repeatable).")
+    subset = click.option(
+        "-s", "--subset", "subsets", multiple=True, help=f"Subset to {verb} (repeatable)."
+    )
     partition = click.option("-p", "--partition", "partitions", multiple=True, help=partition_help)
     every = click.option("--all", "all_subsets", is_flag=True, help="Every subset of the dataset.")
     return lambda f: subset(partition(every(f)))
@@ -153,22 +173,36 @@ def _picked(subsets: Sequence[str], all_subsets: bool) -> list[str] | None:
 @click.command()
 @click.argument("dataset")
 @_choice_options("fetch", partition_help="Only this partition (repeatable).")
-@click.option("--update", is_flag=True,
-              help="Also refetch partitions that changed upstream (stale).")
+@click.option(
+    "--update", is_flag=True, help="Also refetch partitions that changed upstream (stale)."
+)
 @click.option("--workers", type=click.IntRange(1, 64), help="Parallel downloads [default: 8].")
 @click.option("--dry-run", is_flag=True, help="Show what would be fetched; fetch nothing.")
-@click.option("--arrow-copy", is_flag=True,
-              help="Then write each chosen subset as a memory-mapped Arrow file that load() uses.")
+@click.option(
+    "--arrow-copy",
+    is_flag=True,
+    help="Then write each chosen subset as a memory-mapped Arrow file that load() uses.",
+)
 @json_option
 @click.pass_context
-def download(ctx: click.Context, dataset: str, subsets: tuple[str, ...],
-             partitions: tuple[str, ...], all_subsets: bool, update: bool, workers: int | None,
-             dry_run: bool, arrow_copy: bool, as_json: bool) -> None:
+def download(
+    ctx: click.Context,
+    dataset: str,
+    subsets: tuple[str, ...],
+    partitions: tuple[str, ...],
+    all_subsets: bool,
+    update: bool,
+    workers: int | None,
+    dry_run: bool,
+    arrow_copy: bool,
+    as_json: bool,
+) -> None:
     """Fetch a subset (-s), some partitions (-p) or everything (--all) of DATASET."""
     picked = _picked(subsets, all_subsets)
     catalog = catalog_from(ctx)
-    plan = catalog.plan_download(dataset, picked, partitions=list(partitions) or None,
-                                 all_subsets=all_subsets, update=update)
+    plan = catalog.plan_download(
+        dataset, picked, partitions=list(partitions) or None, all_subsets=all_subsets, update=update
+    )
     if dry_run:
         _show_plan(plan, as_json)
         return
@@ -179,18 +213,29 @@ def download(ctx: click.Context, dataset: str, subsets: tuple[str, ...],
         chosen = sorted({i.subset for i in (*plan.fetch, *plan.local, *plan.stale)})
         copies = [catalog.build_arrow_copy(dataset, subset) for subset in chosen]
     if as_json:
-        echo_json({**report.to_json(),
-                   "arrow_copies": [{"subset": s, "path": str(c.path), "bytes": c.bytes}
-                                    for s, c in zip(chosen, copies, strict=True)]}
-                  if arrow_copy else report.to_json())
+        echo_json(
+            {
+                **report.to_json(),
+                "arrow_copies": [
+                    {"subset": s, "path": str(c.path), "bytes": c.bytes}
+                    for s, c in zip(chosen, copies, strict=True)
+                ],
+            }
+            if arrow_copy
+            else report.to_json()
+        )
         return
     rate = report.bytes_fetched / report.seconds if report.seconds else 0.0
-    click.echo(f"{dataset}: fetched {len(report.fetched)} partitions "
-               f"({human_bytes(report.bytes_fetched)} in {report.seconds:.1f} s, "
-               f"{human_bytes(int(rate))}/s); {len(plan.local)} already local")
+    click.echo(
+        f"{dataset}: fetched {len(report.fetched)} partitions "
+        f"({human_bytes(report.bytes_fetched)} in {report.seconds:.1f} s, "
+        f"{human_bytes(int(rate))}/s); {len(plan.local)} already local"
+    )
     if plan.stale:
-        click.echo(f"  {len(plan.stale)} local partitions changed upstream; refetch with --update",
-                   err=True)
+        click.echo(
+            f"  {len(plan.stale)} local partitions changed upstream; refetch with --update",
+            err=True,
+        )
     for copy in copies:
         click.echo(f"  arrow copy {copy.path} ({human_bytes(copy.bytes)})")
 
@@ -199,12 +244,20 @@ def _show_plan(plan: Any, as_json: bool) -> None:
     if as_json:
         echo_json(plan.to_json())
         return
-    render([i.to_json() for i in plan.fetch], False, [
-        ("SUBSET", "subset", str), ("PARTITION", "partition", str), ("SIZE", "size", human_bytes),
-        ("RESUME AT", "partial_bytes", human_bytes),
-    ])
-    click.echo(f"would fetch {len(plan.fetch)} partitions, {human_bytes(plan.bytes_to_fetch)}; "
-               f"{len(plan.local)} already local, {len(plan.stale)} stale kept")
+    render(
+        [i.to_json() for i in plan.fetch],
+        False,
+        [
+            ("SUBSET", "subset", str),
+            ("PARTITION", "partition", str),
+            ("SIZE", "size", human_bytes),
+            ("RESUME AT", "partial_bytes", human_bytes),
+        ],
+    )
+    click.echo(
+        f"would fetch {len(plan.fetch)} partitions, {human_bytes(plan.bytes_to_fetch)}; "
+        f"{len(plan.local)} already local, {len(plan.stale)} stale kept"
+    )
 
 
 @contextlib.contextmanager
@@ -217,8 +270,15 @@ def _progress_bar(plan: Any, *, quiet: bool) -> Iterator[Any]:
     from tqdm import tqdm
 
     total_files = len(plan.fetch)
-    with tqdm(total=sum(i.file.size for i in plan.fetch), unit="B", unit_scale=True,
-              unit_divisor=1000, desc=plan.dataset, file=sys.stderr) as bar:
+    with tqdm(
+        total=sum(i.file.size for i in plan.fetch),
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1000,
+        desc=plan.dataset,
+        file=sys.stderr,
+    ) as bar:
+
         def on_progress(event: Any) -> None:
             if event.delta:
                 bar.update(event.delta)
@@ -236,16 +296,24 @@ def _progress_bar(plan: Any, *, quiet: bool) -> Iterator[Any]:
 @click.option("--dry-run", is_flag=True, help="Show what would be deleted; delete nothing.")
 @json_option
 @click.pass_context
-def remove(ctx: click.Context, dataset: str, subsets: tuple[str, ...],
-           partitions: tuple[str, ...], all_subsets: bool, yes: bool, dry_run: bool,
-           as_json: bool) -> None:
+def remove(
+    ctx: click.Context,
+    dataset: str,
+    subsets: tuple[str, ...],
+    partitions: tuple[str, ...],
+    all_subsets: bool,
+    yes: bool,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
     """Delete downloaded files of a subset (-s), some partitions (-p) or every subset (--all).
 
     Shows what will be freed and asks first (unless --yes). The catalog entry and the synced
     listing stay; files are only deleted inside DATA_DIR/DATASET/, never in a local source."""
     picked = _picked(subsets, all_subsets)
-    plan = catalog_from(ctx).plan_remove(dataset, picked, partitions=list(partitions) or None,
-                                         all_subsets=all_subsets)
+    plan = catalog_from(ctx).plan_remove(
+        dataset, picked, partitions=list(partitions) or None, all_subsets=all_subsets
+    )
     if dry_run or (plan.empty and not as_json):
         if as_json:
             echo_json(plan.to_json())
@@ -266,11 +334,15 @@ def remove(ctx: click.Context, dataset: str, subsets: tuple[str, ...],
     if as_json:
         echo_json(report.to_json())
         return
-    click.echo(f"{dataset}: deleted {plural(len(report.files), 'file')}, "
-               f"freed {human_bytes(report.bytes)}")
+    click.echo(
+        f"{dataset}: deleted {plural(len(report.files), 'file')}, freed {human_bytes(report.bytes)}"
+    )
     if report.busy:
-        click.echo(f"  {plural(len(report.busy), 'partition')} being downloaded by another "
-                   f"process, left alone: {', '.join(report.busy[:5])}", err=True)
+        click.echo(
+            f"  {plural(len(report.busy), 'partition')} being downloaded by another "
+            f"process, left alone: {', '.join(report.busy[:5])}",
+            err=True,
+        )
 
 
 def _show_removal(plan: Any, *, err: bool) -> None:
@@ -279,8 +351,11 @@ def _show_removal(plan: Any, *, err: bool) -> None:
         what = not_local if plan.not_local else "no local data"
         click.echo(f"{plan.dataset}: nothing to remove ({what})", err=err)
         return
-    click.echo(f"{plan.dataset}: will delete {plural(len(plan.files), 'file')} "
-               f"({human_bytes(plan.bytes)}) and {plural(len(plan.records), 'record')}", err=err)
+    click.echo(
+        f"{plan.dataset}: will delete {plural(len(plan.files), 'file')} "
+        f"({human_bytes(plan.bytes)}) and {plural(len(plan.records), 'record')}",
+        err=err,
+    )
     root = Path(plan.store.data_dir) / plan.dataset
     lines = [(_removal_label(f, root), human_bytes(f.size)) for f in plan.files]
     width = max((len(name) for name, _ in lines[:MAX_LISTED]), default=0)

@@ -47,19 +47,32 @@ def updates(ctx: click.Context, dataset: str | None, as_json: bool) -> None:
 
 def _show_updates(names: Sequence[str], rows: list[dict[str, Any]]) -> None:
     if rows:
-        render(rows, False, [
-            ("DATASET", "dataset", str), ("SUBSET", "subset", str), ("PARTITION", "partition", str),
-            ("CHANGE", "change", str), ("LOCAL", "local", lambda v: "yes" if v else "no"),
-            ("SIZE", None,
-             lambda r: f"{human_bytes(r['size_before'])} -> {human_bytes(r['size_now'])}"),
-        ])
+        render(
+            rows,
+            False,
+            [
+                ("DATASET", "dataset", str),
+                ("SUBSET", "subset", str),
+                ("PARTITION", "partition", str),
+                ("CHANGE", "change", str),
+                ("LOCAL", "local", lambda v: "yes" if v else "no"),
+                (
+                    "SIZE",
+                    None,
+                    lambda r: f"{human_bytes(r['size_before'])} -> {human_bytes(r['size_now'])}",
+                ),
+            ],
+        )
     changed = {r["dataset"] for r in rows}
     for name in names:
         if name not in changed:
             click.echo(f"{name}: up to date")
     if rows:
-        click.echo("record them with 'pygestor sync DATASET'; refresh changed local partitions "
-                   "with 'pygestor download DATASET --all --update'", err=True)
+        click.echo(
+            "record them with 'pygestor sync DATASET'; refresh changed local partitions "
+            "with 'pygestor download DATASET --all --update'",
+            err=True,
+        )
 
 
 # ---- verify --------------------------------------------------------------------------------
@@ -76,16 +89,27 @@ def verify(ctx: click.Context, dataset: str, subset: str | None, as_json: bool) 
         echo_json(rows)
     else:
         if bad:
-            render(bad, False, [
-                ("STATUS", "status", str), ("PARTITION", None, _key), ("DETAIL", None, _detail),
-            ])
+            render(
+                bad,
+                False,
+                [
+                    ("STATUS", "status", str),
+                    ("PARTITION", None, _key),
+                    ("DETAIL", None, _detail),
+                ],
+            )
         counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "corrupt", "missing")}
         where = f"{dataset}/{subset}" if subset else dataset
-        click.echo(f"{where}: {plural(len(rows), 'local partition')} checked: "
-                   + ", ".join(f"{n} {s}" for s, n in counts.items()))
+        click.echo(
+            f"{where}: {plural(len(rows), 'local partition')} checked: "
+            + ", ".join(f"{n} {s}" for s, n in counts.items())
+        )
         if bad:
-            click.echo(f"drop their records with 'pygestor sync --repair {dataset}', then fetch "
-                       f"them again with 'pygestor download {dataset}'", err=True)
+            click.echo(
+                f"drop their records with 'pygestor sync --repair {dataset}', then fetch "
+                f"them again with 'pygestor download {dataset}'",
+                err=True,
+            )
     ctx.exit(1 if bad else 0)
 
 

@@ -28,8 +28,11 @@ MAX_SHOWN = 30  # subsets `add` lists in its table; the rest are counted
 # ---- validate and schema --------------------------------------------------------------------
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--resolve", is_flag=True,
-              help="Also list each source (a dry-run sync) and fail on rules that match no file.")
+@click.option(
+    "--resolve",
+    is_flag=True,
+    help="Also list each source (a dry-run sync) and fail on rules that match no file.",
+)
 @json_option
 @click.pass_context
 def validate(ctx: click.Context, paths: tuple[str, ...], resolve: bool, as_json: bool) -> None:
@@ -49,10 +52,15 @@ def validate(ctx: click.Context, paths: tuple[str, ...], resolve: bool, as_json:
 
 
 @click.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Write to this file instead of stdout.")
-@click.option("--check", "check", type=click.Path(dir_okay=False, exists=True),
-              help="Exit 1 if this file differs from the generated text.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout."
+)
+@click.option(
+    "--check",
+    "check",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Exit 1 if this file differs from the generated text.",
+)
 @click.option("--markdown", is_flag=True, help="The manifest reference (docs/manifest.md) instead.")
 def schema(output: str | None, check: str | None, markdown: bool) -> None:
     """Print the JSON Schema of manifest files (generated from the pydantic models)."""
@@ -76,16 +84,29 @@ def schema(output: str | None, check: str | None, markdown: bool) -> None:
 @click.command()
 @click.argument("repo")
 @click.option("--name", help="Dataset name [default: the repo name, lowercased].")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
-              help="Write here; '-' prints the manifest instead [default: USER_CATALOG/NAME.yaml].")
-@click.option("--revision",
-              help="Branch, tag or commit to read [default: main, or the one in a URL].")
-@click.option("--force", is_flag=True,
-              help="Overwrite an existing file (or shadow a built-in manifest).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write here; '-' prints the manifest instead [default: USER_CATALOG/NAME.yaml].",
+)
+@click.option(
+    "--revision", help="Branch, tag or commit to read [default: main, or the one in a URL]."
+)
+@click.option(
+    "--force", is_flag=True, help="Overwrite an existing file (or shadow a built-in manifest)."
+)
 @json_option
 @click.pass_context
-def add(ctx: click.Context, repo: str, name: str | None, output: str | None, revision: str | None,
-        force: bool, as_json: bool) -> None:
+def add(
+    ctx: click.Context,
+    repo: str,
+    name: str | None,
+    output: str | None,
+    revision: str | None,
+    force: bool,
+    as_json: bool,
+) -> None:
     """Write a manifest for a Hub dataset REPO, inferred from its card and file layout.
 
     REPO is owner/name, https://huggingface.co/datasets/owner/name[/tree/REVISION] or
@@ -109,21 +130,33 @@ def add(ctx: click.Context, repo: str, name: str | None, output: str | None, rev
         _report(result, err=False)
 
 
-_ORIGINS = {"card": "subsets from the dataset card's configs",
-            "layout": "subsets from the file layout",
-            "parquet-conversion": "subsets from the refs/convert/parquet revision"}
+_ORIGINS = {
+    "card": "subsets from the dataset card's configs",
+    "layout": "subsets from the file layout",
+    "parquet-conversion": "subsets from the refs/convert/parquet revision",
+}
 
 
 def _report(result: Any, *, err: bool) -> None:
     at = at_commit(result.commit)
-    click.echo(f"{result.name}: {len(result.subsets)} subsets, {result.partitions} partitions, "
-               f"{human_bytes(result.bytes)} from {result.source}{at}", err=err)
+    click.echo(
+        f"{result.name}: {len(result.subsets)} subsets, {result.partitions} partitions, "
+        f"{human_bytes(result.bytes)} from {result.source}{at}",
+        err=err,
+    )
     where = f"wrote {result.path}" if result.path else "not written"
     click.echo(f"{where} ({_ORIGINS[result.origin]})", err=err)
-    render([s.to_json() for s in result.subsets[:MAX_SHOWN]], False, [
-        ("SUBSET", "subset", str), ("PARTITIONS", "partitions", count),
-        ("SIZE", "bytes", human_bytes), ("ROWS", "rows", count),
-    ], err=err)
+    render(
+        [s.to_json() for s in result.subsets[:MAX_SHOWN]],
+        False,
+        [
+            ("SUBSET", "subset", str),
+            ("PARTITIONS", "partitions", count),
+            ("SIZE", "bytes", human_bytes),
+            ("ROWS", "rows", count),
+        ],
+        err=err,
+    )
     if len(result.subsets) > MAX_SHOWN:
         click.echo(f"... and {len(result.subsets) - MAX_SHOWN} more subsets (see --json)", err=err)
     if result.review:

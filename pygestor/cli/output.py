@@ -56,8 +56,9 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
-def render(records: list[dict[str, Any]], as_json: bool, columns: Sequence[Column], *,
-           err: bool = False) -> None:
+def render(
+    records: list[dict[str, Any]], as_json: bool, columns: Sequence[Column], *, err: bool = False
+) -> None:
     """The records as JSON, or as a table (on stderr with `err`): a title row, then one row a
     record."""
     if as_json:
@@ -68,8 +69,9 @@ def render(records: list[dict[str, Any]], as_json: bool, columns: Sequence[Colum
         table.append([fn(row) if key is None else fn(row[key]) for _, key, fn in columns])
     widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
     for r in table:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip(),
-                   err=err)
+        click.echo(
+            "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip(), err=err
+        )
 
 
 def echo_json(data: Any, *, default: Callable[[Any], Any] | None = None) -> None:

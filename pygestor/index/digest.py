@@ -52,7 +52,9 @@ def git_blob_id_header(size: int) -> bytes:
     return b"blob %d\0" % size
 
 
-def file_digests(fh: IO[bytes], size: int, *, sha256: bool = False, blob_id: bool = False) -> Digests:
+def file_digests(
+    fh: IO[bytes], size: int, *, sha256: bool = False, blob_id: bool = False
+) -> Digests:
     """Bytes read from `fh` (of `size` bytes by its metadata), and their sha256 and/or git blob id,
     in one pass. A file that grew or shrank while read gets no blob id (it cannot match)."""
     if not (sha256 or blob_id):
@@ -81,7 +83,9 @@ def digests(storage: Storage, key: str, *, sha256: bool = False, blob_id: bool =
 
 def check(storage: Storage, key: str, want: RemoteFile) -> Check:
     """The stored file `key` against `want`, by the strongest check `want` allows."""
-    kind: Literal["sha256", "blob_id", "size"] = "sha256" if want.sha256 else "blob_id" if want.blob_id else "size"
+    kind: Literal["sha256", "blob_id", "size"] = (
+        "sha256" if want.sha256 else "blob_id" if want.blob_id else "size"
+    )
     expected = want.sha256 or want.blob_id
     info = storage.info(key, follow=True)
     if info is None or info.kind != "file":
@@ -98,7 +102,8 @@ def check(storage: Storage, key: str, want: RemoteFile) -> Check:
 
 
 def mismatch(storage: Storage, key: str, want: RemoteFile) -> str | None:
-    """None when the stored file has `want`'s size and hash; else what did not match, for messages."""
+    """None when the stored file has `want`'s size and hash; else what did not match, for
+    messages."""
     found = check(storage, key, want)
     if found.status == "ok":
         return None

@@ -37,11 +37,25 @@ class Listing:
 
     @classmethod
     def from_resolution(
-        cls, dataset: str, source: str, revision: str | None, commit: str | None, manifest: str,
+        cls,
+        dataset: str,
+        source: str,
+        revision: str | None,
+        commit: str | None,
+        manifest: str,
         resolution: Resolution,
     ) -> Listing:
-        return cls(dataset, source, revision, commit, manifest, resolution.subsets,
-                   resolution.unmatched, resolution.empty_rules, resolution.skipped)
+        return cls(
+            dataset,
+            source,
+            revision,
+            commit,
+            manifest,
+            resolution.subsets,
+            resolution.unmatched,
+            resolution.empty_rules,
+            resolution.skipped,
+        )
 
     @property
     def partition_count(self) -> int:
@@ -79,16 +93,29 @@ class Listing:
             for s in data["subsets"]
         )
         return cls(
-            data["dataset"], data["source"], data["revision"], data["commit"], data["manifest"],
-            subsets, tuple(data["unmatched"]), tuple(data["empty_rules"]),
+            data["dataset"],
+            data["source"],
+            data["revision"],
+            data["commit"],
+            data["manifest"],
+            subsets,
+            tuple(data["unmatched"]),
+            tuple(data["empty_rules"]),
             tuple((a, b) for a, b in data["skipped"]),
         )
 
 
 def _partition_json(p: Partition) -> dict[str, Any]:
     f = p.file
-    return {"name": p.name, "path": f.path, "size": f.size, "sha256": f.sha256, "blob_id": f.blob_id,
-            "mtime": f.mtime, "format": p.format.value if p.format else None}
+    return {
+        "name": p.name,
+        "path": f.path,
+        "size": f.size,
+        "sha256": f.sha256,
+        "blob_id": f.blob_id,
+        "mtime": f.mtime,
+        "format": p.format.value if p.format else None,
+    }
 
 
 def _partition_from_json(d: dict[str, Any]) -> Partition:
@@ -140,6 +167,7 @@ def check_format(data: dict[str, Any]) -> None:
     version = data.get("format")
     if version != FORMAT_VERSION:
         raise PygestorError(
-            f"index format {version!r} is not supported by this pygestor (it reads {FORMAT_VERSION}); "
+            f"index format {version!r} is not supported by this pygestor (it reads "
+            f"{FORMAT_VERSION}); "
             "upgrade pygestor or run 'pygestor sync --repair'"
         )

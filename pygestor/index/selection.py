@@ -69,9 +69,16 @@ class Selection:
         return tuple(item for item in self.items if item.state in states)
 
 
-def select(store: Store, manifest: Manifest, listing: Listing,
-           subset: str | Sequence[str] | None = None, *, partitions: Sequence[str] | None = None,
-           all_subsets: bool = False, in_place: Storage | None = None) -> Selection:
+def select(
+    store: Store,
+    manifest: Manifest,
+    listing: Listing,
+    subset: str | Sequence[str] | None = None,
+    *,
+    partitions: Sequence[str] | None = None,
+    all_subsets: bool = False,
+    in_place: Storage | None = None,
+) -> Selection:
     """Choose partitions of a synced dataset: one subset (or several, or all with `all_subsets`),
     optionally only the named partitions (`name` or `subset/name`). `in_place`: the storage of a
     `local:` source's folder, whose files are read where they are. `subset=None` on a dataset
@@ -89,13 +96,21 @@ def select(store: Store, manifest: Manifest, listing: Listing,
             key = p.file.path if in_place is not None else f"{name}/{s.name}/{p.name}"
             items.append(Selected(s.name, p, key, state, rec))
     if partitions is not None:
-        picked = set(pick_partitions(name, [(i.subset, i.partition.name) for i in items], partitions))
+        picked = set(
+            pick_partitions(name, [(i.subset, i.partition.name) for i in items], partitions)
+        )
         items = [i for i in items if (i.subset, i.partition.name) in picked]
     return Selection(name, manifest, listing, tuple(items), in_place or store.storage)
 
 
-def states(store: Store, manifest: Manifest, listing: Listing, *, subset: str | None = None,
-           check_partial: bool = False) -> States:
+def states(
+    store: Store,
+    manifest: Manifest,
+    listing: Listing,
+    *,
+    subset: str | None = None,
+    check_partial: bool = False,
+) -> States:
     """(state, record) for every partition of the listing (or of one subset), plus gone ones."""
     name = manifest.name
     in_place = manifest.source.kind == "local"
@@ -120,15 +135,17 @@ def states(store: Store, manifest: Manifest, listing: Listing, *, subset: str | 
     return found
 
 
-def choose_subsets(name: str, known: Sequence[str], subset: str | Sequence[str] | None,
-                   all_subsets: bool) -> list[str]:
+def choose_subsets(
+    name: str, known: Sequence[str], subset: str | Sequence[str] | None, all_subsets: bool
+) -> list[str]:
     """The subset names chosen: `subset` (one or several), or every one with `all_subsets` (or
     when there is only one). Otherwise a SelectionError listing them; unknown names are errors."""
     if subset is None:
         if all_subsets or len(known) <= 1:
             return list(known)
         raise SelectionError(
-            f"dataset {name!r} has {len(known)} subsets; choose one with subset= (CLI: -s SUBSET) or "
+            f"dataset {name!r} has {len(known)} subsets; choose one with subset= (CLI: -s SUBSET) "
+            "or "
             f"all of them with all_subsets=True (CLI: --all): {', '.join(known[:10])}"
             f"{', ...' if len(known) > 10 else ''}"
         )
@@ -139,8 +156,9 @@ def choose_subsets(name: str, known: Sequence[str], subset: str | Sequence[str] 
     return list(dict.fromkeys(wanted))
 
 
-def pick_partitions(name: str, keys: Sequence[tuple[str, str]],
-                    partitions: str | Sequence[str]) -> list[tuple[str, str]]:
+def pick_partitions(
+    name: str, keys: Sequence[tuple[str, str]], partitions: str | Sequence[str]
+) -> list[tuple[str, str]]:
     """The (subset, partition) keys named in `partitions` (by partition name, or
     `subset/partition`), in the order of `keys`; an unknown name is a PartitionNotFound."""
     wanted = [partitions] if isinstance(partitions, str) else list(partitions)

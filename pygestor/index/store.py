@@ -46,8 +46,13 @@ class Store:
     """The on-disk layout and index of one data directory, over its storage (`pygestor.storage`).
     Safe to share between processes and hosts."""
 
-    def __init__(self, storage: Storage | str | os.PathLike[str], *, lock_timeout: float = 600.0,
-                 file_mode: int | None = None) -> None:
+    def __init__(
+        self,
+        storage: Storage | str | os.PathLike[str],
+        *,
+        lock_timeout: float = 600.0,
+        file_mode: int | None = None,
+    ) -> None:
         if isinstance(storage, (str, os.PathLike)):
             from ..storage.local import LocalStorage
 
@@ -125,7 +130,8 @@ class Store:
 
     # ---- listings and the pointer -------------------------------------------------------
     def save_listing(self, listing: Listing, *, synced_at: str | None = None) -> Pointer:
-        """Write `listing` (once; content-addressed) and make it current. Returns the new pointer."""
+        """Write `listing` (once; content-addressed) and make it current. Returns the new
+        pointer."""
         data = listing.to_json()
         text = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
         listing_id = hashlib.sha256(text).hexdigest()[:32]
@@ -133,7 +139,9 @@ class Store:
         target = f"{folder}/listings/{listing_id}.json"
         self.storage.create(target, text)
         with self.lock(listing.dataset):
-            self.storage.create(target, text)  # pruned by a concurrent sync between our write and the lock
+            self.storage.create(
+                target, text
+            )  # pruned by a concurrent sync between our write and the lock
             old = self.pointer(listing.dataset)
             if old is None:
                 previous = None
@@ -176,7 +184,10 @@ class Store:
                 return Listing.from_json(data)
             if listing_id is not None:
                 return None
-        raise PygestorError(f"the index of {dataset!r} names a listing that is missing; run 'pygestor sync {dataset}'")
+        raise PygestorError(
+            f"the index of {dataset!r} names a listing that is missing; run 'pygestor sync "
+            f"{dataset}'"
+        )
 
     def forget(self, dataset: str) -> bool:
         """Drop the dataset's listings and pointer (records of local files stay). True if any."""
@@ -189,8 +200,11 @@ class Store:
 
     def synced_datasets(self) -> list[str]:
         root = f"{INDEX}/datasets"
-        return [e.key[len(root) + 1 :] for e in self.storage.list(root)
-                if e.kind == "dir" and self.storage.info(f"{e.key}/current.json") is not None]
+        return [
+            e.key[len(root) + 1 :]
+            for e in self.storage.list(root)
+            if e.kind == "dir" and self.storage.info(f"{e.key}/current.json") is not None
+        ]
 
     def _prune_listings(self, folder: str, keep: set[str | None]) -> None:
         entries = self.storage.list(folder)
@@ -208,7 +222,9 @@ class Store:
         # Not fsynced: a record lost to a crash only means its (fsynced, verified) file is
         # hashed again and re-recorded by the next download or `sync --repair`.
         key = self.record_key(dataset, subset, partition)
-        self.storage.write(key, json.dumps(asdict(record), indent=1, sort_keys=True).encode(), durable=False)
+        self.storage.write(
+            key, json.dumps(asdict(record), indent=1, sort_keys=True).encode(), durable=False
+        )
 
     def record(self, dataset: str, subset: str, partition: str) -> Record | None:
         """One partition's record, or None (also when damaged: it then counts as not downloaded)."""
@@ -244,7 +260,9 @@ class Store:
                 found[(subset_name, partition)] = record
         return found
 
-    def local_records(self, dataset: str, subset: str | None = None) -> dict[tuple[str, str], Record]:
+    def local_records(
+        self, dataset: str, subset: str | None = None
+    ) -> dict[tuple[str, str], Record]:
         """The records whose data file is on disk with the recorded size (what counts as local)."""
         info = self.storage.info
         kept = {}
@@ -259,14 +277,21 @@ class Store:
         self.storage.write(key, json.dumps(data, indent=1, sort_keys=True).encode())
 
     def lock(self, dataset: str) -> AbstractContextManager[None]:
-        """An exclusive per-dataset lock across processes (fcntl locks work on NFSv4 and local disks);
+        """An exclusive per-dataset lock across processes (fcntl locks work on NFSv4 and local
+        disks);
         waits at most `lock_timeout` seconds, then raises LockTimeout."""
-        return self.storage.lock(f"{self.dataset_index_key(dataset)}/lock", timeout=self.lock_timeout)
+        return self.storage.lock(
+            f"{self.dataset_index_key(dataset)}/lock", timeout=self.lock_timeout
+        )
 
-    def partition_lock(self, dataset: str, subset: str, partition: str, *,
-                       timeout: float) -> AbstractContextManager[None]:
-        """The lock held while one partition is downloaded or removed; LockTimeout after `timeout`."""
-        return self.storage.lock(self.partition_lock_key(dataset, subset, partition), timeout=timeout)
+    def partition_lock(
+        self, dataset: str, subset: str, partition: str, *, timeout: float
+    ) -> AbstractContextManager[None]:
+        """The lock held while one partition is downloaded or removed; LockTimeout after
+        `timeout`."""
+        return self.storage.lock(
+            self.partition_lock_key(dataset, subset, partition), timeout=timeout
+        )
 
     def _read_json(self, key: str) -> Any:
         data = self.storage.read(key)
@@ -275,7 +300,9 @@ class Store:
         try:
             return json.loads(data)
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise PygestorError(f"{self.storage.local_path(key)}: damaged index file; run 'pygestor sync --repair'") from None
+            raise PygestorError(
+                f"{self.storage.local_path(key)}: damaged index file; run 'pygestor sync --repair'"
+            ) from None
 
 
 def _require_safe(name: str) -> None:
@@ -285,5 +312,10 @@ def _require_safe(name: str) -> None:
 
 def _visible_json(entries: list[FileInfo]) -> list[FileInfo]:
     """`*.json` entries, leaving out temporary files (`.tmp-...`) of writes in flight."""
-    return [e for e in entries if e.kind == "file" and e.key.endswith(".json")
-            and not e.key.rsplit("/", 1)[-1].startswith(".")]
+    return [
+        e
+        for e in entries
+        if e.kind == "file"
+        and e.key.endswith(".json")
+        and not e.key.rsplit("/", 1)[-1].startswith(".")
+    ]

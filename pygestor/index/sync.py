@@ -58,8 +58,14 @@ def list_source(manifest: Manifest, source: Source, *, where: str) -> Listing:
     except SourceError as exc:
         raise type(exc)(f"{manifest.name} ({where}): {exc}") from None
     resolution = resolve(manifest, files.files)
-    return Listing.from_resolution(manifest.name, source.describe(), files.revision, files.commit,
-                                   manifest.fingerprint(), resolution)
+    return Listing.from_resolution(
+        manifest.name,
+        source.describe(),
+        files.revision,
+        files.commit,
+        manifest.fingerprint(),
+        resolution,
+    )
 
 
 def record(store: Store, manifest: Manifest, listing: Listing) -> SyncResult:
@@ -68,15 +74,27 @@ def record(store: Store, manifest: Manifest, listing: Listing) -> SyncResult:
     pointer = store.save_listing(listing)
     records = store.records(manifest.name)
     current = {(s.name, p.name): p.file for s in listing.subsets for p in s.partitions}
-    before = {(s.name, p.name) for s in previous.subsets for p in s.partitions} if previous else set(current)
+    before = (
+        {(s.name, p.name) for s in previous.subsets for p in s.partitions}
+        if previous
+        else set(current)
+    )
     stale = sorted(k for k, rec in records.items() if k in current and not rec.matches(current[k]))
     gone = sorted(k for k in records if k not in current)
     return SyncResult(
-        dataset=listing.dataset, source=listing.source, revision=listing.revision, commit=listing.commit,
-        synced_at=pointer.synced_at, subsets=len(listing.subsets), partitions=listing.partition_count,
-        bytes=listing.size, changed=previous is None or previous.to_json() != listing.to_json(),
+        dataset=listing.dataset,
+        source=listing.source,
+        revision=listing.revision,
+        commit=listing.commit,
+        synced_at=pointer.synced_at,
+        subsets=len(listing.subsets),
+        partitions=listing.partition_count,
+        bytes=listing.size,
+        changed=previous is None or previous.to_json() != listing.to_json(),
         new=tuple(f"{s}/{p}" for s, p in sorted(set(current) - before)),
-        stale=_keys(stale), gone=_keys(gone), unmatched=listing.unmatched,
+        stale=_keys(stale),
+        gone=_keys(gone),
+        unmatched=listing.unmatched,
         empty_rules=tuple(rule_text(manifest, i) for i in listing.empty_rules),
         skipped=listing.skipped,
     )
@@ -90,5 +108,3 @@ def rule_text(manifest: Manifest, index: int) -> str:
 
 def _keys(keys: list[tuple[str, str]]) -> tuple[str, ...]:
     return tuple(f"{s}/{p}" for s, p in keys)
-
-

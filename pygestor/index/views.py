@@ -15,13 +15,40 @@ from .selection import states
 from .store import Store
 
 DATASET_COLUMNS = (
-    "name", "description", "modality", "source", "revision", "commit", "synced_at",
-    "subsets", "partitions", "partitions_local", "bytes", "bytes_local",
+    "name",
+    "description",
+    "modality",
+    "source",
+    "revision",
+    "commit",
+    "synced_at",
+    "subsets",
+    "partitions",
+    "partitions_local",
+    "bytes",
+    "bytes_local",
 )
-SUBSET_COLUMNS = ("dataset", "subset", "partitions", "partitions_local", "bytes", "bytes_local",
-                  "rows", "arrow_copy_bytes")
-PARTITION_COLUMNS = ("dataset", "subset", "partition", "path", "size", "state", "rows", "sha256",
-                     "downloaded_at")
+SUBSET_COLUMNS = (
+    "dataset",
+    "subset",
+    "partitions",
+    "partitions_local",
+    "bytes",
+    "bytes_local",
+    "rows",
+    "arrow_copy_bytes",
+)
+PARTITION_COLUMNS = (
+    "dataset",
+    "subset",
+    "partition",
+    "path",
+    "size",
+    "state",
+    "rows",
+    "sha256",
+    "downloaded_at",
+)
 
 
 def dataset_record(store: Store, manifest: Manifest) -> dict[str, Any]:
@@ -29,15 +56,29 @@ def dataset_record(store: Store, manifest: Manifest) -> dict[str, Any]:
     m = manifest
     pointer = store.pointer(m.name)
     record: dict[str, Any] = {
-        "name": m.name, "description": m.description, "modality": list(m.modality),
+        "name": m.name,
+        "description": m.description,
+        "modality": list(m.modality),
         "source": str(m.source.folder) if m.source.kind == "local" else m.source.describe(),  # type: ignore[union-attr]
-        "revision": None, "commit": None, "synced_at": None,
-        "subsets": None, "partitions": None, "partitions_local": 0, "bytes": None, "bytes_local": 0,
+        "revision": None,
+        "commit": None,
+        "synced_at": None,
+        "subsets": None,
+        "partitions": None,
+        "partitions_local": 0,
+        "bytes": None,
+        "bytes_local": 0,
     }
     if pointer is None:
         return record
-    record.update(revision=pointer.revision, commit=pointer.commit, synced_at=pointer.synced_at,
-                  subsets=pointer.subsets, partitions=pointer.partitions, bytes=pointer.bytes)
+    record.update(
+        revision=pointer.revision,
+        commit=pointer.commit,
+        synced_at=pointer.synced_at,
+        subsets=pointer.subsets,
+        partitions=pointer.partitions,
+        bytes=pointer.bytes,
+    )
     if m.source.kind == "local":
         record.update(partitions_local=pointer.partitions, bytes_local=pointer.bytes)
     else:
@@ -53,20 +94,29 @@ def subset_records(store: Store, manifest: Manifest, listing: Listing) -> list[d
     rows = []
     for subset in listing.subsets:
         local = [found[(subset.name, p.name)] for p in subset.partitions]
-        on_disk = [p for p, st in zip(subset.partitions, local, strict=True) if st[0] in ("local", "stale")]
+        on_disk = [
+            p for p, st in zip(subset.partitions, local, strict=True) if st[0] in ("local", "stale")
+        ]
         known_rows = [st[1].rows if st[1] else None for st in local]
         copy = store.storage.info(store.arrow_copy_key(name, subset.name))
-        rows.append({
-            "dataset": name, "subset": subset.name, "partitions": len(subset.partitions),
-            "partitions_local": len(on_disk), "bytes": subset.size,
-            "bytes_local": sum(p.file.size for p in on_disk),
-            "rows": _total(known_rows), "arrow_copy_bytes": copy.size if copy else None,
-        })
+        rows.append(
+            {
+                "dataset": name,
+                "subset": subset.name,
+                "partitions": len(subset.partitions),
+                "partitions_local": len(on_disk),
+                "bytes": subset.size,
+                "bytes_local": sum(p.file.size for p in on_disk),
+                "rows": _total(known_rows),
+                "arrow_copy_bytes": copy.size if copy else None,
+            }
+        )
     return rows
 
 
-def partition_records(store: Store, manifest: Manifest, listing: Listing,
-                      subset: str) -> list[dict[str, Any]]:
+def partition_records(
+    store: Store, manifest: Manifest, listing: Listing, subset: str
+) -> list[dict[str, Any]]:
     """One record per partition of a subset of the listing (see PARTITION_COLUMNS), `gone` ones
     last. The subset must be in the listing."""
     name = manifest.name
@@ -83,11 +133,27 @@ def partition_records(store: Store, manifest: Manifest, listing: Listing,
     return rows
 
 
-def _row(dataset: str, subset: str, partition: str, path: str, size: int, state: str,
-         rec: Record | None, sha256: str | None) -> dict[str, Any]:
-    return {"dataset": dataset, "subset": subset, "partition": partition, "path": path, "size": size,
-            "state": state, "rows": rec.rows if rec else None, "sha256": sha256,
-            "downloaded_at": rec.downloaded_at if rec else None}
+def _row(
+    dataset: str,
+    subset: str,
+    partition: str,
+    path: str,
+    size: int,
+    state: str,
+    rec: Record | None,
+    sha256: str | None,
+) -> dict[str, Any]:
+    return {
+        "dataset": dataset,
+        "subset": subset,
+        "partition": partition,
+        "path": path,
+        "size": size,
+        "state": state,
+        "rows": rec.rows if rec else None,
+        "sha256": sha256,
+        "downloaded_at": rec.downloaded_at if rec else None,
+    }
 
 
 def _total(values: list[int | None]) -> int | None:

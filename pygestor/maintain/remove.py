@@ -39,8 +39,13 @@ class RemovalFile:
     size: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"subset": self.subset, "partition": self.partition, "kind": self.kind,
-                "path": str(self.path), "size": self.size}
+        return {
+            "subset": self.subset,
+            "partition": self.partition,
+            "kind": self.kind,
+            "path": str(self.path),
+            "size": self.size,
+        }
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,9 @@ class RemovalPlan:
 
     dataset: str
     subsets: tuple[str, ...]
-    whole_subsets: bool  # every partition of `subsets` (the Arrow copies and untracked files go too)
+    whole_subsets: (
+        bool  # every partition of `subsets` (the Arrow copies and untracked files go too)
+    )
     files: tuple[RemovalFile, ...]
     records: tuple[str, ...]
     not_local: tuple[str, ...]
@@ -68,9 +75,14 @@ class RemovalPlan:
         return not self.files and not self.records
 
     def to_json(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "subsets": list(self.subsets), "bytes": self.bytes,
-                "files": [f.to_json() for f in self.files], "records": list(self.records),
-                "not_local": list(self.not_local)}
+        return {
+            "dataset": self.dataset,
+            "subsets": list(self.subsets),
+            "bytes": self.bytes,
+            "files": [f.to_json() for f in self.files],
+            "records": list(self.records),
+            "not_local": list(self.not_local),
+        }
 
     def execute(self) -> RemovalReport:
         """Drop the records, then delete the files (a file without its record is not downloaded,
@@ -94,10 +106,19 @@ class RemovalPlan:
                     dropped.append(key)
                 removed += self._delete(by_key.get(key, []))
         removed += self._delete(by_key.get("", []))
-        folders = _prune_empty(self.store, {f.key.rpartition("/")[0] for f in removed if f.kind != "arrow"},
-                               self.dataset)
-        return RemovalReport(self.dataset, tuple(removed), tuple(dropped), self.not_local, tuple(busy),
-                             tuple(str(self.store.storage.local_path(k)) for k in folders))
+        folders = _prune_empty(
+            self.store,
+            {f.key.rpartition("/")[0] for f in removed if f.kind != "arrow"},
+            self.dataset,
+        )
+        return RemovalReport(
+            self.dataset,
+            tuple(removed),
+            tuple(dropped),
+            self.not_local,
+            tuple(busy),
+            tuple(str(self.store.storage.local_path(k)) for k in folders),
+        )
 
     def _delete(self, files: Iterable[RemovalFile]) -> list[RemovalFile]:
         done = []
@@ -124,13 +145,25 @@ class RemovalReport:
         return sum(f.size for f in self.files)
 
     def to_json(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "bytes": self.bytes, "files": [f.to_json() for f in self.files],
-                "records": list(self.records), "not_local": list(self.not_local), "busy": list(self.busy),
-                "folders": list(self.folders)}
+        return {
+            "dataset": self.dataset,
+            "bytes": self.bytes,
+            "files": [f.to_json() for f in self.files],
+            "records": list(self.records),
+            "not_local": list(self.not_local),
+            "busy": list(self.busy),
+            "folders": list(self.folders),
+        }
 
 
-def plan_remove(store: Store, manifest: Manifest, subset: str | Sequence[str] | None = None, *,
-                partitions: Sequence[str] | None = None, all_subsets: bool = False) -> RemovalPlan:
+def plan_remove(
+    store: Store,
+    manifest: Manifest,
+    subset: str | Sequence[str] | None = None,
+    *,
+    partitions: Sequence[str] | None = None,
+    all_subsets: bool = False,
+) -> RemovalPlan:
     """What removing local data would delete: one subset (or several, or every one with
     `all_subsets`), optionally only the named partitions (`name` or `subset/name`).
 
@@ -157,11 +190,20 @@ def plan_remove(store: Store, manifest: Manifest, subset: str | Sequence[str] | 
             not_local.append(f"{s}/{p}")
     if partitions is None:
         files += _whole_subset_files(store, name, chosen, {f.key for f in files})
-    return RemovalPlan(name, tuple(chosen), partitions is None, tuple(files),
-                       tuple(f"{s}/{p}" for s, p in keys if (s, p) in records), tuple(not_local), store)
+    return RemovalPlan(
+        name,
+        tuple(chosen),
+        partitions is None,
+        tuple(files),
+        tuple(f"{s}/{p}" for s, p in keys if (s, p) in records),
+        tuple(not_local),
+        store,
+    )
 
 
-def _known_partitions(listing: Listing | None, records: dict[tuple[str, str], Record]) -> dict[str, list[str]]:
+def _known_partitions(
+    listing: Listing | None, records: dict[tuple[str, str], Record]
+) -> dict[str, list[str]]:
     """subset -> partition names: the listing's (in order), then recorded ones it lacks (gone)."""
     known: dict[str, list[str]] = {}
     if listing is not None:
@@ -177,11 +219,15 @@ def _known_partitions(listing: Listing | None, records: dict[tuple[str, str], Re
 def _partition_files(store: Store, name: str, subset: str, partition: str) -> list[RemovalFile]:
     """The data file and `.part` file of one partition that exist, each checked to stay inside."""
     try:
-        keys = [("data", store.data_key(name, subset, partition)),
-                ("partial", store.partial_key(name, subset, partition))]
+        keys = [
+            ("data", store.data_key(name, subset, partition)),
+            ("partial", store.partial_key(name, subset, partition)),
+        ]
     except PygestorError:
-        raise PygestorError(f"refusing to remove {name}/{subset}/{partition}: not a safe relative path; "
-                            "run 'pygestor sync --repair' to rebuild the index") from None
+        raise PygestorError(
+            f"refusing to remove {name}/{subset}/{partition}: not a safe relative path; "
+            "run 'pygestor sync --repair' to rebuild the index"
+        ) from None
     found = []
     for kind, key in keys:
         if store.storage.info(key) is None:
@@ -191,7 +237,9 @@ def _partition_files(store: Store, name: str, subset: str, partition: str) -> li
     return found
 
 
-def _whole_subset_files(store: Store, name: str, subsets: Sequence[str], taken: set[str]) -> list[RemovalFile]:
+def _whole_subset_files(
+    store: Store, name: str, subsets: Sequence[str], taken: set[str]
+) -> list[RemovalFile]:
     """For whole subsets: the Arrow copy, and other files in the subset's folder."""
     storage = store.storage
     found = []
@@ -208,11 +256,17 @@ def _whole_subset_files(store: Store, name: str, subsets: Sequence[str], taken: 
                 continue
             _check_inside(store, key, name)
             partition = partial_of(key, folder)
-            found.append(_file(store, subset, partition, "untracked" if partition is None else "partial", key))
+            found.append(
+                _file(
+                    store, subset, partition, "untracked" if partition is None else "partial", key
+                )
+            )
     return found
 
 
-def _file(store: Store, subset: str, partition: str | None, kind: FileKind, key: str) -> RemovalFile:
+def _file(
+    store: Store, subset: str, partition: str | None, kind: FileKind, key: str
+) -> RemovalFile:
     """A file to delete, with the bytes deleting it frees (a symbolic link frees no data)."""
     info = store.storage.info(key)
     size = 0 if info is None or info.kind == "link" else info.size
@@ -234,8 +288,10 @@ def _check_inside(store: Store, key: str, base: str) -> None:
     if not store.storage.inside(key, base):
         storage = store.storage
         path = storage.local_path(key)
-        raise PygestorError(f"refusing to remove {path}: it leads to {path.resolve()}, outside "
-                            f"{storage.local_path(base).resolve()}; remove that link by hand if you mean to")
+        raise PygestorError(
+            f"refusing to remove {path}: it leads to {path.resolve()}, outside "
+            f"{storage.local_path(base).resolve()}; remove that link by hand if you mean to"
+        )
 
 
 def _prune_empty(store: Store, folders: Iterable[str], root: str) -> list[str]:

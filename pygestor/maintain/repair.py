@@ -35,18 +35,30 @@ class RepairReport:
     kept: int = 0  # records already right (including stale copies that match their own record)
     mismatched: tuple[str, ...] = ()  # files matching neither: left unrecorded
     dropped: tuple[str, ...] = ()  # records whose file is missing
-    unknown: tuple[str, ...] = ()  # files in the dataset folder that belong to no partition (left alone)
+    unknown: tuple[
+        str, ...
+    ] = ()  # files in the dataset folder that belong to no partition (left alone)
     partials_removed: int = 0  # `.part` files of downloads nobody is running
     temp_removed: int = 0  # `.tmp-*` files older than an hour
     damaged_removed: int = 0  # unreadable index files
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "commit": self.commit, "partitions": self.partitions,
-                "checked": self.checked, "recorded": self.recorded, "kept": self.kept,
-                "mismatched": list(self.mismatched), "dropped": list(self.dropped), "unknown": list(self.unknown),
-                "partials_removed": self.partials_removed, "temp_removed": self.temp_removed,
-                "damaged_removed": self.damaged_removed, "error": self.error}
+        return {
+            "dataset": self.dataset,
+            "commit": self.commit,
+            "partitions": self.partitions,
+            "checked": self.checked,
+            "recorded": self.recorded,
+            "kept": self.kept,
+            "mismatched": list(self.mismatched),
+            "dropped": list(self.dropped),
+            "unknown": list(self.unknown),
+            "partials_removed": self.partials_removed,
+            "temp_removed": self.temp_removed,
+            "damaged_removed": self.damaged_removed,
+            "error": self.error,
+        }
 
 
 @dataclass(frozen=True)
@@ -73,17 +85,28 @@ def remove_damaged(store: Store, dataset: str) -> int:
     return removed
 
 
-def repair(store: Store, manifest: Manifest, listing: Listing, *, damaged_removed: int = 0,
-           workers: int | None = None) -> RepairReport:
+def repair(
+    store: Store,
+    manifest: Manifest,
+    listing: Listing,
+    *,
+    damaged_removed: int = 0,
+    workers: int | None = None,
+) -> RepairReport:
     """Rescan the data of `manifest`'s dataset against `listing` (just synced): for each partition
     file on disk, a record when its size and hash match the listing (an existing record matching
     the file is kept, so a stale copy stays stale rather than lost), else it is left unrecorded
     and reported `mismatched`. Records whose file is missing are dropped. `.part` files whose
     partition lock nobody holds, and `.tmp-*` files older than an hour, are deleted."""
     name = manifest.name
-    report: dict[str, Any] = {"commit": listing.commit, "partitions": listing.partition_count,
-                              "damaged_removed": damaged_removed}
-    report["temp_removed"] = sum(_remove_old_temp(store, f) for f in (name, store.dataset_index_key(name)))
+    report: dict[str, Any] = {
+        "commit": listing.commit,
+        "partitions": listing.partition_count,
+        "damaged_removed": damaged_removed,
+    }
+    report["temp_removed"] = sum(
+        _remove_old_temp(store, f) for f in (name, store.dataset_index_key(name))
+    )
     if manifest.source.kind == "local":  # read in place: no records, nothing downloaded
         return RepairReport(name, **report)
     records = store.records(name)
@@ -100,27 +123,52 @@ def repair(store: Store, manifest: Manifest, listing: Listing, *, damaged_remove
     outcomes = parallel_map(lambda c: _repair_one(store, name, listing, c), candidates, workers)
     partials, unknown = _scan_dataset_folder(store, name, {c.key for c in candidates})
     return RepairReport(
-        name, **report, checked=len(candidates), recorded=outcomes.count("recorded"), kept=outcomes.count("kept"),
-        mismatched=tuple(c.name for c, o in zip(candidates, outcomes, strict=True) if o == "mismatched"),
-        dropped=tuple(dropped), unknown=tuple(unknown), partials_removed=partials,
+        name,
+        **report,
+        checked=len(candidates),
+        recorded=outcomes.count("recorded"),
+        kept=outcomes.count("kept"),
+        mismatched=tuple(
+            c.name for c, o in zip(candidates, outcomes, strict=True) if o == "mismatched"
+        ),
+        dropped=tuple(dropped),
+        unknown=tuple(unknown),
+        partials_removed=partials,
     )
 
 
 def _repair_one(store: Store, name: str, listing: Listing, c: _Candidate) -> str:
     """'recorded', 'kept' or 'mismatched' for one file on disk."""
     wants = [w for w in (c.listed, c.record.file if c.record else None) if w is not None]
-    got = digests(store.storage, c.key, sha256=any(w.sha256 for w in wants),
-                  blob_id=any(w.blob_id for w in wants))
+    got = digests(
+        store.storage,
+        c.key,
+        sha256=any(w.sha256 for w in wants),
+        blob_id=any(w.blob_id for w in wants),
+    )
     if c.listed is not None and same(c.listed, got):
         if c.record is not None and c.record.matches(c.listed) and same(c.record.file, got):
             return "kept"
         f = c.listed
         info = store.storage.info(c.key)
-        mtime = datetime.fromtimestamp(info.mtime if info else time.time(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        store.put_record(name, c.subset, c.partition, Record(
-            path=f.path, size=f.size, sha256=f.sha256, blob_id=f.blob_id, mtime=f.mtime, commit=listing.commit,
-            rows=parquet_rows(store.storage, c.key), downloaded_at=mtime,
-        ))
+        mtime = datetime.fromtimestamp(info.mtime if info else time.time(), UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        store.put_record(
+            name,
+            c.subset,
+            c.partition,
+            Record(
+                path=f.path,
+                size=f.size,
+                sha256=f.sha256,
+                blob_id=f.blob_id,
+                mtime=f.mtime,
+                commit=listing.commit,
+                rows=parquet_rows(store.storage, c.key),
+                downloaded_at=mtime,
+            ),
+        )
         return "recorded"
     if c.record is not None and same(c.record.file, got):
         return "kept"
@@ -138,7 +186,9 @@ def _scan_dataset_folder(store: Store, name: str, taken: set[str]) -> tuple[int,
         if key in taken or base.startswith(TEMP_PREFIX):
             continue
         subset, _, inner = rel.partition("/")
-        partition = partial_of(key, f"{name}/{subset}") if inner and is_safe_relpath(subset) else None
+        partition = (
+            partial_of(key, f"{name}/{subset}") if inner and is_safe_relpath(subset) else None
+        )
         if partition is not None:
             removed += _remove_partial(store, name, subset, partition, key)
         elif not base.startswith("."):

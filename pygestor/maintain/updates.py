@@ -10,11 +10,22 @@ from ..index.store import Store
 from ..manifest.models import Manifest
 from ..sources.base import RemoteFile
 
-UPDATE_COLUMNS = ("dataset", "subset", "partition", "change", "local", "size_before", "size_now",
-                  "commit_before", "commit_now")
+UPDATE_COLUMNS = (
+    "dataset",
+    "subset",
+    "partition",
+    "change",
+    "local",
+    "size_before",
+    "size_now",
+    "commit_before",
+    "commit_now",
+)
 
 
-def updates(store: Store, manifest: Manifest, before: Listing, now: Listing) -> list[dict[str, Any]]:
+def updates(
+    store: Store, manifest: Manifest, before: Listing, now: Listing
+) -> list[dict[str, Any]]:
     """One record per new, changed or deleted partition (see UPDATE_COLUMNS) between the listing
     in force (`before`) and the source as listed now (`now`). A local partition is compared by
     its record (what is on disk), any other by the listing in force. Writes nothing."""
@@ -41,9 +52,17 @@ def updates(store: Store, manifest: Manifest, before: Listing, now: Listing) -> 
             change = "changed"
         else:
             continue
-        rows.append({
-            "dataset": name, "subset": key[0], "partition": key[1], "change": change, "local": local,
-            "size_before": was.size if was else None, "size_now": is_now.size if is_now else None,
-            "commit_before": commit_before if was else None, "commit_now": now.commit,
-        })
+        rows.append(
+            {
+                "dataset": name,
+                "subset": key[0],
+                "partition": key[1],
+                "change": change,
+                "local": local,
+                "size_before": was.size if was else None,
+                "size_now": is_now.size if is_now else None,
+                "commit_before": commit_before if was else None,
+                "commit_now": now.commit,
+            }
+        )
     return rows

@@ -10,32 +10,66 @@ from ..index.store import Store
 from ..sources.base import RemoteFile
 from ..storage.base import Storage
 
-VERIFY_COLUMNS = ("dataset", "subset", "partition", "path", "status", "check", "size", "size_on_disk",
-                  "expected", "actual")
+VERIFY_COLUMNS = (
+    "dataset",
+    "subset",
+    "partition",
+    "path",
+    "status",
+    "check",
+    "size",
+    "size_on_disk",
+    "expected",
+    "actual",
+)
 
 Job = tuple[str, str, str, RemoteFile]  # subset, partition, key, what it should be
 
 
-def verify(store: Store, dataset: str, subset: str | None = None, *, in_place: Selection | None = None,
-           workers: int | None = None) -> list[dict[str, Any]]:
+def verify(
+    store: Store,
+    dataset: str,
+    subset: str | None = None,
+    *,
+    in_place: Selection | None = None,
+    workers: int | None = None,
+) -> list[dict[str, Any]]:
     """One record per local partition of `dataset` (or one subset; see VERIFY_COLUMNS) with
     `status` ok, missing or corrupt (size or hash mismatch), checked against its record. A
     local-folder source (`in_place`: its selection) is checked by size against the listing."""
     jobs: list[Job]
     if in_place is not None:
         storage = in_place.storage
-        jobs = [(i.subset, i.partition.name, i.file_key, RemoteFile(i.partition.file.path, i.partition.file.size))
-                for i in in_place.items]
+        jobs = [
+            (
+                i.subset,
+                i.partition.name,
+                i.file_key,
+                RemoteFile(i.partition.file.path, i.partition.file.size),
+            )
+            for i in in_place.items
+        ]
     else:
         storage = store.storage
-        jobs = [(s, p, store.data_key(dataset, s, p), rec.file)
-                for (s, p), rec in sorted(store.records(dataset, subset).items())]
+        jobs = [
+            (s, p, store.data_key(dataset, s, p), rec.file)
+            for (s, p), rec in sorted(store.records(dataset, subset).items())
+        ]
     return parallel_map(lambda job: _row(storage, dataset, job), jobs, workers)
 
 
 def _row(storage: Storage, dataset: str, job: Job) -> dict[str, Any]:
     s, p, key, want = job
     found = check(storage, key, want)
-    return {"dataset": dataset, "subset": s, "partition": p, "path": str(storage.local_path(key)),
-            "status": found.status, "check": found.check, "size": want.size,
-            "size_on_disk": found.size_on_disk, "expected": found.expected, "actual": found.actual}
+    return {
+        "dataset": dataset,
+        "subset": s,
+        "partition": p,
+        "path": str(storage.local_path(key)),
+        "status": found.status,
+        "check": found.check,
+        "size": want.size,
+        "size_on_disk": found.size_on_disk,
+        "expected": found.expected,
+        "actual": found.actual,
+    }

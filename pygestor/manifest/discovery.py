@@ -45,14 +45,17 @@ def manifest_files(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.iterdir() if p.suffix in MANIFEST_SUFFIXES and p.is_file())
+            found += sorted(
+                p for p in path.iterdir() if p.suffix in MANIFEST_SUFFIXES and p.is_file()
+            )
         elif path.exists():
             found.append(path)
     return found
 
 
 def discover(folders: Sequence[Path], *, builtin: Path | None = None) -> Discovery:
-    """Parse every manifest in `folders` (in precedence order); `builtin` marks the built-in folder."""
+    """Parse every manifest in `folders` (in precedence order); `builtin` marks the built-in
+    folder."""
     result = Discovery()
     for folder in folders:
         is_builtin = builtin is not None and folder == builtin
@@ -79,8 +82,13 @@ def add_entry(result: Discovery, entry: Entry) -> None:
         result.notes.append(f"{earlier.path}: dataset {name!r} shadows the built-in {entry.path}")
     elif not entry.builtin:
         result.problems.append(
-            Problem(str(entry.path), _key_line(entry.path, "name"), "name",
-                    f"dataset {name!r} is already defined by {earlier.path}; rename one of them or remove a file")
+            Problem(
+                str(entry.path),
+                _key_line(entry.path, "name"),
+                "name",
+                f"dataset {name!r} is already defined by {earlier.path}; rename one of them or "
+                "remove a file",
+            )
         )
 
 
@@ -97,12 +105,16 @@ def parse_file(path: Path) -> Manifest:
     """Read and validate one manifest file; raises ManifestError listing every problem."""
     try:
         if path.stat().st_size > MAX_MANIFEST_BYTES:
-            raise ManifestError([Problem(str(path), None, "", f"file is larger than {MAX_MANIFEST_BYTES} bytes")])
+            raise ManifestError(
+                [Problem(str(path), None, "", f"file is larger than {MAX_MANIFEST_BYTES} bytes")]
+            )
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ManifestError([Problem(str(path), None, "", "not UTF-8 text")]) from None
     except OSError as exc:
-        raise ManifestError([Problem(str(path), None, "", f"cannot read: {exc.strerror or exc}")]) from None
+        raise ManifestError(
+            [Problem(str(path), None, "", f"cannot read: {exc.strerror or exc}")]
+        ) from None
     return parse_text(text, str(path))
 
 
@@ -115,7 +127,9 @@ def parse_text(text: str, file: str = "<manifest>") -> Manifest:
     if duplicates:
         raise ManifestError(duplicates)
     if not isinstance(data, dict):
-        raise ManifestError([Problem(file, 1, "", "a manifest is a mapping with keys name, source, subsets, ...")])
+        raise ManifestError(
+            [Problem(file, 1, "", "a manifest is a mapping with keys name, source, subsets, ...")]
+        )
     try:
         return Manifest.model_validate(data)
     except pydantic.ValidationError as exc:
@@ -151,7 +165,9 @@ def _duplicate_keys(node: Any, file: str, path: str = "") -> Iterable[Problem]:
         for key, value in node.value:
             name = str(key.value)
             if name in seen:
-                yield Problem(file, key.start_mark.line + 1, _join(path, name), "key appears twice; keep one")
+                yield Problem(
+                    file, key.start_mark.line + 1, _join(path, name), "key appears twice; keep one"
+                )
             seen.add(name)
             yield from _duplicate_keys(value, file, _join(path, name))
     elif isinstance(node, yaml.SequenceNode):
@@ -213,7 +229,10 @@ def _locate(root: Any, loc: Sequence[Any]) -> tuple[Any, str]:
             match = [(k, v) for k, v in node.value if str(k.value) == str(part)]
             if match:
                 key, value = match[0]
-                node, shown = (value if not _is_extra_key(loc, part) else key), _join(shown, str(part))
+                node, shown = (
+                    (value if not _is_extra_key(loc, part) else key),
+                    _join(shown, str(part)),
+                )
             else:
                 shown = _join(shown, str(part))
     return node, shown
@@ -283,19 +302,29 @@ class Validation:
         return not self.problems
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "files": list(self.files), "problems": [asdict(p) for p in self.problems],
-                "notes": list(self.notes)}
+        return {
+            "ok": self.ok,
+            "files": list(self.files),
+            "problems": [asdict(p) for p in self.problems],
+            "notes": list(self.notes),
+        }
 
 
-def discover_paths(paths: Sequence[str | os.PathLike[str]], *,
-                   builtin: Path) -> tuple[Discovery, list[Path], list[Problem]]:
+def discover_paths(
+    paths: Sequence[str | os.PathLike[str]], *, builtin: Path
+) -> tuple[Discovery, list[Path], list[Problem]]:
     """The manifests in the given files and folders (validated as user manifests; a folder
     without any is a problem, so a CI pointed at the wrong folder fails), with a note for each
     that shadows a built-in manifest of `builtin`."""
     targets = [Path(p) for p in paths]
-    problems = [Problem(str(p), None, "", "no such file or folder") for p in targets if not p.exists()]
-    problems += [Problem(str(p), None, "", "no manifests (*.yaml, *.yml) in this folder; check the path")
-                 for p in targets if p.is_dir() and not manifest_files([p])]
+    problems = [
+        Problem(str(p), None, "", "no such file or folder") for p in targets if not p.exists()
+    ]
+    problems += [
+        Problem(str(p), None, "", "no manifests (*.yaml, *.yml) in this folder; check the path")
+        for p in targets
+        if p.is_dir() and not manifest_files([p])
+    ]
     files = manifest_files(p for p in targets if p.exists())
     result = Discovery()
     for path in files:
@@ -308,7 +337,9 @@ def discover_paths(paths: Sequence[str | os.PathLike[str]], *,
     shipped = {p.stem: p for p in manifest_files([builtin])}
     for name, entry in sorted(result.entries.items()):
         if name in shipped and entry.path.resolve() != shipped[name].resolve():
-            result.notes.append(f"{entry.path}: dataset {name!r} shadows the built-in {shipped[name]}")
+            result.notes.append(
+                f"{entry.path}: dataset {name!r} shadows the built-in {shipped[name]}"
+            )
     return result, files, problems
 
 

@@ -1,7 +1,8 @@
 """The manifest: one YAML file per dataset, validated by these pydantic models.
 
 The models are the truth about the format; `schemas/manifest.schema.json` is generated from them
-(`schema.py`, `pygestor schema --output schemas/manifest.schema.json`) and a test keeps the two in step.
+(`schema.py`, `pygestor schema --output schemas/manifest.schema.json`) and a test keeps the two in
+step.
 
     name: wikipedia
     description: Cleaned Wikipedia articles, one subset per dump date and language.
@@ -104,14 +105,18 @@ class HuggingFaceSource(_Model):
 class LocalSource(_Model):
     """A folder on this machine or a mounted network share (NFS, SMB), read in place."""
 
-    local: str = Field(description="Absolute folder path; `~` and `$VARS` are expanded.", examples=["/mnt/nfs/corpus"])
+    local: str = Field(
+        description="Absolute folder path; `~` and `$VARS` are expanded.",
+        examples=["/mnt/nfs/corpus"],
+    )
 
     @field_validator("local")
     @classmethod
     def _folder(cls, value: str) -> str:
         if not value.startswith(("/", "~", "$")):
             raise ValueError(
-                f"{value!r} is not an absolute path; give one such as /mnt/nfs/corpus (or ~/... or $VAR/...), "
+                f"{value!r} is not an absolute path; give one such as /mnt/nfs/corpus (or ~/... or "
+                "$VAR/...), "
                 "since a relative path would depend on the folder pygestor runs in"
             )
         return value
@@ -143,7 +148,8 @@ Source = Annotated[
     Discriminator(
         _source_kind,
         custom_error_type="source_kind",
-        custom_error_message="source needs one of the keys 'huggingface' (owner/name) or 'local' (a folder)",
+        custom_error_message="source needs one of the keys 'huggingface' (owner/name) or 'local' "
+        "(a folder)",
     ),
 ]
 
@@ -166,8 +172,12 @@ class SubsetRule(_Model):
             "Default: the `{subset}` capture, else all captures joined with '.'."
         ),
     )
-    exclude: list[str] = Field(default_factory=list, description="Globs of files this rule must not take.")
-    format: Format | None = Field(None, description="Overrides the manifest's format for these files.")
+    exclude: list[str] = Field(
+        default_factory=list, description="Globs of files this rule must not take."
+    )
+    format: Format | None = Field(
+        None, description="Overrides the manifest's format for these files."
+    )
     description: str | None = Field(None, description="What this rule's subsets hold.")
 
     @cached_property
@@ -248,7 +258,7 @@ class LoadOptions(_Model):
         description=(
             "Column -> type to convert to after reading: an Arrow type name (`int32`, `float32`, "
             "`string`, `large_string`, `bool`, `date32`, `timestamp[ms]`, ...) or `category` (a "
-            "pandas categorical; a dictionary column with `output=\"arrow\"`)."
+            'pandas categorical; a dictionary column with `output="arrow"`).'
         ),
         examples=[{"label": "category", "score": "float32"}],
     )
@@ -265,7 +275,8 @@ class LoadOptions(_Model):
         default_factory=dict,
         description=(
             "Column -> decoder for pandas output: `image` turns image bytes, or `{bytes, path}` "
-            "structs (Hugging Face image columns), into PIL images (`pip install 'pygestor[image]'`); "
+            "structs (Hugging Face image columns), into PIL images (`pip install "
+            "'pygestor[image]'`); "
             "`json` parses JSON text into Python objects. Arrow output keeps the stored values."
         ),
         examples=[{"image": "image"}],
@@ -274,7 +285,7 @@ class LoadOptions(_Model):
         None,
         description=(
             "For `json` documents: the key holding the list of records (`data` in "
-            "`{\"version\": 1, \"data\": [...]}`). Default: the document itself when it is a list, "
+            '`{"version": 1, "data": [...]}`). Default: the document itself when it is a list, '
             "else its only key whose value is a list."
         ),
     )
@@ -284,10 +295,11 @@ class LoadOptions(_Model):
         """The Arrow type names `dtypes` and `column_types` accept: what `pyarrow.type_for_alias`
         takes (a test checks the two agree)."""
         return (
-            "bool", "boolean", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-            "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "float16", "float32", "float64", "halffloat",
-            "float", "double", "f2", "f4", "f8", "string", "str", "utf8", "large_string", "large_str",
-            "large_utf8", "string_view", "binary", "large_binary", "binary_view", "date32", "date64",
+            "bool", "boolean", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+            "uint64", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "float16", "float32",
+            "float64", "halffloat", "float", "double", "f2", "f4", "f8", "string", "str", "utf8",
+            "large_string", "large_str", "large_utf8", "string_view", "binary", "large_binary",
+            "binary_view", "date32", "date64",
             "date32[day]", "date64[ms]", "time32[s]", "time32[ms]", "time64[us]", "time64[ns]",
             "timestamp[s]", "timestamp[ms]", "timestamp[us]", "timestamp[ns]", "duration[s]",
             "duration[ms]", "duration[us]", "duration[ns]", "month_day_nano_interval", "null",
@@ -316,16 +328,20 @@ class Manifest(_Model):
     """One dataset of the catalog."""
 
     schema_: str | None = Field(None, alias="$schema", description="Editor hint; ignored.")
-    name: str = Field(description="Catalog key: lowercase letters, digits, '.', '_', '-'.", examples=["wikipedia"])
+    name: str = Field(
+        description="Catalog key: lowercase letters, digits, '.', '_', '-'.", examples=["wikipedia"]
+    )
     description: str = Field("", description="One or two sentences shown by `pygestor list`.")
-    modality: list[Literal["text", "image", "audio", "video", "tabular", "multimodal", "other"]] = Field(
-        default_factory=list, description="What the data holds; shown by `pygestor list`."
+    modality: list[Literal["text", "image", "audio", "video", "tabular", "multimodal", "other"]] = (
+        Field(default_factory=list, description="What the data holds; shown by `pygestor list`.")
     )
     license: str | None = Field(None, description="License identifier, e.g. `cc-by-sa-3.0`.")
     homepage: str | None = Field(None, description="http(s) URL of the dataset's page or card.")
     tags: list[str] = Field(default_factory=list, description="Free-form keywords.")
     source: Source = Field(description="Where the files live: `huggingface:` or `local:`.")
-    subsets: list[SubsetRule] = Field(min_length=1, description="Rules grouping files into subsets, in order.")
+    subsets: list[SubsetRule] = Field(
+        min_length=1, description="Rules grouping files into subsets, in order."
+    )
     format: Format | None = Field(
         None, description="How files are read; default: from each file's extension."
     )
@@ -338,7 +354,8 @@ class Manifest(_Model):
     def _dataset_name(cls, value: str) -> str:
         if not DATASET_NAME.fullmatch(value) or len(value) > 100:
             raise ValueError(
-                f"{value!r} is not a dataset name: use lowercase letters, digits, '.', '_' and '-', "
+                f"{value!r} is not a dataset name: use lowercase letters, digits, '.', '_' and "
+                "'-', "
                 "starting with a letter or digit"
             )
         return value

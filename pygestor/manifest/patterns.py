@@ -93,9 +93,13 @@ def compile_pattern(text: str, *, placeholders: bool = True) -> Pattern:
 def _check_path_shape(text: str) -> None:
     """Checks on the pattern with its placeholders blanked out (a regex may hold '/' or '\\')."""
     if not isinstance(text, str) or not text.strip():
-        raise PatternError("empty pattern; write a path relative to the source root, e.g. 'data/*.parquet'")
+        raise PatternError(
+            "empty pattern; write a path relative to the source root, e.g. 'data/*.parquet'"
+        )
     if len(text) > MAX_PATTERN_LENGTH:
-        raise PatternError(f"pattern is {len(text)} characters long; the limit is {MAX_PATTERN_LENGTH}")
+        raise PatternError(
+            f"pattern is {len(text)} characters long; the limit is {MAX_PATTERN_LENGTH}"
+        )
     if any(ord(c) < 32 for c in text):
         raise PatternError(f"pattern {text!r} contains a control character")
     skeleton = _blank_placeholders(text)
@@ -113,7 +117,8 @@ def _check_path_shape(text: str) -> None:
 
 
 def _blank_placeholders(text: str) -> str:
-    """`text` with each balanced `{...}` replaced by `x` (unbalanced braces are left as they are)."""
+    """`text` with each balanced `{...}` replaced by `x` (unbalanced braces are left as they
+    are)."""
     out, depth = [], 0
     for ch in text:
         if ch == "{":
@@ -157,11 +162,15 @@ def _placeholder_regex(body: str, fields: list[str], text: str) -> str:
             f"{MAX_REGEX_LENGTH} characters"
         )
     if _NAMED_GROUP.search(user_regex):
-        raise PatternError(f"placeholder {{{name}:...}} in {text!r} may not define its own named groups")
+        raise PatternError(
+            f"placeholder {{{name}:...}} in {text!r} may not define its own named groups"
+        )
     try:
         re.compile(user_regex)
     except re.error as exc:
-        raise PatternError(f"placeholder {{{name}:{user_regex}}} in {text!r}: bad regular expression: {exc}") from None
+        raise PatternError(
+            f"placeholder {{{name}:{user_regex}}} in {text!r}: bad regular expression: {exc}"
+        ) from None
     return f"(?P<{name}>(?:{within_segment(user_regex)}))"
 
 
@@ -208,7 +217,9 @@ def _star(text: str, i: int) -> tuple[int, str]:
     at_start = i == 0 or text[i - 1] == "/"
     after = i + 2
     if not at_start or (after < len(text) and text[after] != "/") or text.startswith("***", i):
-        raise PatternError(f"'**' must be a whole path segment, as in 'data/**/*.parquet': {text!r}")
+        raise PatternError(
+            f"'**' must be a whole path segment, as in 'data/**/*.parquet': {text!r}"
+        )
     if after == len(text):
         return after - 1, ".*"
     return after, "(?:[^/]+/)*"  # consumes the following '/'
@@ -231,7 +242,9 @@ _TEMPLATE_FIELD = re.compile(r"\{([^{}]*)\}")
 def compile_template(text: str) -> Template:
     """Compile a subset-name template; raises PatternError when it cannot give a safe name."""
     if not text:
-        raise PatternError("empty name; give a name like 'train' or a template like '{config}.{split}'")
+        raise PatternError(
+            "empty name; give a name like 'train' or a template like '{config}.{split}'"
+        )
     fields: list[str] = []
     for m in _TEMPLATE_FIELD.finditer(text):
         if not _FIELD.fullmatch(m.group(1)):

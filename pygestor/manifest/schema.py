@@ -25,8 +25,13 @@ def reference_markdown() -> str:
     """docs/manifest.md: every key of a manifest, generated from the models so it cannot drift."""
     schema = json_schema()
     defs = schema["$defs"]
-    sections = [("Manifest (top level)", schema), *((name, defs[name]) for name in
-                ("HuggingFaceSource", "LocalSource", "SubsetRule", "LoadOptions"))]
+    sections = [
+        ("Manifest (top level)", schema),
+        *(
+            (name, defs[name])
+            for name in ("HuggingFaceSource", "LocalSource", "SubsetRule", "LoadOptions")
+        ),
+    ]
     out = [
         "# Manifest reference",
         "",
@@ -37,13 +42,22 @@ def reference_markdown() -> str:
         "",
     ]
     for title, model in sections:
-        out += [f"## {title}", "", model.get("description", "").strip(), "",
-                "| key | type | required | default | description |", "|---|---|---|---|---|"]
+        out += [
+            f"## {title}",
+            "",
+            model.get("description", "").strip(),
+            "",
+            "| key | type | required | default | description |",
+            "|---|---|---|---|---|",
+        ]
         required = set(model.get("required", []))
         for key, prop in model["properties"].items():
             default = f"`{json.dumps(prop['default'])}`" if "default" in prop else ""
             desc = prop.get("description", "").replace("|", "\\|").replace("\n", " ")
-            out.append(f"| `{key}` | {_type_text(prop)} | {'yes' if key in required else ''} | {default} | {desc} |")
+            out.append(
+                f"| `{key}` | {_type_text(prop)} | {'yes' if key in required else ''} | {default} "
+                f"| {desc} |"
+            )
         out.append("")
     return "\n".join(out)
 

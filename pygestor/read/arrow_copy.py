@@ -45,7 +45,9 @@ def build_arrow_copy(selection: Selection, store: Store) -> ArrowCopy:
     import pyarrow as pa
 
     if len(selection.subsets) != 1:
-        raise SelectionError(f"build_arrow_copy takes one subset name, not {list(selection.subsets)!r}")
+        raise SelectionError(
+            f"build_arrow_copy takes one subset name, not {list(selection.subsets)!r}"
+        )
     subset = selection.subsets[0]
     local = local_items(selection, download=False)
     opts = read_options(selection, None, None, None, None, "arrow", defaults=False)
@@ -56,7 +58,9 @@ def build_arrow_copy(selection: Selection, store: Store) -> ArrowCopy:
     key = store.arrow_copy_key(selection.dataset, subset)
     # batches of COPY_BATCH_ROWS rows, not one per parquet row group: reading the copy back costs
     # per batch (560 one-thousand-row batches took 26 ms to map, 9 large ones 1.2 ms)
-    pieces = rechunk((b for run in found for b in run_batches(run, opts, COPY_BATCH_ROWS)), COPY_BATCH_ROWS)
+    pieces = rechunk(
+        (b for run in found for b in run_batches(run, opts, COPY_BATCH_ROWS)), COPY_BATCH_ROWS
+    )
     batches = (pa.concat_batches(p) if len(p) > 1 else p[0] for p in pieces)
     rows = _write_ipc(store.storage, key, schema, batches)
     info = store.storage.info(key)
@@ -82,13 +86,20 @@ def _fingerprint(local: Sequence[Selected], opts: ReadOptions, storage: Storage)
         else:
             info = storage.info(item.file_key, follow=True)
             ident = [info.size, info.mtime_ns] if info else [None, None]
-        items.append([item.key, item.partition.format.value if item.partition.format else None, *ident])
-    data = {"partitions": items, "column_types": dict(opts.column_types), "json_field": opts.json_field}
+        items.append(
+            [item.key, item.partition.format.value if item.partition.format else None, *ident]
+        )
+    data = {
+        "partitions": items,
+        "column_types": dict(opts.column_types),
+        "json_field": opts.json_field,
+    }
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-def copy_table(store: Store, selection: Selection, local: Sequence[Selected],
-               opts: ReadOptions) -> pa.Table | None:
+def copy_table(
+    store: Store, selection: Selection, local: Sequence[Selected], opts: ReadOptions
+) -> pa.Table | None:
     """The subset's Arrow copy, memory-mapped, projected and filtered; None if there is none or
     it is out of date (warned)."""
     import json
@@ -104,9 +115,13 @@ def copy_table(store: Store, selection: Selection, local: Sequence[Selected],
         metadata = dict(reader.schema.metadata or {})
         built = json.loads(metadata.pop(COPY_KEY, b"{}"))
         if built.get("fingerprint") != _fingerprint(local, opts, selection.storage):
-            warn(f"{opts.where}: the Arrow copy was built from other partitions than those local now "
-                 f"(built from {built.get('partitions')}, {len(local)} local); reading the files instead; "
-                 f"rebuild it with build_arrow_copy or remove it with drop_arrow_copy")
+            warn(
+                f"{opts.where}: the Arrow copy was built from other partitions than those local "
+                "now "
+                f"(built from {built.get('partitions')}, {len(local)} local); reading the files "
+                "instead; "
+                f"rebuild it with build_arrow_copy or remove it with drop_arrow_copy"
+            )
             return None
         table = reader.read_all().replace_schema_metadata(metadata)
     check_columns(table.schema, opts)
@@ -116,7 +131,9 @@ def copy_table(store: Store, selection: Selection, local: Sequence[Selected],
         return table.select(opts.columns) if opts.columns is not None else table
 
 
-def _write_ipc(storage: Storage, key: str, schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> int:
+def _write_ipc(
+    storage: Storage, key: str, schema: pa.Schema, batches: Iterator[pa.RecordBatch]
+) -> int:
     """Write `batches` as an Arrow IPC file at `key`, atomically (see `Storage.writer`)."""
     import pyarrow as pa
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+
 def rechunk(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[list[pa.RecordBatch]]:
     """Zero-copy slices grouped into batches of exactly `size` rows (the last one fewer), with
     one schema per group; empty batches dropped."""
@@ -69,8 +70,10 @@ def apply_dtypes(data: Any, opts: ReadOptions) -> Any:
             else:
                 new = array.cast(arrow_types({column: name}, "dtypes")[column])
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise SelectionError(f"dtypes: cannot convert column {column!r} ({array.type}) to {name}: "
-                                 f"{first_line(exc)}") from None
+            raise SelectionError(
+                f"dtypes: cannot convert column {column!r} ({array.type}) to {name}: "
+                f"{first_line(exc)}"
+            ) from None
         data = data.set_column(index, pa.field(column, new.type), new)
     return data
 
@@ -96,17 +99,23 @@ def _decoder(kind: str, column: str) -> Callable[[Any], Any]:
     try:
         from PIL import Image
     except ImportError:
-        raise PygestorError(f"decode: column {column!r} is decoded as images, which needs Pillow; "
-                            "install it with: pip install 'pygestor[image]'") from None
+        raise PygestorError(
+            f"decode: column {column!r} is decoded as images, which needs Pillow; "
+            "install it with: pip install 'pygestor[image]'"
+        ) from None
 
     def image(value: Any) -> Any:
-        data, path = (value.get("bytes"), value.get("path")) if isinstance(value, dict) else (value, None)
+        data, path = (
+            (value.get("bytes"), value.get("path")) if isinstance(value, dict) else (value, None)
+        )
         if isinstance(data, str):
             data, path = None, data
         if data is not None:
             return Image.open(io.BytesIO(data))
         if path and os.path.isfile(path):
             return Image.open(path)
-        raise SourceError(f"decode: an image of column {column!r} has no bytes and no file here ({path!r})")
+        raise SourceError(
+            f"decode: an image of column {column!r} has no bytes and no file here ({path!r})"
+        )
 
     return image

@@ -34,7 +34,9 @@ if TYPE_CHECKING:
     from ..index.selection import Selected
     from ..storage.base import Storage
 
-JSON_BLOCK_SIZE = 16 << 20  # a JSON line must fit in one block; pyarrow's 1 MiB is short for long texts
+JSON_BLOCK_SIZE = (
+    16 << 20
+)  # a JSON line must fit in one block; pyarrow's 1 MiB is short for long texts
 TEXT_CHUNK = 16 << 20  # bytes of a text file split into lines at a time
 _DATASET_SUFFIXES = ("", "gz", "bz2", "zstd", "lz4")  # what pyarrow 26 datasets decompress by name
 BATCH_READAHEAD = 2  # batches read ahead within a file by stream() (pyarrow's default: 16)
@@ -79,8 +81,10 @@ def _part(item: Selected, storage: Storage, sniffed: dict[str, str]) -> Part:
     kind = detect(item.file_key, declared)
     fmt = kind.format
     if fmt is None:
-        raise SelectionError(f"cannot tell the format of {item.key} from its name; set format: "
-                             f"(parquet, jsonl, json, csv or text) in the manifest or its subset rule")
+        raise SelectionError(
+            f"cannot tell the format of {item.key} from its name; set format: "
+            f"(parquet, jsonl, json, csv or text) in the manifest or its subset rule"
+        )
     if fmt == "json" and declared is None and not kind.suffix:
         if "json" not in sniffed:
             sniffed["json"] = _sniff_json(storage, item.file_key)
@@ -132,7 +136,9 @@ class Run:
             else:
                 with open_file(first, self.opts, self.storage) as reader:
                     inferred = reader.schema
-        return inferred if first.format == "parquet" else with_types(inferred, self.opts.column_types)
+        return (
+            inferred if first.format == "parquet" else with_types(inferred, self.opts.column_types)
+        )
 
     def dataset(self) -> ds.Dataset:
         import pyarrow.dataset as pads
@@ -142,8 +148,9 @@ class Run:
                 return pads.InMemoryDataset(self.reader().read_all())
         fs, prefix = self.storage.arrow_filesystem()
         paths = [f"{prefix}/{part.key}" for part in self.parts]
-        return pads.FileSystemDataset.from_paths(paths, schema=self.schema, format=self.file_format,
-                                                 filesystem=fs)
+        return pads.FileSystemDataset.from_paths(
+            paths, schema=self.schema, format=self.file_format, filesystem=fs
+        )
 
     def reader(self) -> pa.RecordBatchReader:
         import pyarrow as pa
@@ -153,7 +160,10 @@ class Run:
 
     def _batches(self, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
         for part in self.parts:
-            with read_errors(self.opts, part.shown), open_file(part, self.opts, self.storage) as reader:
+            with (
+                read_errors(self.opts, part.shown),
+                open_file(part, self.opts, self.storage) as reader,
+            ):
                 for batch in reader:
                     yield conform(batch, schema)
 
@@ -163,7 +173,9 @@ class Run:
 
         columns, filter_ = self.opts.columns, self.opts.filter
         if self.scannable:
-            return self.dataset().scanner(columns=columns, filter=filter_, use_threads=True, **options)
+            return self.dataset().scanner(
+                columns=columns, filter=filter_, use_threads=True, **options
+            )
         options.pop("fragment_readahead", None)
         return pads.Scanner.from_batches(self.reader(), columns=columns, filter=filter_, **options)
 
@@ -188,8 +200,10 @@ def _file_format(part: Part, opts: ReadOptions) -> ds.FileFormat:
         return pads.ParquetFileFormat()
     if part.format == "jsonl":
         return pads.JsonFileFormat(read_options=pajson.ReadOptions(block_size=JSON_BLOCK_SIZE))
-    return pads.CsvFileFormat(parse_options=pacsv.ParseOptions(delimiter=part.delimiter),
-                              convert_options=pacsv.ConvertOptions(column_types=arrow_types(opts.column_types)))
+    return pads.CsvFileFormat(
+        parse_options=pacsv.ParseOptions(delimiter=part.delimiter),
+        convert_options=pacsv.ConvertOptions(column_types=arrow_types(opts.column_types)),
+    )
 
 
 @contextlib.contextmanager
@@ -229,17 +243,23 @@ def _jsonl_reader(stream: Any, opts: ReadOptions) -> pa.RecordBatchReader:
     import pyarrow as pa
     import pyarrow.json as pajson
 
-    explicit = pa.schema(list(arrow_types(opts.column_types).items())) if opts.column_types else None
+    explicit = (
+        pa.schema(list(arrow_types(opts.column_types).items())) if opts.column_types else None
+    )
     parse = pajson.ParseOptions(explicit_schema=explicit, unexpected_field_behavior="infer")
-    return pajson.open_json(stream, read_options=pajson.ReadOptions(block_size=JSON_BLOCK_SIZE),
-                            parse_options=parse)
+    return pajson.open_json(
+        stream, read_options=pajson.ReadOptions(block_size=JSON_BLOCK_SIZE), parse_options=parse
+    )
 
 
 def _csv_reader(stream: Any, part: Part, opts: ReadOptions) -> pa.RecordBatchReader:
     import pyarrow.csv as pacsv
 
-    return pacsv.open_csv(stream, parse_options=pacsv.ParseOptions(delimiter=part.delimiter),
-                          convert_options=pacsv.ConvertOptions(column_types=arrow_types(opts.column_types)))
+    return pacsv.open_csv(
+        stream,
+        parse_options=pacsv.ParseOptions(delimiter=part.delimiter),
+        convert_options=pacsv.ConvertOptions(column_types=arrow_types(opts.column_types)),
+    )
 
 
 def _text_batches(stream: Any, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
@@ -286,17 +306,23 @@ def _json_document(data: bytes, path: str, opts: ReadOptions) -> pa.Table:
 def _records(document: Any, path: str, field: str | None) -> list[dict[str, Any]]:
     if field is not None:
         if not isinstance(document, dict) or field not in document:
-            raise SourceError(f"{path}: the document has no top-level key {field!r} (load.json_field)")
+            raise SourceError(
+                f"{path}: the document has no top-level key {field!r} (load.json_field)"
+            )
         document = document[field]
     elif isinstance(document, dict):
         lists = [key for key, value in document.items() if isinstance(value, list)]
         if len(lists) != 1:
-            raise SourceError(f"{path}: {len(lists)} top-level keys hold lists ({', '.join(lists) or 'none'}); "
-                              f"name the one holding the records with load.json_field in the manifest")
+            raise SourceError(
+                f"{path}: {len(lists)} top-level keys hold lists ({', '.join(lists) or 'none'}); "
+                f"name the one holding the records with load.json_field in the manifest"
+            )
         document = document[lists[0]]
     if not isinstance(document, list) or not all(isinstance(r, dict) for r in document):
-        raise SourceError(f"{path}: a json document must hold a list of records (JSON objects); "
-                          f"for JSON lines set format: jsonl in the manifest")
+        raise SourceError(
+            f"{path}: a json document must hold a list of records (JSON objects); "
+            f"for JSON lines set format: jsonl in the manifest"
+        )
     return document
 
 
@@ -329,6 +355,10 @@ def run_batches(run: Run, opts: ReadOptions, batch_size: int) -> Iterator[pa.Rec
             # no pre-buffering of whole column chunks: it is what makes streaming memory grow
             # with the data (it pays off on object stores, not on local disks and NFS)
             extra["fragment_scan_options"] = pads.ParquetFragmentScanOptions(pre_buffer=False)
-        scanner = run.scanner(batch_size=batch_size, batch_readahead=BATCH_READAHEAD,
-                              fragment_readahead=FRAGMENT_READAHEAD, **extra)
+        scanner = run.scanner(
+            batch_size=batch_size,
+            batch_readahead=BATCH_READAHEAD,
+            fragment_readahead=FRAGMENT_READAHEAD,
+            **extra,
+        )
         yield from scanner.to_batches()

@@ -15,8 +15,15 @@ from .preview import head as head_rows
 from .preview import schema as schema_of
 
 
-def info(store: Store, manifest: Manifest, listing: Listing | None, subset: str | None = None, *,
-         head: int = 0, selection: Selection | None = None) -> dict[str, Any]:
+def info(
+    store: Store,
+    manifest: Manifest,
+    listing: Listing | None,
+    subset: str | None = None,
+    *,
+    head: int = 0,
+    selection: Selection | None = None,
+) -> dict[str, Any]:
     """A dataset (or one subset): source, revision, commit, when synced, counts and sizes
     (local/total), rows (from records), `subset_records` (or the subset's `partition_records`),
     the schema from the parquet footer of a local partition of `selection` (`sample`) and its
@@ -25,11 +32,31 @@ def info(store: Store, manifest: Manifest, listing: Listing | None, subset: str 
     m = manifest
     base = dataset_record(store, m)
     out: dict[str, Any] = {
-        "dataset": m.name, "subset": subset, "description": m.description, "license": m.license,
-        "modality": list(m.modality), "format": m.format.value if m.format else None,
-        **{k: base[k] for k in ("source", "revision", "commit", "synced_at", "subsets", "partitions",
-                                "partitions_local", "bytes", "bytes_local")},
-        "rows": None, "subset_records": None, "partition_records": None, "sample": None, "schema": None,
+        "dataset": m.name,
+        "subset": subset,
+        "description": m.description,
+        "license": m.license,
+        "modality": list(m.modality),
+        "format": m.format.value if m.format else None,
+        **{
+            k: base[k]
+            for k in (
+                "source",
+                "revision",
+                "commit",
+                "synced_at",
+                "subsets",
+                "partitions",
+                "partitions_local",
+                "bytes",
+                "bytes_local",
+            )
+        },
+        "rows": None,
+        "subset_records": None,
+        "partition_records": None,
+        "sample": None,
+        "schema": None,
         "head": None,
     }
     if listing is None:
@@ -41,8 +68,10 @@ def info(store: Store, manifest: Manifest, listing: Listing | None, subset: str 
     else:
         out["partition_records"] = partition_records(store, m, listing, subset)
         [rec] = [s for s in subsets if s["subset"] == subset]
-        out.update({k: rec[k] for k in ("partitions", "partitions_local", "bytes", "bytes_local", "rows")},
-                   subsets=None)
+        out.update(
+            {k: rec[k] for k in ("partitions", "partitions_local", "bytes", "bytes_local", "rows")},
+            subsets=None,
+        )
     if selection is not None:
         out.update(_sample(selection, head, out["format"]))
     return out
@@ -52,11 +81,16 @@ def _sample(selection: Selection, head: int, declared_format: str | None) -> dic
     """The schema and first rows of the first local partition (in listing order), if any."""
     storage = selection.storage
     for item in selection.items:
-        found = storage.info(item.file_key, follow=True) if item.state in ("local", "stale") else None
+        found = (
+            storage.info(item.file_key, follow=True) if item.state in ("local", "stale") else None
+        )
         if found is not None and found.kind == "file":
             declared = item.partition.format.value if item.partition.format else None
             fmt = detect(item.partition.name, declared).format
-            return {"sample": item.key, "format": declared_format or fmt,
-                    "schema": schema_of(storage, item.file_key, fmt),
-                    "head": head_rows(storage, item.file_key, fmt, head) if head else None}
+            return {
+                "sample": item.key,
+                "format": declared_format or fmt,
+                "schema": schema_of(storage, item.file_key, fmt),
+                "head": head_rows(storage, item.file_key, fmt, head) if head else None,
+            }
     return {}

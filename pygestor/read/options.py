@@ -33,9 +33,16 @@ class ReadOptions(NamedTuple):
     json_field: str | None
 
 
-def read_options(selection: Selection, columns: Sequence[str] | None, filters: Any,
-             dtypes: Mapping[str, str] | None, decode: Mapping[str, str] | None, output: Output,
-             *, defaults: bool = True) -> ReadOptions:
+def read_options(
+    selection: Selection,
+    columns: Sequence[str] | None,
+    filters: Any,
+    dtypes: Mapping[str, str] | None,
+    decode: Mapping[str, str] | None,
+    output: Output,
+    *,
+    defaults: bool = True,
+) -> ReadOptions:
     manifest = selection.manifest.load
     if isinstance(columns, str):
         raise SelectionError(f"columns must be a list of column names, e.g. [{columns!r}]")
@@ -43,15 +50,22 @@ def read_options(selection: Selection, columns: Sequence[str] | None, filters: A
     decoders = dict(decode if decode is not None else (manifest.decode if defaults else {}))
     for column, kind in decoders.items():
         if kind not in ("image", "json"):
-            raise SelectionError(f"decode: {kind!r} for column {column!r} is not a decoder; use 'image' or 'json'")
+            raise SelectionError(
+                f"decode: {kind!r} for column {column!r} is not a decoder; use 'image' or 'json'"
+            )
     if decode and output == "arrow":
-        raise SelectionError("decode= applies to pandas output only; drop it or use output='pandas'")
+        raise SelectionError(
+            "decode= applies to pandas output only; drop it or use output='pandas'"
+        )
     return ReadOptions(
-        where=where(selection), columns=chosen,
+        where=where(selection),
+        columns=chosen,
         columns_from="columns" if columns is not None else "load.columns of the manifest",
-        filter=_filter(filters), decode=decoders if output == "pandas" else {},
+        filter=_filter(filters),
+        decode=decoders if output == "pandas" else {},
         dtypes=dict(dtypes if dtypes is not None else (manifest.dtypes if defaults else {})),
-        column_types=dict(manifest.column_types), json_field=manifest.json_field,
+        column_types=dict(manifest.column_types),
+        json_field=manifest.json_field,
     )
 
 
@@ -64,22 +78,30 @@ def _filter(filters: Any) -> ds.Expression | None:
     import pyarrow.parquet as pq
 
     if isinstance(filters, (str, bytes)) or not isinstance(filters, Sequence) or not filters:
-        raise SelectionError(f"filters must be a pyarrow Expression or a list of (column, op, value) "
-                             f"tuples such as [('label', '=', 3)], not {filters!r}")
+        raise SelectionError(
+            f"filters must be a pyarrow Expression or a list of (column, op, value) "
+            f"tuples such as [('label', '=', 3)], not {filters!r}"
+        )
     try:
         return pq.filters_to_expression(filters)
     except (ValueError, TypeError) as exc:
-        raise SelectionError(f"filters: {first_line(exc)}; write them as (column, op, value) tuples "
-                             f"with op one of = == != < > <= >= in 'not in'") from None
+        raise SelectionError(
+            f"filters: {first_line(exc)}; write them as (column, op, value) tuples "
+            f"with op one of = == != < > <= >= in 'not in'"
+        ) from None
 
 
-def arrow_types(names: Mapping[str, str], argument: str = "load.column_types of the manifest") -> dict[str, pa.DataType]:
+def arrow_types(
+    names: Mapping[str, str], argument: str = "load.column_types of the manifest"
+) -> dict[str, pa.DataType]:
     import pyarrow as pa
 
     try:
         return {column: pa.type_for_alias(name) for column, name in names.items()}
     except ValueError as exc:
-        raise SelectionError(f"{argument}: {exc}; use an Arrow type name such as int64 or string") from None
+        raise SelectionError(
+            f"{argument}: {exc}; use an Arrow type name such as int64 or string"
+        ) from None
 
 
 def with_types(schema: pa.Schema, names: Mapping[str, str]) -> pa.Schema:
@@ -87,7 +109,9 @@ def with_types(schema: pa.Schema, names: Mapping[str, str]) -> pa.Schema:
     import pyarrow as pa
 
     types = arrow_types(names)
-    return pa.schema([pa.field(f.name, types.get(f.name, f.type)) for f in schema], metadata=schema.metadata)
+    return pa.schema(
+        [pa.field(f.name, types.get(f.name, f.type)) for f in schema], metadata=schema.metadata
+    )
 
 
 def check_output(output: str) -> None:
@@ -101,8 +125,11 @@ def where(selection: Selection) -> str:
 
 def check_columns(schema: pa.Schema, opts: ReadOptions) -> None:
     names = schema.names
-    for argument, wanted in ((opts.columns_from, opts.columns or ()),
-                             ("dtypes", opts.dtypes), ("decode", opts.decode)):
+    for argument, wanted in (
+        (opts.columns_from, opts.columns or ()),
+        ("dtypes", opts.dtypes),
+        ("decode", opts.decode),
+    ):
         for column in wanted:
             if column not in names:
                 raise no_column(argument, column, names, opts.where)
@@ -113,7 +140,9 @@ def no_column(argument: str, column: str, names: Sequence[str], where: str) -> S
 
     close = difflib.get_close_matches(column, names, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    return SelectionError(f"{argument}: no column {column!r} in {where}; {hint}available: {', '.join(names)}")
+    return SelectionError(
+        f"{argument}: no column {column!r} in {where}; {hint}available: {', '.join(names)}"
+    )
 
 
 def first_line(exc: BaseException) -> str:
@@ -165,14 +194,20 @@ def local(selection: Selection, download: bool) -> list[Selected]:
     shown = where(selection)
     if not items:
         how = "load with download=True" if not download else "check the download"
-        raise SelectionError(f"no partition of {shown} is local ({len(missing)} not downloaded); {how}, "
-                             f"or download them with Catalog.download({name!r}, ...)")
+        raise SelectionError(
+            f"no partition of {shown} is local ({len(missing)} not downloaded); {how}, "
+            f"or download them with Catalog.download({name!r}, ...)"
+        )
     if missing:
-        warn(f"{shown}: {len(missing)} of {len(selection.items)} partitions are not local and were "
-             f"skipped ({keys_text(missing)}); pass download=True to fetch them")
+        warn(
+            f"{shown}: {len(missing)} of {len(selection.items)} partitions are not local and were "
+            f"skipped ({keys_text(missing)}); pass download=True to fetch them"
+        )
     stale = [item for item in items if item.state == "stale"]
     if stale:
-        warn(f"{shown}: {len(stale)} partitions changed upstream since they were downloaded and are "
-             f"read as they are on disk ({keys_text(stale)}); update them with "
-             f"Catalog.download({name!r}, ..., update=True)")
+        warn(
+            f"{shown}: {len(stale)} partitions changed upstream since they were downloaded and are "
+            f"read as they are on disk ({keys_text(stale)}); update them with "
+            f"Catalog.download({name!r}, ..., update=True)"
+        )
     return items

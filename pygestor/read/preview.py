@@ -21,8 +21,10 @@ def schema(storage: Storage, key: str, fmt: str | None) -> list[dict[str, str]] 
     try:
         found = pq.read_schema(storage.open_arrow(key))
     except Exception as exc:  # noqa: BLE001 (pyarrow raises several types for a damaged file)
-        raise PygestorError(f"{_shown(storage, key)}: cannot read its parquet footer ({exc}); "
-                            "check it with 'pygestor verify'") from None
+        raise PygestorError(
+            f"{_shown(storage, key)}: cannot read its parquet footer ({exc}); "
+            "check it with 'pygestor verify'"
+        ) from None
     return [{"name": f.name, "type": str(f.type)} for f in found]
 
 
@@ -35,7 +37,9 @@ def head(storage: Storage, key: str, fmt: str | None, n: int) -> list[dict[str, 
         try:
             batch = next(pq.ParquetFile(storage.open_arrow(key)).iter_batches(batch_size=n), None)
         except Exception as exc:  # noqa: BLE001
-            raise PygestorError(f"{shown}: cannot read it as parquet ({exc}); check it with 'pygestor verify'") from None
+            raise PygestorError(
+                f"{shown}: cannot read it as parquet ({exc}); check it with 'pygestor verify'"
+            ) from None
         return [] if batch is None else list(batch.to_pylist())
     if fmt not in ("jsonl", "csv", "text"):
         return None
@@ -75,15 +79,15 @@ def _open_text(storage: Storage, key: str) -> Any:
     if compression == "gzip":
         import gzip
 
-        raw = gzip.open(raw)
+        raw = gzip.open(raw)  # noqa: SIM115 (returned, wrapped: the caller closes it)
     elif compression == "bz2":
         import bz2
 
-        raw = bz2.open(raw)
+        raw = bz2.open(raw)  # noqa: SIM115
     elif compression == "xz":
         import lzma
 
-        raw = lzma.open(raw)
+        raw = lzma.open(raw)  # noqa: SIM115
     elif compression is not None:
         raw.close()
         raise OSError(f"{compression}-compressed files are not previewed")

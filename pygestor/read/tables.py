@@ -39,10 +39,16 @@ if TYPE_CHECKING:
 
 
 def load(
-    selection: Selection, store: Store, *, columns: Sequence[str] | None = None,
-    filters: ds.Expression | Sequence[Any] | None = None, download: bool = True,
-    output: Output = "pandas", dtypes: Mapping[str, str] | None = None,
-    decode: Mapping[str, str] | None = None, whole_subset: bool = True,
+    selection: Selection,
+    store: Store,
+    *,
+    columns: Sequence[str] | None = None,
+    filters: ds.Expression | Sequence[Any] | None = None,
+    download: bool = True,
+    output: Output = "pandas",
+    dtypes: Mapping[str, str] | None = None,
+    decode: Mapping[str, str] | None = None,
+    whole_subset: bool = True,
 ) -> pd.DataFrame | pa.Table:
     """The selection's local partitions as one pandas DataFrame (`output="arrow"`: one Table).
 
@@ -66,9 +72,14 @@ def load(
 
 
 def stream(
-    selection: Selection, *, columns: Sequence[str] | None = None,
-    filters: ds.Expression | Sequence[Any] | None = None, batch_size: int = 65_536,
-    download: bool = True, output: Output = "pandas", dtypes: Mapping[str, str] | None = None,
+    selection: Selection,
+    *,
+    columns: Sequence[str] | None = None,
+    filters: ds.Expression | Sequence[Any] | None = None,
+    batch_size: int = 65_536,
+    download: bool = True,
+    output: Output = "pandas",
+    dtypes: Mapping[str, str] | None = None,
     decode: Mapping[str, str] | None = None,
 ) -> Iterator[pd.DataFrame | pa.RecordBatch]:
     """The local partitions as DataFrames (`output="arrow"`: RecordBatches) of `batch_size` rows

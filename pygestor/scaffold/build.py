@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from ..errors import BadRepoReference, NameTaken, OutputExists, SourceError
 from ..manifest.models import Format
 from ..resolve import resolve
-from ..sources.base import Snapshot, RemoteFile
+from ..sources.base import RemoteFile, Snapshot
 from .card import Card, card_description, card_modality, parse_card
 from .infer import REPO_METADATA, make_plan
 from .refs import CONVERT_REVISION, check_name, default_name, parse_repo
@@ -29,15 +29,18 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 
-def scaffold(repo: str, *, name: str | None = None, revision: str | None = None,
-             settings: Settings) -> Scaffold:
+def scaffold(
+    repo: str, *, name: str | None = None, revision: str | None = None, settings: Settings
+) -> Scaffold:
     """A manifest for a Hub dataset repository (`owner/name`, a URL, or `hf://datasets/...`):
     lists it once, reads its card, infers subset rules, and checks that the text parses and
     resolves against that listing. Nothing is written; see `Scaffold.write` and `Catalog.add`."""
     ref = parse_repo(repo, endpoint=settings.hf_endpoint)
     if ref.revision and revision and ref.revision != revision:
-        raise BadRepoReference(f"{repo!r} names revision {ref.revision!r} but the revision "
-                               f"given is {revision!r}; give one of them")
+        raise BadRepoReference(
+            f"{repo!r} names revision {ref.revision!r} but the revision "
+            f"given is {revision!r}; give one of them"
+        )
     dataset = check_name(name) if name is not None else default_name(ref.repo_id)
 
     from ..errors import AccessDenied
@@ -62,8 +65,9 @@ def scaffold(repo: str, *, name: str | None = None, revision: str | None = None,
                 return None
             raise
 
-    return scaffold_listing(ref.repo_id, listing, card, name=dataset, convert=convert,
-                            endpoint=settings.hf_endpoint)
+    return scaffold_listing(
+        ref.repo_id, listing, card, name=dataset, convert=convert, endpoint=settings.hf_endpoint
+    )
 
 
 @contextlib.contextmanager
@@ -77,9 +81,15 @@ def _add_hints() -> Iterator[None]:
         raise type(exc)(text) from None
 
 
-def scaffold_listing(repo_id: str, listing: Snapshot, card: str | Card | None = None, *,
-                     name: str | None = None, convert: Callable[[], Snapshot | None] | None = None,
-                     endpoint: str | None = None) -> Scaffold:
+def scaffold_listing(
+    repo_id: str,
+    listing: Snapshot,
+    card: str | Card | None = None,
+    *,
+    name: str | None = None,
+    convert: Callable[[], Snapshot | None] | None = None,
+    endpoint: str | None = None,
+) -> Scaffold:
     """The pure core of `scaffold`: a manifest from a listing and the card's text, no I/O.
     `convert` lists the `refs/convert/parquet` revision (None when it does not exist); it is
     called only when the listing holds no data file pygestor reads."""
@@ -117,8 +127,9 @@ def _read_card(hub: Any, listing: Snapshot) -> str | None:
     return str(response.content.decode("utf-8", errors="replace"))
 
 
-def _finish(dataset: str, repo_id: str, plan: Plan, card: Card | None,
-            endpoint: str | None) -> Scaffold:
+def _finish(
+    dataset: str, repo_id: str, plan: Plan, card: Card | None, endpoint: str | None
+) -> Scaffold:
     """Render the text, parse it back, resolve it against the listing, and report."""
     from ..manifest.discovery import parse_text
 
@@ -137,12 +148,15 @@ def _finish(dataset: str, repo_id: str, plan: Plan, card: Card | None,
     text_of = functools.partial(render, dataset, repo_id, plan, rules, fmt)
     draft = parse_text(text_of("", [], meta, (), ()), f"<{dataset}.yaml>")
     resolution = resolve(draft, plan.files)
-    subsets = tuple(SubsetInfo(s.name, len(s.partitions), s.size,
-                               plan.rows.get(s.name, (None, None))[0])
-                    for s in resolution.subsets)
+    subsets = tuple(
+        SubsetInfo(s.name, len(s.partitions), s.size, plan.rows.get(s.name, (None, None))[0])
+        for s in resolution.subsets
+    )
     review = list(plan.review)
-    all_unmatched = sorted({f.path for f in plan.listing.files}
-                           - {p.file.path for s in resolution.subsets for p in s.partitions})
+    all_unmatched = sorted(
+        {f.path for f in plan.listing.files}
+        - {p.file.path for s in resolution.subsets for p in s.partitions}
+    )
     data_unmatched = [p for p in all_unmatched if p not in REPO_METADATA]
     if data_unmatched:
         shown = ", ".join(data_unmatched[:3]) + (", ..." if len(data_unmatched) > 3 else "")
@@ -150,8 +164,10 @@ def _finish(dataset: str, repo_id: str, plan: Plan, card: Card | None,
     for path, why in resolution.skipped[:5]:
         review.append(f"skipped {path}: {why}")
     if any(_format(p) is Format.json for p in (f.path for f in plan.files)):
-        review.append("plain .json files are read as one JSON document each; if they hold JSON "
-                      "lines, set format: jsonl")
+        review.append(
+            "plain .json files are read as one JSON document each; if they hold JSON "
+            "lines, set format: jsonl"
+        )
     if any(f.path.lower().endswith((".tsv", ".tsv.gz")) for f in plan.files):
         review.append(".tsv files are read as CSV; check the delimiter")
     description = card_description(card) if card else None
@@ -166,9 +182,16 @@ def _finish(dataset: str, repo_id: str, plan: Plan, card: Card | None,
     if manifest.subsets != draft.subsets:  # pragma: no cover - comments and metadata only differ
         raise AssertionError("the rendered subset rules changed between drafts")
     return Scaffold(
-        name=dataset, repo_id=repo_id, revision=plan.revision, commit=plan.listing.commit,
-        origin=plan.origin, text=text, manifest=manifest, subsets=subsets,
-        unmatched=tuple(all_unmatched), review=tuple(review),
+        name=dataset,
+        repo_id=repo_id,
+        revision=plan.revision,
+        commit=plan.listing.commit,
+        origin=plan.origin,
+        text=text,
+        manifest=manifest,
+        subsets=subsets,
+        unmatched=tuple(all_unmatched),
+        review=tuple(review),
     )
 
 
@@ -183,9 +206,16 @@ def _rule_format(rule: Rule, files: Sequence[RemoteFile]) -> Rule:
     return replace(rule, format=formats.pop()) if len(formats) == 1 else rule
 
 
-def add(settings: Settings, entries: Mapping[str, Entry], repo: str, *, name: str | None = None,
-        revision: str | None = None, output: str | os.PathLike[str] | None = None,
-        force: bool = False) -> Scaffold:
+def add(
+    settings: Settings,
+    entries: Mapping[str, Entry],
+    repo: str,
+    *,
+    name: str | None = None,
+    revision: str | None = None,
+    output: str | os.PathLike[str] | None = None,
+    force: bool = False,
+) -> Scaffold:
     """Scaffold a manifest for `repo` and write it (default: the user catalog folder, as
     `<name>.yaml`). Refuses a name in `entries`, the catalog's manifests by name (unless `force`
     and the other manifest is a built-in one or the very file being overwritten), and an
@@ -201,13 +231,16 @@ def add(settings: Settings, entries: Mapping[str, Entry], repo: str, *, name: st
     review = list(result.review)
     folders = {d.expanduser().resolve() for d in settings.catalog_dirs}
     if written.resolve().parent not in folders:
-        review.append(f"{written} is not in a catalog folder: pass --catalog {written.parent} "
-                      "(or set PYGESTOR_CATALOG) to use it")
+        review.append(
+            f"{written} is not in a catalog folder: pass --catalog {written.parent} "
+            "(or set PYGESTOR_CATALOG) to use it"
+        )
     return replace(result, path=written, review=tuple(review))
 
 
-def _check_free(entries: Mapping[str, Entry], dataset: str, target: Path, force: bool, *,
-                named: bool) -> None:
+def _check_free(
+    entries: Mapping[str, Entry], dataset: str, target: Path, force: bool, *, named: bool
+) -> None:
     entry = entries.get(dataset)
     if entry is None:
         return

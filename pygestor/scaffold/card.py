@@ -21,8 +21,9 @@ class Card:
     problem: str | None = None  # why the front matter could not be read
 
 
-_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(?:(.*?)\r?\n)?---[ \t]*(?:\r?\n|\Z)",
-                           re.DOTALL)
+_FRONT_MATTER = re.compile(
+    r"\A\ufeff?---[ \t]*\r?\n(?:(.*?)\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL
+)
 
 
 def parse_card(text: str) -> Card:
@@ -32,7 +33,7 @@ def parse_card(text: str) -> Card:
     match = _FRONT_MATTER.match(text)
     if match is None:
         return Card({}, text)
-    body = text[match.end():]
+    body = text[match.end() :]
     try:
         data = yaml.safe_load(match.group(1) or "")
     except yaml.YAMLError as exc:
@@ -70,21 +71,28 @@ def card_splits(meta: Mapping[str, Any]) -> tuple[list[ConfigSplit], list[str]]:
         data_dir = str(entry.get("data_dir") or "").strip("/")
         files = entry.get("data_files")
         if files is None:
-            problems.append(f"card config {config!r} has no data_files"
-                            + (f" (only data_dir {data_dir!r})" if data_dir else ""))
+            problems.append(
+                f"card config {config!r} has no data_files"
+                + (f" (only data_dir {data_dir!r})" if data_dir else "")
+            )
             continue
         pairs: list[tuple[str, Any]]
-        if isinstance(files, (str, list)) and not (isinstance(files, list) and files
-                                                   and isinstance(files[0], dict)):
+        if isinstance(files, (str, list)) and not (
+            isinstance(files, list) and files and isinstance(files[0], dict)
+        ):
             pairs = [("train", files)]
         elif isinstance(files, list):
-            pairs = [(str(item.get("split", "train")), item.get("path"))
-                     for item in files if isinstance(item, dict)]
+            pairs = [
+                (str(item.get("split", "train")), item.get("path"))
+                for item in files
+                if isinstance(item, dict)
+            ]
         elif isinstance(files, dict):
             pairs = [(str(k), v) for k, v in files.items()]
         else:
-            problems.append(f"card config {config!r}: data_files is neither text, a list nor a "
-                            "mapping")
+            problems.append(
+                f"card config {config!r}: data_files is neither text, a list nor a mapping"
+            )
             continue
         for split, paths in pairs:
             globs = [paths] if isinstance(paths, str) else paths if isinstance(paths, list) else []
@@ -92,8 +100,9 @@ def card_splits(meta: Mapping[str, Any]) -> tuple[list[ConfigSplit], list[str]]:
             if data_dir:
                 globs = [f"{data_dir}/{g}" for g in globs]
             if not globs or any("://" in g for g in globs):
-                problems.append(f"card config {config!r} split {split!r}: no usable data_files "
-                                "paths")
+                problems.append(
+                    f"card config {config!r} split {split!r}: no usable data_files paths"
+                )
                 continue
             out.append(ConfigSplit(config, split, tuple(globs)))
     return out, problems
@@ -113,8 +122,10 @@ def card_sizes(meta: Mapping[str, Any]) -> dict[tuple[str, str], tuple[int | Non
             splits = [{"name": k, **v} for k, v in splits.items() if isinstance(v, dict)]
         for split in splits:
             if isinstance(split, dict) and "name" in split:
-                sizes[(config, str(split["name"]))] = (_int(split.get("num_examples")),
-                                                       _int(split.get("num_bytes")))
+                sizes[(config, str(split["name"]))] = (
+                    _int(split.get("num_examples")),
+                    _int(split.get("num_bytes")),
+                )
     return sizes
 
 
@@ -122,13 +133,28 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-_MODALITY_DTYPES = {"image": "image", "audio": "audio", "video": "video", "string": "text",
-                    "large_string": "text"}
+_MODALITY_DTYPES = {
+    "image": "image",
+    "audio": "audio",
+    "video": "video",
+    "string": "text",
+    "large_string": "text",
+}
 _MODALITY_TASKS = (
-    ("image", "image"), ("vision", "image"), ("object-detection", "image"), ("ocr", "image"),
-    ("audio", "audio"), ("speech", "audio"), ("video", "video"), ("tabular", "tabular"),
-    ("text", "text"), ("question-answering", "text"), ("summarization", "text"),
-    ("translation", "text"), ("fill-mask", "text"), ("token-classification", "text"),
+    ("image", "image"),
+    ("vision", "image"),
+    ("object-detection", "image"),
+    ("ocr", "image"),
+    ("audio", "audio"),
+    ("speech", "audio"),
+    ("video", "video"),
+    ("tabular", "tabular"),
+    ("text", "text"),
+    ("question-answering", "text"),
+    ("summarization", "text"),
+    ("translation", "text"),
+    ("fill-mask", "text"),
+    ("token-classification", "text"),
     ("sentence-similarity", "text"),
 )
 
@@ -155,11 +181,15 @@ def card_modality(meta: Mapping[str, Any]) -> list[str]:
 def card_description(card: Card) -> str | None:
     """The first sentences of the card's summary paragraph (None when there is no prose)."""
     blocks = [b.strip() for b in re.split(r"\n\s*\n", card.body)]
-    after_summary = next((i + 1 for i, b in enumerate(blocks)
-                          if b.startswith("#") and "summary" in b.lower()), 0)
+    after_summary = next(
+        (i + 1 for i, b in enumerate(blocks) if b.startswith("#") and "summary" in b.lower()), 0
+    )
     for block in blocks[after_summary:] + blocks[:after_summary]:
-        if (not block or block.startswith(("#", "|", "<", "!", "-", "*", "```", ">", "["))
-                or len(block) < 20):
+        if (
+            not block
+            or block.startswith(("#", "|", "<", "!", "-", "*", "```", ">", "["))
+            or len(block) < 20
+        ):
             continue
         # links -> their text
         text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", " ".join(block.split()))

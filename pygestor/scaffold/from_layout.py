@@ -13,12 +13,24 @@ from typing import Any
 
 from ..manifest.models import Format
 from ..manifest.patterns import safe_name
-from ..sources.base import Snapshot, RemoteFile
+from ..sources.base import RemoteFile, Snapshot
 from .card import naming, subset_name
 from .rules import Fields, Plan, Rule, alternation, file_format, fit, literal
 
-_SPLIT_WORDS = frozenset({"train", "training", "test", "testing", "validation", "valid", "val",
-                          "dev", "eval", "evaluation"})
+_SPLIT_WORDS = frozenset(
+    {
+        "train",
+        "training",
+        "test",
+        "testing",
+        "validation",
+        "valid",
+        "val",
+        "dev",
+        "eval",
+        "evaluation",
+    }
+)
 _CONTAINER_DIRS = frozenset({"data"})
 _HUB_SHARD = re.compile(r"^(?P<stem>.*?)(?P<sep>-)(?P<num>\d+-of-\d+)(?:-[0-9a-f]{8,})?$")
 _OF_SHARD = re.compile(r"^(?P<stem>.*?)(?P<sep>[-_.])(?P<num>\d+-of-\d+)(?:-[0-9a-f]{8,})?$")
@@ -133,12 +145,12 @@ def _split_categories(group: _Group) -> list[_Group]:
         for s in group.shapes:
             below[s.dirs[pos]].add(s.dirs[pos + 1])
         sets = list(below.values())
-        disjoint = all(not (a & b) for i, a in enumerate(sets) for b in sets[i + 1:])
+        disjoint = all(not (a & b) for i, a in enumerate(sets) for b in sets[i + 1 :])
         if len(values) <= 4 and disjoint:
             out: list[_Group] = []
             for value in values:
                 members = [s for s in group.shapes if s.dirs[pos] == value]
-                out += _split_categories(_Group(members, group.prefix + (value,)))
+                out += _split_categories(_Group(members, (*group.prefix, value)))
             return out
         break
     return [group]
@@ -157,13 +169,14 @@ class _GroupRule:
 
     def captured(self, slot: int, value: str) -> str:
         pre, suf = self.trims.get(slot, ("", ""))
-        return value[len(pre): len(value) - len(suf)]
+        return value[len(pre) : len(value) - len(suf)]
 
     def subset_of(self, shape: _Shape) -> str:
         if self.fixed is not None:
             return self.fixed
-        captures = {name: self.captured(slot, shape.slots[slot])
-                    for slot, name in self.placeholders.items()}
+        captures = {
+            name: self.captured(slot, shape.slots[slot]) for slot, name in self.placeholders.items()
+        }
         template = self.name or "{subset}"
         return re.sub(r"\{([^{}]*)\}", lambda m: safe_name(captures[m.group(1)]), template)
 
@@ -177,8 +190,11 @@ class _GroupRule:
                 alt = alternation(values) if constrain(slot) else None
                 name = self.placeholders[slot]
                 pre, suf = self.trims.get(slot, ("", ""))
-                pieces.append(literal(pre, fields) + (f"{{{name}:{alt}}}" if alt else f"{{{name}}}")
-                              + literal(suf, fields))
+                pieces.append(
+                    literal(pre, fields)
+                    + (f"{{{name}:{alt}}}" if alt else f"{{{name}}}")
+                    + literal(suf, fields)
+                )
             else:
                 pieces.append(literal(first.slots[slot], fields))
         ndirs = len(first.dirs)
@@ -191,8 +207,12 @@ class _GroupRule:
 
     def literal_rule(self, subset: str, shapes: Sequence[_Shape]) -> Rule:
         """One fixed-name rule for one subset's files of this group: slot values as literals."""
-        patterns = sorted({_GroupRule(_Group(same), {}, None, subset).pattern(lambda _: False)
-                           for same in _by_slots(shapes)})
+        patterns = sorted(
+            {
+                _GroupRule(_Group(same), {}, None, subset).pattern(lambda _: False)
+                for same in _by_slots(shapes)
+            }
+        )
         return Rule(tuple(patterns), subset)
 
 
@@ -211,11 +231,11 @@ def _by_slots(shapes: Sequence[_Shape]) -> list[list[_Shape]]:
 def _common_affixes(values: Sequence[str]) -> tuple[str, str]:
     """The literal prefix and suffix all `values` share, cut at a '-', '_' or '.' (so that
     `2023-04-12_oasst_ready.trees` and `2023-04-12_oasst_all.messages` keep `ready.trees`)."""
-    pre = os.path.commonprefix(list(values))
+    pre = os.path.commonprefix(list(values))  # noqa: RUF071 (characters are meant)
     pre = pre[: max(pre.rfind(c) for c in "-_.") + 1]
-    suf = os.path.commonprefix([v[::-1] for v in values])[::-1]
+    suf = os.path.commonprefix([v[::-1] for v in values])[::-1]  # noqa: RUF071
     cut = [suf.find(c) for c in "-_." if c in suf]
-    suf = suf[min(cut):] if cut else ""
+    suf = suf[min(cut) :] if cut else ""
     if any(len(v) <= len(pre) + len(suf) for v in values):
         return "", ""
     return pre, suf
@@ -253,8 +273,11 @@ def _group_rule(group: _Group, all_splits: set[str], *, alone: bool = False) -> 
     if not placeholders:
         fixed = ".".join(name_parts) if name_parts else _fixed_name(first, alone=alone)
         return _GroupRule(group, {}, None, fixed)
-    trims = {slot: _common_affixes(group.values(slot)) for slot in placeholders
-             if slot >= ndirs and slot != split}
+    trims = {
+        slot: _common_affixes(group.values(slot))
+        for slot in placeholders
+        if slot >= ndirs and slot != split
+    }
     if len(placeholders) == 1 and name_parts == [f"{{{next(iter(placeholders.values()))}}}"]:
         slot = next(iter(placeholders))
         return _GroupRule(group, {slot: "subset"}, None, None, trims)
@@ -276,9 +299,14 @@ def _fixed_name(shape: _Shape, *, alone: bool) -> str:
 
 
 def _layout_candidates(group_rules: Sequence[_GroupRule]) -> list[Callable[[], list[Rule]]]:
-    ordered = sorted(group_rules, key=lambda g: (-len(g.group.first.tokens),
-                                                 -len(g.group.first.dirs) + len(g.placeholders),
-                                                 g.group.first.file.path))
+    ordered = sorted(
+        group_rules,
+        key=lambda g: (
+            -len(g.group.first.tokens),
+            -len(g.group.first.dirs) + len(g.placeholders),
+            g.group.first.file.path,
+        ),
+    )
 
     def templated(constrain_all: bool) -> list[Rule]:
         rules = []
@@ -287,6 +315,7 @@ def _layout_candidates(group_rules: Sequence[_GroupRule]) -> list[Callable[[], l
 
             def constrain(slot: int, split: int | None = split) -> bool:
                 return constrain_all or slot == split
+
             name = g.fixed if g.fixed is not None else g.name
             rules.append(Rule((g.pattern(constrain),), name))
         return rules
@@ -297,8 +326,9 @@ def _layout_candidates(group_rules: Sequence[_GroupRule]) -> list[Callable[[], l
             by_subset: dict[str, list[_Shape]] = defaultdict(list)
             for s in g.group.shapes:
                 by_subset[g.subset_of(s)].append(s)
-            rules += [g.literal_rule(subset, members)
-                      for subset, members in sorted(by_subset.items())]
+            rules += [
+                g.literal_rule(subset, members) for subset, members in sorted(by_subset.items())
+            ]
         return rules
 
     def exact() -> list[Rule]:
@@ -306,14 +336,20 @@ def _layout_candidates(group_rules: Sequence[_GroupRule]) -> list[Callable[[], l
         for g in ordered:
             for s in g.group.shapes:
                 by_subset[g.subset_of(s)].append(s.file.path)
-        return [Rule(tuple(literal(p) for p in sorted(paths)), subset)
-                for subset, paths in sorted(by_subset.items())]
+        return [
+            Rule(tuple(literal(p) for p in sorted(paths)), subset)
+            for subset, paths in sorted(by_subset.items())
+        ]
 
     return [lambda: templated(False), lambda: templated(True), per_subset, exact]
 
 
-def plan_from_layout(revision: str, listing: Snapshot, data: Sequence[RemoteFile],
-                     sizes: Mapping[tuple[str, str], tuple[int | None, int | None]]) -> Plan:
+def plan_from_layout(
+    revision: str,
+    listing: Snapshot,
+    data: Sequence[RemoteFile],
+    sizes: Mapping[tuple[str, str], tuple[int | None, int | None]],
+) -> Plan:
     shapes = [s for s in (_shape(f) for f in data) if s is not None]
     groups = _layout_groups(shapes)
     all_splits = {s.slots[s.split_at] for s in shapes if s.split_at is not None}
@@ -335,9 +371,11 @@ def plan_from_layout(revision: str, listing: Snapshot, data: Sequence[RemoteFile
         if len(idx) > 1:
             folders = {p.rsplit("/", 1)[0] if "/" in p else "" for p in intended[subset]}
             if len(folders) > 1:
-                review.append(f"subset {subset!r} gathers files of {len(idx)} differently named "
-                              f"groups from {len(folders)} folders; check that they belong "
-                              "together")
+                review.append(
+                    f"subset {subset!r} gathers files of {len(idx)} differently named "
+                    f"groups from {len(folders)} folders; check that they belong "
+                    "together"
+                )
     pairs = list(sizes)
     rows: dict[str, tuple[int | None, int | None]] = {}
     if pairs:

@@ -17,8 +17,12 @@ from .rules import Plan, Rule, file_format
 REPO_METADATA = frozenset({"README.md", ".gitattributes", ".gitignore"})
 
 
-def make_plan(repo_id: str, listing: Snapshot, card: Card | None,
-              convert: Callable[[], Snapshot | None] | None) -> Plan:
+def make_plan(
+    repo_id: str,
+    listing: Snapshot,
+    card: Card | None,
+    convert: Callable[[], Snapshot | None] | None,
+) -> Plan:
     files = list(listing.files)
     data = [f for f in files if file_format(f.path) is not None]
     meta = card.meta if card else {}
@@ -33,11 +37,14 @@ def make_plan(repo_id: str, listing: Snapshot, card: Card | None,
         if plan is not None:
             plan.review[:0] = review
             return plan
-        review.append("inferred from the file layout: the card's configs match no file pygestor "
-                      "reads; check names and grouping")
+        review.append(
+            "inferred from the file layout: the card's configs match no file pygestor "
+            "reads; check names and grouping"
+        )
     elif card is None:
-        review.append("inferred from the file layout, no dataset card (README.md): check names "
-                      "and grouping")
+        review.append(
+            "inferred from the file layout, no dataset card (README.md): check names and grouping"
+        )
     elif not problems:
         review.append("inferred from the file layout, no card configs: check names and grouping")
 
@@ -52,22 +59,35 @@ def _revision(listing: Snapshot) -> str:
     return listing.revision or "main"
 
 
-def _plan_from_conversion(repo_id: str, listing: Snapshot, review: list[str],
-                          convert: Callable[[], Snapshot | None] | None) -> Plan:
+def _plan_from_conversion(
+    repo_id: str,
+    listing: Snapshot,
+    review: list[str],
+    convert: Callable[[], Snapshot | None] | None,
+) -> Plan:
     others = sorted(f.path for f in listing.files if f.path not in REPO_METADATA)
-    what = (f"{len(others)} files such as {others[0]}" if others else "no files besides its card")
+    what = f"{len(others)} files such as {others[0]}" if others else "no files besides its card"
     rev = _revision(listing)
     conv = convert() if convert is not None else None
     if conv is None:
-        raise SourceError(f"dataset {repo_id!r} at {rev!r} holds no data files pygestor reads "
-                          f"({what}) and has no {CONVERT_REVISION} revision; write its manifest "
-                          "by hand")
+        raise SourceError(
+            f"dataset {repo_id!r} at {rev!r} holds no data files pygestor reads "
+            f"({what}) and has no {CONVERT_REVISION} revision; write its manifest "
+            "by hand"
+        )
     parquet = [f for f in conv.files if f.path.endswith(".parquet")]
     if not parquet:
-        raise SourceError(f"dataset {repo_id!r} holds no data files pygestor reads ({what}), "
-                          f"and its {CONVERT_REVISION} revision holds no parquet files either")
+        raise SourceError(
+            f"dataset {repo_id!r} holds no data files pygestor reads ({what}), "
+            f"and its {CONVERT_REVISION} revision holds no parquet files either"
+        )
     rules = [Rule(("{config}/{split}/*.parquet",), "{config}.{split}")]
-    review = [*review, (f"fell back to {CONVERT_REVISION}: {rev!r} holds no data files pygestor "
-                        f"reads ({what}); the Hub's conversion may lag behind main or cut large "
-                        "splits (partial-*)")]
+    review = [
+        *review,
+        (
+            f"fell back to {CONVERT_REVISION}: {rev!r} holds no data files pygestor "
+            f"reads ({what}); the Hub's conversion may lag behind main or cut large "
+            "splits (partial-*)"
+        ),
+    ]
     return Plan("parquet-conversion", rules, CONVERT_REVISION, conv, list(conv.files), review)

@@ -11,8 +11,10 @@ from ..errors import BadRepoReference, InvalidName
 from ..manifest.patterns import DATASET_NAME
 
 CONVERT_REVISION = "refs/convert/parquet"
-ACCEPTED_FORMS = ("owner/name, https://huggingface.co/datasets/owner/name[/tree/REVISION] "
-                  "or hf://datasets/owner/name[@REVISION]")
+ACCEPTED_FORMS = (
+    "owner/name, https://huggingface.co/datasets/owner/name[/tree/REVISION] "
+    "or hf://datasets/owner/name[@REVISION]"
+)
 
 
 _REPO_PART = r"[A-Za-z0-9][A-Za-z0-9._-]*"
@@ -41,7 +43,7 @@ def parse_repo(text: str, *, endpoint: str | None = None) -> RepoRef:
     if raw.startswith(("huggingface.co/", "hf.co/")):
         raw = "https://" + raw
     if raw.startswith("hf://"):
-        parts = raw[len("hf://"):].split("/")
+        parts = raw[len("hf://") :].split("/")
         if parts[0] != "datasets":
             raise bad(" (only dataset repositories, hf://datasets/...)")
         if len(parts) < 3:
@@ -70,8 +72,9 @@ def parse_repo(text: str, *, endpoint: str | None = None) -> RepoRef:
     repo_id = f"{owner}/{name.removesuffix('.git')}"
     if not _REPO_ID.fullmatch(repo_id) or ".." in repo_id:
         raise bad()
-    if revision is not None and (not revision or any(c.isspace() for c in revision)
-                                 or ".." in revision):
+    if revision is not None and (
+        not revision or any(c.isspace() for c in revision) or ".." in revision
+    ):
         raise bad(f" (bad revision {revision!r})")
     return RepoRef(repo_id, revision)
 
@@ -92,6 +95,8 @@ def default_name(repo_id: str) -> str:
 def check_name(name: str) -> str:
     """`name` if it is a valid dataset name, else InvalidName saying what is allowed."""
     if not DATASET_NAME.fullmatch(name) or len(name) > 100:
-        raise InvalidName(f"{name!r} is not a dataset name: use lowercase letters, digits, '.', "
-                          "'_' and '-', starting with a letter or digit")
+        raise InvalidName(
+            f"{name!r} is not a dataset name: use lowercase letters, digits, '.', "
+            "'_' and '-', starting with a letter or digit"
+        )
     return name

@@ -16,17 +16,31 @@ from .result import SubsetInfo
 from .rules import Plan, Rule
 
 
-def render(dataset: str, repo_id: str, plan: Plan, rules: Sequence[Rule], fmt: Format | None,
-           description: str, modality: Sequence[str], meta: Mapping[str, Any],
-           subsets: Sequence[SubsetInfo], review: Sequence[str],
-           endpoint: str | None = None) -> str:
+def render(
+    dataset: str,
+    repo_id: str,
+    plan: Plan,
+    rules: Sequence[Rule],
+    fmt: Format | None,
+    description: str,
+    modality: Sequence[str],
+    meta: Mapping[str, Any],
+    subsets: Sequence[SubsetInfo],
+    review: Sequence[str],
+    endpoint: str | None = None,
+) -> str:
     q = _quote
     at = f" (commit {plan.listing.commit[:12]})" if plan.listing.commit else ""
-    origin = {"card": "the dataset card's configs", "layout": "the repository's file layout",
-              "parquet-conversion": f"the {CONVERT_REVISION} revision"}[plan.origin]
+    origin = {
+        "card": "the dataset card's configs",
+        "layout": "the repository's file layout",
+        "parquet-conversion": f"the {CONVERT_REVISION} revision",
+    }[plan.origin]
     lines = [
-        (f"# Scaffolded by `pygestor add {repo_id}` from "
-         f"hf://datasets/{repo_id}@{plan.revision}{at}."),
+        (
+            f"# Scaffolded by `pygestor add {repo_id}` from "
+            f"hf://datasets/{repo_id}@{plan.revision}{at}."
+        ),
         f"# Subsets inferred from {origin}. Review, then run `pygestor sync {dataset}`.",
     ]
     lines += [f"# REVIEW: {item}" for item in review]
@@ -40,8 +54,11 @@ def render(dataset: str, repo_id: str, plan: Plan, rules: Sequence[Rule], fmt: F
     homepage = meta.get("homepage")
     if not (isinstance(homepage, str) and homepage.startswith(("http://", "https://"))):
         hub = (endpoint or "https://huggingface.co").rstrip("/")
-        homepage = (f"https://huggingface.co/datasets/{repo_id}"
-                    if urlsplit(hub).hostname in HUB_HOSTS else None)
+        homepage = (
+            f"https://huggingface.co/datasets/{repo_id}"
+            if urlsplit(hub).hostname in HUB_HOSTS
+            else None
+        )
     if homepage:
         lines.append(f"homepage: {q(homepage)}")
     tags = as_list(meta.get("task_categories"))[:10]
@@ -69,14 +86,16 @@ _MAX_SIZE_COMMENTS = 200
 _MAX_PLAIN_COMMENTS = 40  # without rows from the card, a long list of sizes is noise
 
 
-def _size_comments(subsets: Sequence[SubsetInfo],
-                   rows: Mapping[str, tuple[int | None, int | None]]) -> list[str]:
+def _size_comments(
+    subsets: Sequence[SubsetInfo], rows: Mapping[str, tuple[int | None, int | None]]
+) -> list[str]:
     """Comment lines: each subset's files and bytes (listing) and rows and bytes (card)."""
     from_card = any(s.name in rows for s in subsets)
     if not subsets or (len(subsets) > _MAX_PLAIN_COMMENTS and not from_card):
         return []
     head = "files and bytes from the listing" + (
-        "; rows and in-memory bytes from the card's dataset_info" if from_card else "")
+        "; rows and in-memory bytes from the card's dataset_info" if from_card else ""
+    )
     out = [f"  # {plural(len(subsets), 'subset')} ({head}):"]
     for s in subsets[:_MAX_SIZE_COMMENTS]:
         line = f"  #   {s.name}: {plural(s.partitions, 'file')}, {_human(s.bytes)}"
@@ -111,7 +130,11 @@ _YAML_WORDS = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y",
 def _quote(value: str) -> str:
     """A YAML scalar for `value`: bare when unambiguous, else a JSON (= YAML) double-quoted
     string."""
-    if (_PLAIN.fullmatch(value) and value.lower() not in _YAML_WORDS and not value.endswith(" ")
-            and not re.fullmatch(r"[0-9._ -]+", value)):
+    if (
+        _PLAIN.fullmatch(value)
+        and value.lower() not in _YAML_WORDS
+        and not value.endswith(" ")
+        and not re.fullmatch(r"[0-9._ -]+", value)
+    ):
         return value
     return json.dumps(value, ensure_ascii=False)

@@ -23,8 +23,12 @@ class SubsetInfo:
     rows: int | None = None  # the card's dataset_info num_examples, when it names this subset
 
     def to_json(self) -> dict[str, Any]:
-        return {"subset": self.name, "partitions": self.partitions, "bytes": self.bytes,
-                "rows": self.rows}
+        return {
+            "subset": self.name,
+            "partitions": self.partitions,
+            "bytes": self.bytes,
+            "rows": self.rows,
+        }
 
 
 @dataclass(frozen=True)
@@ -72,10 +76,17 @@ class Scaffold:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "name": self.name, "repo": self.repo_id, "source": self.source,
-            "revision": self.revision, "commit": self.commit, "origin": self.origin,
+            "name": self.name,
+            "repo": self.repo_id,
+            "source": self.source,
+            "revision": self.revision,
+            "commit": self.commit,
+            "origin": self.origin,
             "path": str(self.path) if self.path else None,
-            "subsets": [s.to_json() for s in self.subsets], "partitions": self.partitions,
-            "bytes": self.bytes, "unmatched": list(self.unmatched), "review": list(self.review),
+            "subsets": [s.to_json() for s in self.subsets],
+            "partitions": self.partitions,
+            "bytes": self.bytes,
+            "unmatched": list(self.unmatched),
+            "review": list(self.review),
             "manifest": self.text,
         }

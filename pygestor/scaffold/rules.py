@@ -13,7 +13,7 @@ from typing import Literal
 from ..manifest.formats import detect
 from ..manifest.models import Format, SubsetRule
 from ..manifest.patterns import MAX_REGEX_LENGTH
-from ..sources.base import Snapshot, RemoteFile
+from ..sources.base import RemoteFile, Snapshot
 
 
 def file_format(path: str) -> tuple[Format, str] | None:
@@ -50,8 +50,9 @@ def glob_to_pattern(glob: str) -> str:
     fields = Fields()
     out: list[str] = []
     i = 0
-    segments_fixed = "/".join(s if s == "**" or "**" not in s else s.replace("**", "*")
-                              for s in glob.split("/"))
+    segments_fixed = "/".join(
+        s if s == "**" or "**" not in s else s.replace("**", "*") for s in glob.split("/")
+    )
     text = segments_fixed
     while i < len(text):
         ch = text[i]
@@ -61,7 +62,7 @@ def glob_to_pattern(glob: str) -> str:
                 out.append(fields(r"\["))
                 i += 1
                 continue
-            body = text[i + 1:end]
+            body = text[i + 1 : end]
             body = "^" + body[1:] if body.startswith("!") else body
             out.append(fields(f"[{body}]"))
             i = end + 1
@@ -71,7 +72,7 @@ def glob_to_pattern(glob: str) -> str:
                 out.append(fields(r"\x7b"))
                 i += 1
                 continue
-            options = text[i + 1:end].split(",")
+            options = text[i + 1 : end].split(",")
             out.append(fields("|".join(re.escape(o).replace("\\*", "[^/]*") for o in options)))
             i = end + 1
         elif ch == "}":
@@ -133,9 +134,14 @@ def place(rules: Sequence[Rule], files: Sequence[RemoteFile]) -> Placed:
     for file in files:
         path = file.path
         for i, rule in enumerate(models):
-            captures = next((c for c in (p.match(path) for p in rule.patterns
-                                         if path.startswith(p.prefix))
-                             if c is not None), None)
+            captures = next(
+                (
+                    c
+                    for c in (p.match(path) for p in rule.patterns if path.startswith(p.prefix))
+                    if c is not None
+                ),
+                None,
+            )
             if captures is None or any(ex.regex.fullmatch(path) for ex in rule.excludes):
                 continue
             where[path] = (i, rule.template.render(captures))
@@ -152,16 +158,21 @@ def fits(rules: Sequence[Rule], files: Sequence[RemoteFile], intended: Assignmen
     return not placed.empty and placed.assignment == intended
 
 
-def _misplacing(rules: Sequence[Rule], files: Sequence[RemoteFile],
-                intended: Assignment) -> set[int]:
+def _misplacing(
+    rules: Sequence[Rule], files: Sequence[RemoteFile], intended: Assignment
+) -> set[int]:
     """Indexes of the rules that take a file meant for another subset."""
     meant = {path: name for name, paths in intended.items() for path in paths}
     return {i for path, (i, name) in place(rules, files).where.items() if meant.get(path) != name}
 
 
-def fit(loose: Callable[[], list[Rule]], tight: Callable[[], list[Rule]],
-        fallbacks: Sequence[Callable[[], list[Rule]]], files: Sequence[RemoteFile],
-        intended: Assignment) -> list[Rule] | None:
+def fit(
+    loose: Callable[[], list[Rule]],
+    tight: Callable[[], list[Rule]],
+    fallbacks: Sequence[Callable[[], list[Rule]]],
+    files: Sequence[RemoteFile],
+    intended: Assignment,
+) -> list[Rule] | None:
     """The loosest rule set that resolves `files` to `intended`: `loose` (placeholders free),
     then `loose` with the misplacing rules swapped for their `tight` twins (same order, values
     constrained), then `tight`, then each fallback."""

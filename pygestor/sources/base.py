@@ -15,7 +15,8 @@ from typing import Protocol
 
 @dataclass(frozen=True, slots=True)
 class RemoteFile:
-    """One file of a source, as listed: path relative to the source root, with what identifies it."""
+    """One file of a source, as listed: path relative to the source root, with what identifies
+    it."""
 
     path: str
     size: int
@@ -75,8 +76,10 @@ class FileBody(Iterable[bytes], Protocol):
 class Fetcher(Source, Protocol):
     """A source whose files are downloaded into the data directory."""
 
-    def open_file(self, path: str, commit: str | None, *,
-                  offset: int = 0) -> AbstractContextManager[FileBody]:
+    def open_file(
+        self, path: str, commit: str | None, *, offset: int = 0
+    ) -> AbstractContextManager[FileBody]:
         """The bytes of `path` at `commit` from byte `offset`. Raises Transient for what is worth
-        retrying, a `pygestor.errors.SourceError` (AccessDenied, MissingUpstream, ...) for the rest."""
+        retrying, a `pygestor.errors.SourceError` (AccessDenied, MissingUpstream, ...) for the
+        rest."""
         ...

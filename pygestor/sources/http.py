@@ -49,8 +49,15 @@ class Body:
 
 
 @contextlib.contextmanager
-def get(url: str, headers: dict[str, str], *, path: str, commit: str | None, offset: int = 0,
-        translate: Translate) -> Iterator[Body]:
+def get(
+    url: str,
+    headers: dict[str, str],
+    *,
+    path: str,
+    commit: str | None,
+    offset: int = 0,
+    translate: Translate,
+) -> Iterator[Body]:
     """GET `url` from byte `offset`; yields the Body. `path`/`commit` name the file in errors."""
     if offset:
         headers = {**headers, "Range": f"bytes={offset}-"}
@@ -64,8 +71,9 @@ def get(url: str, headers: dict[str, str], *, path: str, commit: str | None, off
 
 
 @contextlib.contextmanager
-def _open(url: str, headers: dict[str, str], path: str, commit: str | None,
-          translate: Translate) -> Iterator[Any]:
+def _open(
+    url: str, headers: dict[str, str], path: str, commit: str | None, translate: Translate
+) -> Iterator[Any]:
     import httpx2
     from huggingface_hub.utils import get_session
 
@@ -73,8 +81,13 @@ def _open(url: str, headers: dict[str, str], path: str, commit: str | None,
     origin = _origin(url)
     for _ in range(MAX_REDIRECTS + 1):
         try:
-            with client.stream("GET", url, headers=headers, follow_redirects=False,
-                               timeout=httpx2.Timeout(30.0, read=60.0)) as response:
+            with client.stream(
+                "GET",
+                url,
+                headers=headers,
+                follow_redirects=False,
+                timeout=httpx2.Timeout(30.0, read=60.0),
+            ) as response:
                 if response.is_redirect:
                     response.read()  # drain the (tiny) body so the connection is reused
                     url = urljoin(url, response.headers["location"])
@@ -85,7 +98,9 @@ def _open(url: str, headers: dict[str, str], path: str, commit: str | None,
                 yield response
                 return
         except httpx2.TransportError as exc:
-            raise Transient(f"connection problem: {exc.__class__.__name__}: {exc}".rstrip(": ")) from None
+            raise Transient(
+                f"connection problem: {exc.__class__.__name__}: {exc}".rstrip(": ")
+            ) from None
     raise SourceError(f"more than {MAX_REDIRECTS} redirects for {path}")
 
 
@@ -94,7 +109,9 @@ def _check_status(response: Any, path: str, commit: str | None, translate: Trans
     if status in (200, 206):
         return
     if status == 429:
-        raise Transient("the server is rate limiting (429)", _retry_after(response.headers.get("retry-after")))
+        raise Transient(
+            "the server is rate limiting (429)", _retry_after(response.headers.get("retry-after"))
+        )
     if status >= 500 or status == 408:
         raise Transient(f"the server answered {status}")
     response.read()

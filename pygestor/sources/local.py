@@ -34,7 +34,9 @@ class LocalFolder:
 
     def list(self) -> Snapshot:
         if not self.root.is_dir():
-            raise SourceError(f"folder {self.root} does not exist or is not a folder; check source.local")
+            raise SourceError(
+                f"folder {self.root} does not exist or is not a folder; check source.local"
+            )
         try:
             files = tuple(self._walk())
         except OSError as exc:

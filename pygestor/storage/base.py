@@ -17,7 +17,8 @@ What is atomic (a reader, in any process, sees the old state or the new one, nev
 | `lock(key, timeout)` | n/a | exclusive across processes and hosts sharing the storage |
 
 Reads (`info`, `read`, `open`, `open_arrow`, `list`, `walk`) never create anything. `walk`, and
-`info` unless asked, do not follow symbolic links; `inside` tells where a key really leads. A backend without
+`info` unless asked, do not follow symbolic links; `inside` tells where a key really leads. A
+backend without
 links (object stores) answers `inside` with True and `kind` "link" never appears.
 
 (Fewer verbs than fsspec's `AbstractFileSystem`, plus the two that fsspec lacks and pygestor

@@ -42,8 +42,12 @@ class LocalStorage:
         """The absolute path of `key`; ValueError for anything but a clean relative key."""
         if not key:
             return self.root
-        if key.startswith("/") or "\\" in key or "\0" in key or any(
-                part in ("", ".", "..") for part in key.split("/")):
+        if (
+            key.startswith("/")
+            or "\\" in key
+            or "\0" in key
+            or any(part in ("", ".", "..") for part in key.split("/"))
+        ):
             raise ValueError(f"{key!r} is not a storage key (a relative path without '.' or '..')")
         return f"{self.root}/{key}"
 
@@ -89,8 +93,10 @@ class LocalStorage:
                 found = [(e.name, e.stat(follow_symlinks=False)) for e in entries]
         except (FileNotFoundError, NotADirectoryError):
             return []
-        return [FileInfo(prefix + name, _kind(st.st_mode), st.st_size, st.st_mtime_ns)
-                for name, st in sorted(found)]
+        return [
+            FileInfo(prefix + name, _kind(st.st_mode), st.st_size, st.st_mtime_ns)
+            for name, st in sorted(found)
+        ]
 
     def walk(self, key: str) -> Iterator[str]:
         base = self._abs(key)
@@ -237,7 +243,8 @@ class LocalStorage:
 
 
 class _DurableFile:
-    """A new file opened for writing whose `close` flushes, fsyncs (if durable) and sets the mode."""
+    """A new file opened for writing whose `close` flushes, fsyncs (if durable) and sets the
+    mode."""
 
     def __init__(self, path: str, durable: bool, mode: int | None) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the same names for type checkers; at run time `__getattr__` serves them
-    from .hub import *
+    from .hub import *  # noqa: F403 (the hub's names, for type checkers only)
 
 
 def _hub() -> ModuleType:

@@ -53,20 +53,35 @@ def run(workdir: Path) -> int:
             done = subprocess.run([sys.executable, "-m", "pygestor", *args], env=env, check=False)
             print(flush=True)
             if done.returncode != 0:
-                print(f"demo failed: 'pygestor {shlex.join(args)}' exited {done.returncode}", file=sys.stderr)
+                print(
+                    f"demo failed: 'pygestor {shlex.join(args)}' exited {done.returncode}",
+                    file=sys.stderr,
+                )
                 return done.returncode
-        print('$ python -c \'import pygestor; pygestor.load("wikipedia", subset="20231101.en")\'', flush=True)
-        done = subprocess.run([sys.executable, "-c", LOAD], env={**env, "HF_HUB_OFFLINE": "1"}, check=False)
+        print(
+            '$ python -c \'import pygestor; pygestor.load("wikipedia", subset="20231101.en")\'',
+            flush=True,
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", LOAD], env={**env, "HF_HUB_OFFLINE": "1"}, check=False
+        )
         if done.returncode != 0:
             print(f"demo failed: loading exited {done.returncode}", file=sys.stderr)
             return done.returncode
-    print("\ndemo complete: sync -> download -> load of wikipedia from the offline Hub (loaded offline)")
+    print(
+        "\ndemo complete: sync -> download -> load of wikipedia from the offline Hub (loaded "
+        "offline)"
+    )
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pygestor.testing.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", type=Path, help="keep the hub and data here (default: a temporary folder)")
+    parser = argparse.ArgumentParser(
+        prog="python -m pygestor.testing.demo", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--workdir", type=Path, help="keep the hub and data here (default: a temporary folder)"
+    )
     args = parser.parse_args(argv)
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)

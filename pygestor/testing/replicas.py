@@ -94,7 +94,6 @@ __all__ = [
 # Feature helpers of the builders below
 
 
-
 _IMAGE_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 
 

@@ -31,8 +31,12 @@ class StorageSuite:
     # ---- keys ------------------------------------------------------------------------------
     @pytest.mark.parametrize("key", ["/etc/passwd", "../x", "a/../b", "a//b", "./a", "a/", "a\\b"])
     def test_unclean_keys_are_refused(self, storage: Any, key: str) -> None:
-        for call in (lambda: storage.write(key, b"x"), lambda: storage.read(key),
-                     lambda: storage.remove(key), lambda: storage.info(key)):
+        for call in (
+            lambda: storage.write(key, b"x"),
+            lambda: storage.read(key),
+            lambda: storage.remove(key),
+            lambda: storage.info(key),
+        ):
             with pytest.raises(ValueError, match="not a storage key"):
                 call()
 
@@ -113,7 +117,10 @@ class StorageSuite:
     def test_list_and_walk(self, storage: Any) -> None:
         for key in ("t/a.json", "t/b/c.json", "t/b/d/e.json", "other.json"):
             storage.write(key, b"{}")
-        assert [(e.key, e.kind) for e in storage.list("t")] == [("t/a.json", "file"), ("t/b", "dir")]
+        assert [(e.key, e.kind) for e in storage.list("t")] == [
+            ("t/a.json", "file"),
+            ("t/b", "dir"),
+        ]
         assert sorted(storage.walk("t")) == ["t/a.json", "t/b/c.json", "t/b/d/e.json"]
         assert list(storage.walk("nothing")) == [] and storage.list("nothing") == []
         assert [e.key for e in storage.list("")] == ["other.json", "t"]
@@ -129,7 +136,9 @@ class StorageSuite:
         assert storage.info("ds/sub/escape").kind == "link"
         assert storage.inside("ds/sub/own.bin", "ds") and not storage.inside("ds/sub/escape", "ds")
         assert not storage.inside("ds/sub/file-link", "ds")
-        assert storage.remove("ds/sub/file-link") and (outside / "secret").read_bytes() == b"not yours"
+        assert (
+            storage.remove("ds/sub/file-link") and (outside / "secret").read_bytes() == b"not yours"
+        )
         assert not storage.remove_dir("ds/sub/escape") and (outside / "secret").exists()
 
     # ---- removal ---------------------------------------------------------------------------
@@ -154,12 +163,13 @@ class StorageSuite:
         thread.start()
         assert held.wait(5)
         started = time.monotonic()
-        with pytest.raises(LockTimeout, match=r"one\.lock for over 0 s"):
-            with storage.lock("locks/one.lock", timeout=0):
-                pass
-        with pytest.raises(LockTimeout):
-            with storage.lock("locks/one.lock", timeout=0.3):
-                pass
+        with (
+            pytest.raises(LockTimeout, match=r"one\.lock for over 0 s"),
+            storage.lock("locks/one.lock", timeout=0),
+        ):
+            pass
+        with pytest.raises(LockTimeout), storage.lock("locks/one.lock", timeout=0.3):
+            pass
         assert time.monotonic() - started >= 0.25
         with storage.lock("locks/other.lock", timeout=0):  # another name is free
             pass

@@ -21,8 +21,10 @@ from .server import HubServer
 def main(argv: Sequence[str] | None = None) -> int:
     """`serve --root DIR [--port N]`: print the endpoint (first line), serve until stopped.
     `import --root DIR REPO FOLDER`: commit a folder's files as a dataset repo."""
-    parser = argparse.ArgumentParser(prog="python -m pygestor.testing.hub",
-                                     description="A Hugging Face Hub look-alike on loopback.")
+    parser = argparse.ArgumentParser(
+        prog="python -m pygestor.testing.hub",
+        description="A Hugging Face Hub look-alike on loopback.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve an existing LocalHub root")
     serve.add_argument("--root", type=Path, required=True)

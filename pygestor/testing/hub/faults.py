@@ -171,7 +171,8 @@ class RequestLog:
     ) -> list[RequestRecord]:
         """Records matching all given criteria; `path` is a regex searched in `target`."""
         return [
-            r for r in self
+            r
+            for r in self
             if (method is None or r.method == method.upper())
             and (path is None or re.search(path, r.target))
             and (origin is None or r.origin == origin)

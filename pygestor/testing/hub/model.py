@@ -45,10 +45,26 @@ from typing import Any, TypedDict
 
 MIB = 1024 * 1024
 #: Extensions (without the dot, lower case) stored as LFS files whatever their size.
-DEFAULT_LFS_EXTENSIONS = frozenset({
-    "parquet", "arrow", "gz", "bz2", "xz", "zst", "zip", "tar", "tfrecord", "bin", "npy",
-    "jpg", "png", "wav", "flac", "mp3",
-})
+DEFAULT_LFS_EXTENSIONS = frozenset(
+    {
+        "parquet",
+        "arrow",
+        "gz",
+        "bz2",
+        "xz",
+        "zst",
+        "zip",
+        "tar",
+        "tfrecord",
+        "bin",
+        "npy",
+        "jpg",
+        "png",
+        "wav",
+        "flac",
+        "mp3",
+    }
+)
 #: Files of this size or larger are LFS files whatever their extension.
 LFS_SIZE_THRESHOLD = 10 * MIB
 
@@ -199,8 +215,12 @@ def _check_path(path: str) -> str:
 def _ref_name(name: str) -> str:
     """Full git ref for a branch name: 'dev' -> 'refs/heads/dev'; 'refs/...' kept as is."""
     segments = name.split("/")
-    if (not _REF_RE.fullmatch(name) or ".." in name or _COMMIT_RE.fullmatch(name)
-            or any(not s or s.startswith(".") for s in segments)):
+    if (
+        not _REF_RE.fullmatch(name)
+        or ".." in name
+        or _COMMIT_RE.fullmatch(name)
+        or any(not s or s.startswith(".") for s in segments)
+    ):
         raise InvalidName(f"invalid branch or ref name {name!r} (a commit id is not a branch)")
     if name.startswith("refs/"):
         if len(segments) < 3:
@@ -218,7 +238,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
         try:
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
         finally:
             os.close(fd)
         os.replace(tmp, path)
@@ -433,8 +453,9 @@ class LocalHub:
             try:
                 tree = self._ingest(files or {})
                 commit = self._write_commit(tmp, None, tree, message, cache=False)
-                settings = RepoSettings(repo_id, private=private, gated=gated,
-                                        created_at=commit.date)
+                settings = RepoSettings(
+                    repo_id, private=private, gated=gated, created_at=commit.date
+                )
                 _write_json(tmp / "repo.json", _settings_json(settings))
                 _write_json(tmp / "refs.json", {ref: commit.id})
                 os.rename(tmp, final)
@@ -509,8 +530,9 @@ class LocalHub:
             if not self.exists(repo_id):
                 return self.create_repo(repo_id, files, revision=revision, message=message)
             if _ref_name(revision) not in self.refs(repo_id):  # a new branch of exactly these
-                return self.commit(repo_id, add=files, revision=revision, message=message,
-                                   from_revision=None)
+                return self.commit(
+                    repo_id, add=files, revision=revision, message=message, from_revision=None
+                )
             gone = [p for p in self.files(repo_id, revision) if p not in files]
             return self.commit(repo_id, add=files, delete=gone, revision=revision, message=message)
 
@@ -543,8 +565,11 @@ class LocalHub:
     def repos(self) -> list[str]:
         """Ids of all repos, sorted."""
         folders = [d for d in (self.root / "datasets").iterdir() if not d.name.startswith(".")]
-        return sorted(json.loads((d / "repo.json").read_text())["id"] for d in folders
-                      if (d / "repo.json").is_file())
+        return sorted(
+            json.loads((d / "repo.json").read_text())["id"]
+            for d in folders
+            if (d / "repo.json").is_file()
+        )
 
     def settings(self, repo_id: str) -> RepoSettings:
         data = json.loads((self._existing_repo_dir(repo_id) / "repo.json").read_text())
@@ -641,8 +666,11 @@ class LocalHub:
         commit_file = self._repo_dir(repo_id) / "commits" / f"{revision}.json"
         if _COMMIT_RE.fullmatch(revision) and commit_file.is_file():
             return revision
-        candidates = [revision] if revision.startswith("refs/") else [
-            f"refs/heads/{revision}", f"refs/tags/{revision}"]
+        candidates = (
+            [revision]
+            if revision.startswith("refs/")
+            else [f"refs/heads/{revision}", f"refs/tags/{revision}"]
+        )
         for ref in candidates:
             if ref in refs:
                 return refs[ref]
@@ -673,8 +701,13 @@ class LocalHub:
             self._commits.popitem(last=False)
 
     def _write_commit(
-        self, repo_dir: Path, parent: str | None, tree: dict[str, FileEntry], message: str,
-        *, cache: bool = True,
+        self,
+        repo_dir: Path,
+        parent: str | None,
+        tree: dict[str, FileEntry],
+        message: str,
+        *,
+        cache: bool = True,
     ) -> Commit:
         commit_id = make_commit_id(parent, tree, message)
         path = repo_dir / "commits" / f"{commit_id}.json"
@@ -697,7 +730,8 @@ class LocalHub:
             sha256, size, content_id = self._blobs.put_file(Path(value))
         else:
             raise TypeError(
-                f"{path!r}: content must be bytes or a Path, not {type(value).__name__}")
+                f"{path!r}: content must be bytes or a Path, not {type(value).__name__}"
+            )
         lfs = self.is_lfs(path, size)
         blob_id = git_blob_id(lfs_pointer(sha256, size)) if lfs else content_id
         return FileEntry(size=size, sha256=sha256, blob_id=blob_id, lfs=lfs)
@@ -720,5 +754,11 @@ class LocalHub:
 
 
 def _settings_json(s: RepoSettings) -> dict[str, Any]:
-    return {"id": s.repo_id, "private": s.private, "gated": s.gated, "gateApi": s.gate_api,
-            "tokenSha256": s.token_sha256, "createdAt": s.created_at}
+    return {
+        "id": s.repo_id,
+        "private": s.private,
+        "gated": s.gated,
+        "gateApi": s.gate_api,
+        "tokenSha256": s.token_sha256,
+        "createdAt": s.created_at,
+    }

@@ -30,6 +30,7 @@ GatedRepo (401 without a token, 403 with a wrong one).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
@@ -130,7 +131,8 @@ def _json_response(
 ) -> _Response:
     body = json.dumps(obj).encode()
     return _Response(
-        status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, body)
+        status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, body
+    )
 
 
 def _header_safe(text: str) -> str:
@@ -176,8 +178,12 @@ def _blob_response(blob: Path, size: int, req: _Request, headers: dict[str, str]
 
 
 def _file_json(path: str, entry: FileEntry) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "file", "oid": entry["blob_id"], "size": entry["size"],
-                           "path": path}
+    out: dict[str, Any] = {
+        "type": "file",
+        "oid": entry["blob_id"],
+        "size": entry["size"],
+        "path": path,
+    }
     if entry["lfs"]:
         pointer_size = len(lfs_pointer(entry["sha256"], entry["size"]))
         out["lfs"] = {"oid": entry["sha256"], "size": entry["size"], "pointerSize": pointer_size}
@@ -190,14 +196,18 @@ def _sibling_json(path: str, entry: FileEntry, blobs: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"rfilename": path, "size": entry["size"], "blobId": entry["blob_id"]}
     if entry["lfs"]:
         pointer_size = len(lfs_pointer(entry["sha256"], entry["size"]))
-        out["lfs"] = {"sha256": entry["sha256"], "size": entry["size"],
-                      "pointerSize": pointer_size}
+        out["lfs"] = {"sha256": entry["sha256"], "size": entry["size"], "pointerSize": pointer_size}
     return out
 
 
 def _commit_json(commit: Commit, formatted: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": commit.id, "title": commit.title, "message": commit.body,
-                           "date": commit.date, "authors": [{"user": "local", "avatar": None}]}
+    out: dict[str, Any] = {
+        "id": commit.id,
+        "title": commit.title,
+        "message": commit.body,
+        "date": commit.date,
+        "authors": [{"user": "local", "avatar": None}],
+    }
     if formatted:
         out["formatted"] = {"title": html.escape(commit.title), "message": html.escape(commit.body)}
     return out
@@ -209,8 +219,9 @@ def _refs_json(refs: Mapping[str, str], include_prs: bool) -> dict[str, Any]:
     for ref, target in sorted(refs.items()):
         _, kind, name = ref.split("/", 2)
         bucket = kinds.get(kind, "branches")
-        out[bucket].append({"name": name if kind in kinds else ref, "ref": ref,
-                            "targetCommit": target})
+        out[bucket].append(
+            {"name": name if kind in kinds else ref, "ref": ref, "targetCommit": target}
+        )
     if not include_prs:
         del out["pullRequests"]
     return out
@@ -272,8 +283,9 @@ class _HubApp:
         if seg[:2] == ["api", "agent-harnesses"]:
             return _json_response({"error": "no agent harness registry on a test hub"}, 404)
         if seg[:2] in (["api", "models"], ["api", "spaces"]) or "resolve" in seg[1:3]:
-            raise RepoNotFound(f"this test hub serves dataset repos only (pass "
-                               f"repo_type='dataset'): {req.path}")
+            raise RepoNotFound(
+                f"this test hub serves dataset repos only (pass repo_type='dataset'): {req.path}"
+            )
         return _json_response({"error": f"no such endpoint: {req.method} {req.path}"}, 404)
 
     def _split_repo(self, rest: list[str], markers: frozenset[str]) -> tuple[str, list[str]]:
@@ -334,11 +346,18 @@ class _HubApp:
         settings, commit = self.hub.settings(repo_id), self.hub.get_commit(repo_id, revision)
         blobs = req.flag("blobs")
         info: dict[str, Any] = {
-            "_id": hashlib.sha1(repo_id.encode()).hexdigest()[:24], "id": repo_id,
-            "author": repo_id.split("/")[0] if "/" in repo_id else None, "sha": commit.id,
-            "lastModified": commit.date, "createdAt": settings.created_at,
-            "private": settings.private, "gated": "auto" if settings.gated else False,
-            "disabled": False, "downloads": 0, "likes": 0, "tags": [],
+            "_id": hashlib.sha1(repo_id.encode()).hexdigest()[:24],
+            "id": repo_id,
+            "author": repo_id.split("/")[0] if "/" in repo_id else None,
+            "sha": commit.id,
+            "lastModified": commit.date,
+            "createdAt": settings.created_at,
+            "private": settings.private,
+            "gated": "auto" if settings.gated else False,
+            "disabled": False,
+            "downloads": 0,
+            "likes": 0,
+            "tags": [],
             "siblings": [_sibling_json(p, e, blobs) for p, e in sorted(commit.tree.items())],
             "usedStorage": sum(e["size"] for e in commit.tree.values()),
         }
@@ -362,7 +381,7 @@ class _HubApp:
         paths = index.listing(folder, recursive=req.flag("recursive"))
         page_size = TREE_EXPAND_PAGE_SIZE if expand else TREE_PAGE_SIZE
         start = self._cursor(req)
-        page = paths[start:start + page_size]
+        page = paths[start : start + page_size]
         entries = [self._entry_json(repo_id, commit_id, index, p, expand) for p in page]
         return _json_response(entries, headers=self._next_link(req, start + page_size, len(paths)))
 
@@ -383,22 +402,28 @@ class _HubApp:
         history = self.hub.log(repo_id, revision)
         start = self._cursor(req)
         formatted = "formatted" in req.params.get("expand[]", [])
-        page = [_commit_json(c, formatted) for c in history[start:start + COMMITS_PAGE_SIZE]]
+        page = [_commit_json(c, formatted) for c in history[start : start + COMMITS_PAGE_SIZE]]
         return _json_response(
-            page, headers=self._next_link(req, start + COMMITS_PAGE_SIZE, len(history)))
+            page, headers=self._next_link(req, start + COMMITS_PAGE_SIZE, len(history))
+        )
 
     def _resolve(self, req: _Request, repo_id: str, revision: str, path: str) -> _Response:
         self._authorize(req, repo_id, files=True)
         commit = self.hub.get_commit(repo_id, revision)
         entry = commit.tree.get(path)
         if entry is None:
-            raise EntryNotFound(f"{path!r} not found in {repo_id!r} at {revision!r}",
-                                commit=commit.id)
+            raise EntryNotFound(
+                f"{path!r} not found in {repo_id!r} at {revision!r}", commit=commit.id
+            )
         headers = {"X-Repo-Commit": commit.id}
         if entry["lfs"]:
             location = f"{self._lfs_endpoint()}/lfs/{entry['sha256']}/{quote(path)}"
-            headers |= {"Location": location, "X-Linked-Etag": f'"{entry["sha256"]}"',
-                        "X-Linked-Size": str(entry["size"]), "ETag": f'"{entry["sha256"]}"'}
+            headers |= {
+                "Location": location,
+                "X-Linked-Etag": f'"{entry["sha256"]}"',
+                "X-Linked-Size": str(entry["size"]),
+                "ETag": f'"{entry["sha256"]}"',
+            }
             return _Response(302, headers)
         headers["ETag"] = f'"{entry["blob_id"]}"'
         return _blob_response(self.hub.blob_path(entry["sha256"]), entry["size"], req, headers)
@@ -477,8 +502,13 @@ class _Handler(BaseHTTPRequestHandler):
         if delay:
             time.sleep(delay)
         record = RequestRecord(
-            origin=origin, method=self.command, path=path, query=query,
-            range=self.headers.get("Range"), status=None, bytes_sent=0,
+            origin=origin,
+            method=self.command,
+            path=path,
+            query=query,
+            range=self.headers.get("Range"),
+            status=None,
+            bytes_sent=0,
             authorization="Authorization" in self.headers,
             fault=fault.describe() if fault else None,
         )
@@ -495,8 +525,7 @@ class _Handler(BaseHTTPRequestHandler):
             return _json_response(err, fault.status, dict(fault.headers))
         host = self.headers.get("Host") or self.server.authority
         headers = {name.lower(): value for name, value in self.headers.items()}
-        return self.server.app(_Request(self.command, path, query, headers, body,
-                                        f"http://{host}"))
+        return self.server.app(_Request(self.command, path, query, headers, body, f"http://{host}"))
 
     def _read_body(self) -> bytes:
         """Drain the request body (keep-alive needs it read), plain or chunked."""
@@ -550,10 +579,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drop(self) -> None:
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _chunks(body: bytes | _BlobSlice, limit: int, fault: Fault | None) -> Iterator[bytes]:
@@ -561,7 +588,7 @@ def _chunks(body: bytes | _BlobSlice, limit: int, fault: Fault | None) -> Iterat
     size = fault.chunk_size if fault is not None else _CHUNK
     delay = fault.chunk_delay if fault is not None else 0.0
     if isinstance(body, bytes):
-        pieces: Iterator[bytes] = (body[i:i + size] for i in range(0, limit, size))
+        pieces: Iterator[bytes] = (body[i : i + size] for i in range(0, limit, size))
     else:
         pieces = _file_pieces(body, size)
     sent = 0
@@ -591,7 +618,10 @@ class _OriginServer(ThreadingHTTPServer):
     block_on_close = False  # idle keep-alive threads must not block stop()
 
     def __init__(
-        self, address: tuple[str, int], owner: HubServer, origin: Origin,
+        self,
+        address: tuple[str, int],
+        owner: HubServer,
+        origin: Origin,
         app: Callable[[_Request], _Response],
     ) -> None:
         self.owner, self.origin, self.app = owner, origin, app
@@ -620,15 +650,17 @@ class _OriginServer(ThreadingHTTPServer):
         with self._conn_lock:
             conns = list(self._connections)
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Called by socketserver inside its `except`; clients hanging up mid-answer land here.
-        logger.debug("test hub %s origin: error serving %s", self.origin, client_address,
-                     exc_info=sys.exception())
+        logger.debug(
+            "test hub %s origin: error serving %s",
+            self.origin,
+            client_address,
+            exc_info=sys.exception(),
+        )
 
 
 class HubServer:
@@ -671,10 +703,12 @@ class HubServer:
         ]
         for server in self._servers:
             name = f"test-hub-{server.origin}"
-            threading.Thread(target=server.serve_forever, args=(0.05,), name=name,
-                             daemon=True).start()
-        logger.debug("test hub serving %s on %s (LFS %s)", self.hub.root, self.endpoint,
-                     self.lfs_endpoint)
+            threading.Thread(
+                target=server.serve_forever, args=(0.05,), name=name, daemon=True
+            ).start()
+        logger.debug(
+            "test hub serving %s on %s (LFS %s)", self.hub.root, self.endpoint, self.lfs_endpoint
+        )
         return self
 
     def stop(self) -> None:
@@ -689,7 +723,9 @@ class HubServer:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.stop()
