@@ -8,7 +8,7 @@ from typing import Any
 from ..index.records import Listing
 from ..index.selection import Selection
 from ..index.store import Store
-from ..index.views import dataset_record, partition_records, subset_records
+from ..index.views import DATASET_COLUMNS, dataset_record, partition_records, subset_records
 from ..manifest.formats import detect
 from ..manifest.models import Manifest
 from .preview import head as head_rows
@@ -38,20 +38,7 @@ def info(
         "license": m.license,
         "modality": list(m.modality),
         "format": m.format.value if m.format else None,
-        **{
-            k: base[k]
-            for k in (
-                "source",
-                "revision",
-                "commit",
-                "synced_at",
-                "subsets",
-                "partitions",
-                "partitions_local",
-                "bytes",
-                "bytes_local",
-            )
-        },
+        **{k: base[k] for k in DATASET_COLUMNS if k not in ("name", "description", "modality")},
         "rows": None,
         "subset_records": None,
         "partition_records": None,
