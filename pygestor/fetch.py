@@ -40,7 +40,7 @@ from .errors import (
     SourceError,
 )
 from .index.digest import mismatch, parquet_rows
-from .index.records import Record, utc_now
+from .index.records import Record
 from .index.selection import Selection
 from .index.store import Store
 from .sources.base import Fetcher, RemoteFile, Transient
@@ -335,22 +335,8 @@ class _Runner:
         return False
 
     def _record(self, item: FetchItem, rows: int | None) -> None:
-        f = item.file
-        self.store.put_record(
-            self.plan.dataset,
-            item.subset,
-            item.partition,
-            Record(
-                path=f.path,
-                size=f.size,
-                sha256=f.sha256,
-                blob_id=f.blob_id,
-                mtime=f.mtime,
-                commit=self.plan.commit,
-                rows=rows,
-                downloaded_at=utc_now(),
-            ),
-        )
+        record = Record.of(item.file, commit=self.plan.commit, rows=rows)
+        self.store.put_record(self.plan.dataset, item.subset, item.partition, record)
 
     def _fail(self, item: FetchItem, cause: str) -> None:
         with self._lock:

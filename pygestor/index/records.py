@@ -57,6 +57,17 @@ class Listing:
             resolution.skipped,
         )
 
+    def totals(self) -> dict[str, Any]:
+        """Where it came from and how big it is: what the pointer and a sync's report carry."""
+        return {
+            "source": self.source,
+            "revision": self.revision,
+            "commit": self.commit,
+            "subsets": len(self.subsets),
+            "partitions": self.partition_count,
+            "bytes": self.size,
+        }
+
     @property
     def partition_count(self) -> int:
         return sum(len(s.partitions) for s in self.subsets)
@@ -152,6 +163,27 @@ class Record:
     rows: int | None = None
     downloaded_at: str = field(default_factory=utc_now)
     format: int = FORMAT_VERSION
+
+    @classmethod
+    def of(
+        cls,
+        file: RemoteFile,
+        *,
+        commit: str | None,
+        rows: int | None,
+        downloaded_at: str | None = None,
+    ) -> Record:
+        """The record of a verified local copy of `file`, fetched at `commit`."""
+        return cls(
+            file.path,
+            file.size,
+            file.sha256,
+            file.blob_id,
+            file.mtime,
+            commit,
+            rows,
+            downloaded_at or utc_now(),
+        )
 
     @property
     def file(self) -> RemoteFile:

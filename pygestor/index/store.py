@@ -150,13 +150,8 @@ class Store:
             pointer = Pointer(
                 listing=listing_id,
                 synced_at=synced_at or utc_now(),
-                source=listing.source,
-                revision=listing.revision,
-                commit=listing.commit,
-                subsets=len(listing.subsets),
-                partitions=listing.partition_count,
-                bytes=listing.size,
                 previous=previous,
+                **listing.totals(),
             )
             self.write_json(f"{folder}/current.json", asdict(pointer))
             self._prune_listings(f"{folder}/listings", keep={listing_id, pointer.previous})

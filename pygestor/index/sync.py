@@ -83,13 +83,8 @@ def record(store: Store, manifest: Manifest, listing: Listing) -> SyncResult:
     gone = sorted(k for k in records if k not in current)
     return SyncResult(
         dataset=listing.dataset,
-        source=listing.source,
-        revision=listing.revision,
-        commit=listing.commit,
         synced_at=pointer.synced_at,
-        subsets=len(listing.subsets),
-        partitions=listing.partition_count,
-        bytes=listing.size,
+        **listing.totals(),
         changed=previous is None or previous.to_json() != listing.to_json(),
         new=tuple(f"{s}/{p}" for s, p in sorted(set(current) - before)),
         stale=_keys(stale),

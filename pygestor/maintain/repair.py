@@ -149,26 +149,15 @@ def _repair_one(store: Store, name: str, listing: Listing, c: _Candidate) -> str
     if c.listed is not None and same(c.listed, got):
         if c.record is not None and c.record.matches(c.listed) and same(c.record.file, got):
             return "kept"
-        f = c.listed
         info = store.storage.info(c.key)
-        mtime = datetime.fromtimestamp(info.mtime if info else time.time(), UTC).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
+        mtime = datetime.fromtimestamp(info.mtime if info else time.time(), UTC)
+        record = Record.of(
+            c.listed,
+            commit=listing.commit,
+            rows=parquet_rows(store.storage, c.key),
+            downloaded_at=mtime.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
-        store.put_record(
-            name,
-            c.subset,
-            c.partition,
-            Record(
-                path=f.path,
-                size=f.size,
-                sha256=f.sha256,
-                blob_id=f.blob_id,
-                mtime=f.mtime,
-                commit=listing.commit,
-                rows=parquet_rows(store.storage, c.key),
-                downloaded_at=mtime,
-            ),
-        )
+        store.put_record(name, c.subset, c.partition, record)
         return "recorded"
     if c.record is not None and same(c.record.file, got):
         return "kept"
