@@ -475,3 +475,27 @@ def test_download_with_arrow_copy_lists_its_size(tmp_path: Path, hub: HubServer)
     rows = {r["subset"]: r for r in json.loads(listed.stdout)}
     assert rows["20231101.fr"]["arrow_copy_bytes"] == copy.stat().st_size
     assert rows["20231101.en"]["arrow_copy_bytes"] is None
+
+
+def test_an_empty_file_downloads(tmp_path: Path, hub: HubServer) -> None:
+    """A 0-byte file in a repo (once a FileNotFoundError on every run) is fetched and recorded."""
+    hub.hub.create_repo("pygestor/empty", {"data/empty.jsonl": b"", "data/one.jsonl": b"{}\n"})
+    write_manifest(
+        tmp_path / "user-catalog",
+        "empty",
+        """
+name: empty
+source: {huggingface: pygestor/empty}
+subsets:
+  - files: "data/*.jsonl"
+    name: all
+""",
+    )
+    catalog = Catalog(make_settings(tmp_path, hub.endpoint))
+    report = catalog.download("empty")
+    assert sorted(report.fetched) == ["all/empty.jsonl", "all/one.jsonl"]
+    assert (tmp_path / "data" / "empty" / "all" / "empty.jsonl").read_bytes() == b""
+    record = catalog.store.record("empty", "all", "empty.jsonl")
+    assert record is not None and record.size == 0
+    assert [r["state"] for r in catalog.partition_records("empty", "all")] == ["local", "local"]
+    assert catalog.download("empty").fetched == ()  # nothing again
