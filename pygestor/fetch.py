@@ -390,10 +390,10 @@ class _Transfer:
         size = self.item.file.size
         found = self.storage.info(self.partial)
         offset = found.size if found else 0
-        if offset > size:
+        if offset > size:  # not this file's bytes: start over
             self.storage.remove(self.partial)
-            offset = 0
-        if offset == size and found is not None:
+            found, offset = None, 0
+        if found is not None and offset == size:
             return
         plan = self.runner.plan
         try:
