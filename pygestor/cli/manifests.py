@@ -74,8 +74,11 @@ def schema(output: str | None, check: str | None, markdown: bool) -> None:
         if Path(check).read_text(encoding="utf-8") != text:
             raise UserError(f"{check} is out of date; run 'pygestor schema{flag} --output {check}'")
         click.echo(f"{check} is up to date")
-    elif output:
-        Path(output).write_text(text, encoding="utf-8")
+    elif output:  # atomically: an editor or CI reading it never sees half a schema
+        from ..storage.local import LocalStorage
+
+        target = Path(output).absolute()
+        LocalStorage(target.parent).write(target.name, text.encode("utf-8"))
     else:
         click.echo(text, nl=False)
 
