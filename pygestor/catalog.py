@@ -22,7 +22,7 @@ import functools
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import (
@@ -258,8 +258,7 @@ class Catalog:
         from .index.views import partition_records
 
         manifest, listing = self._synced(name)
-        if listing.subset(subset) is None:
-            raise SubsetNotFound(name, subset, [s.name for s in listing.subsets])
+        self._require_subset(name, listing, subset)
         return partition_records(self.store, manifest, listing, subset)
 
     def datasets(self) -> pd.DataFrame:
@@ -364,14 +363,14 @@ class Catalog:
         if subset is not None and ("/" in subset or not is_safe_relpath(subset)):
             raise SubsetNotFound(name, subset)
         if manifest.source.kind == "local":
-            selection = self.select(name, subset, all_subsets=subset is None, sync=False)
+            listing = self._listing(name, sync=False)
+            selection = self._select(manifest, listing, subset, all_subsets=subset is None)
             return verify(self.store, name, subset, in_place=selection, workers=workers)
         if subset is not None and not self.store.records(name, subset):
-            listing = self.store.listing(name)
-            if listing is None or listing.subset(subset) is None:
-                raise SubsetNotFound(
-                    name, subset, sorted(s.name for s in listing.subsets) if listing else []
-                )
+            recorded = self.store.listing(name)
+            if recorded is None:
+                raise SubsetNotFound(name, subset)
+            self._require_subset(name, recorded, subset, sort=True)
         return verify(self.store, name, subset, workers=workers)
 
     def info(self, name: str, subset: str | None = None, *, head: int = 0) -> dict[str, Any]:
@@ -386,9 +385,9 @@ class Catalog:
             if subset is not None:
                 raise NotSynced(name)
             return info(self.store, manifest, None)
-        if subset is not None and listing.subset(subset) is None:
-            raise SubsetNotFound(name, subset, [s.name for s in listing.subsets])
-        selection = self.select(name, subset, all_subsets=subset is None, sync=False)
+        if subset is not None:
+            self._require_subset(name, listing, subset)
+        selection = self._select(manifest, listing, subset, all_subsets=subset is None)
         return info(self.store, manifest, listing, subset, head=head, selection=selection)
 
     def repair(self, name: str, *, workers: int | None = None) -> RepairReport:
@@ -398,9 +397,8 @@ class Catalog:
 
         entry = self.entry(name)
         damaged = remove_damaged(self.store, name)
-        self.sync(name)
-        listing = self.store.listing(name)
-        assert listing is not None
+        listing = self._list_source(entry)
+        syncing.record(self.store, entry.manifest, listing)  # the sync, for the entry found above
         return repair(self.store, entry.manifest, listing, damaged_removed=damaged, workers=workers)
 
     # ---- reading local data (pygestor/read/) ----------------------------------------------
@@ -505,12 +503,18 @@ class Catalog:
         partitions: Sequence[str] | None,
         download: bool,
     ) -> Selection:
-        """The selection to read, after downloading what is missing when `download`."""
-        selection = self.select(name, subset, partitions=partitions)
+        """The selection to read, after downloading what is missing when `download` (the missing
+        partitions of this very selection, then their states read again)."""
+        from .fetch import plan_download
+
+        manifest = self.manifest(name)
+        listing = self._listing(name, sync=True)
+        selection = self._select(manifest, listing, subset, partitions=partitions)
         missing = selection.with_states("remote", "partial")
         if missing and download:
-            self.download(name, list(selection.subsets), partitions=[item.key for item in missing])
-            selection = self.select(name, subset, partitions=partitions)
+            wanted = replace(selection, items=missing)
+            plan_download(wanted, self.store, self._fetcher(selection)).execute()
+            selection = self._select(manifest, listing, subset, partitions=partitions)
         return selection
 
     # ---- selecting partitions ----------------------------------------------------------
@@ -527,13 +531,22 @@ class Catalog:
         the named partitions. A dataset never synced is synced first when `sync` is true.
         `subset=None` on a dataset with several subsets is an error listing them."""
         manifest = self.manifest(name)
-        listing = self.store.listing(name)
-        if listing is None:
-            if not sync:
-                raise NotSynced(name)
-            self.sync(name)
-            listing = self.store.listing(name)
-            assert listing is not None
+        listing = self._listing(name, sync=sync)
+        return self._select(
+            manifest, listing, subset, partitions=partitions, all_subsets=all_subsets
+        )
+
+    def _select(
+        self,
+        manifest: Manifest,
+        listing: Listing,
+        subset: str | Sequence[str] | None = None,
+        *,
+        partitions: Sequence[str] | None = None,
+        all_subsets: bool = False,
+    ) -> Selection:
+        """`select` for a manifest and listing already read."""
+        in_place = self._source_storage(manifest)
         return select(
             self.store,
             manifest,
@@ -541,8 +554,28 @@ class Catalog:
             subset,
             partitions=partitions,
             all_subsets=all_subsets,
-            in_place=self._source_storage(manifest),
+            in_place=in_place,
         )
+
+    def _listing(self, name: str, *, sync: bool) -> Listing:
+        """The listing in force; a dataset never synced is synced first when `sync`, else
+        NotSynced."""
+        listing = self.store.listing(name)
+        if listing is None:
+            if not sync:
+                raise NotSynced(name)
+            self.sync(name)
+            listing = self.store.listing(name)
+            assert listing is not None
+        return listing
+
+    def _require_subset(
+        self, name: str, listing: Listing, subset: str, *, sort: bool = False
+    ) -> None:
+        """SubsetNotFound (naming the subsets there are) unless `listing` has `subset`."""
+        if listing.subset(subset) is None:
+            known = [s.name for s in listing.subsets]
+            raise SubsetNotFound(name, subset, sorted(known) if sort else known)
 
     def _source_storage(self, manifest: Manifest) -> Storage | None:
         """For a `local:` source, its folder as a storage its files are read from, in place."""
@@ -554,10 +587,7 @@ class Catalog:
 
     def _synced(self, name: str) -> tuple[Manifest, Listing]:
         manifest = self.manifest(name)
-        listing = self.store.listing(name)
-        if listing is None:
-            raise NotSynced(name)
-        return manifest, listing
+        return manifest, self._listing(name, sync=False)
 
 
 def _frame(records: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
