@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..errors import SelectionError
 from .convert import rechunk
 from .files import conform, run_batches, runs
-from .options import ReadOptions, check_columns, read_errors, read_options, warn
+from .options import ReadOptions, check_columns, read_errors, read_options, shown, warn
 from .options import local as local_items
 
 if TYPE_CHECKING:
@@ -109,8 +109,8 @@ def copy_table(
     key = store.arrow_copy_key(selection.dataset, selection.subsets[0])
     if store.storage.info(key) is None:
         return None
-    shown = f"{store.storage.url}/{key}"
-    with read_errors(opts, shown):
+    where = shown(store.storage, key)
+    with read_errors(opts, where):
         reader = pa.ipc.open_file(store.storage.open_arrow(key))
         metadata = dict(reader.schema.metadata or {})
         built = json.loads(metadata.pop(COPY_KEY, b"{}"))
@@ -125,7 +125,7 @@ def copy_table(
             return None
         table = reader.read_all().replace_schema_metadata(metadata)
     check_columns(table.schema, opts)
-    with read_errors(opts, shown, table.schema.names):
+    with read_errors(opts, where, table.schema.names):
         if opts.filter is not None:
             table = table.filter(opts.filter)
         return table.select(opts.columns) if opts.columns is not None else table

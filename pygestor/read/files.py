@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import SelectionError, SourceError
 from ..manifest.formats import COMPRESSIONS, detect
-from .options import ReadOptions, arrow_types, check_columns, read_errors, with_types
+from .options import ReadOptions, arrow_types, check_columns, read_errors, shown, with_types
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -89,7 +89,7 @@ def _part(item: Selected, storage: Storage, sniffed: dict[str, str]) -> Part:
         if "json" not in sniffed:
             sniffed["json"] = _sniff_json(storage, item.file_key)
         fmt = sniffed["json"]
-    return Part(item.file_key, f"{storage.url}/{item.file_key}", fmt, kind.suffix, kind.delimiter)
+    return Part(item.file_key, shown(storage, item.file_key), fmt, kind.suffix, kind.delimiter)
 
 
 def _sniff_json(storage: Storage, key: str) -> str:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import pyarrow.dataset as ds
 
     from ..index.selection import Selected, Selection
+    from ..storage.base import Storage
 
 Output = Literal["pandas", "arrow"]
 
@@ -143,6 +144,11 @@ def no_column(argument: str, column: str, names: Sequence[str], where: str) -> S
     return SelectionError(
         f"{argument}: no column {column!r} in {where}; {hint}available: {', '.join(names)}"
     )
+
+
+def shown(storage: Storage, key: str) -> str:
+    """Where a stored file is, for messages."""
+    return f"{storage.url}/{key}"
 
 
 def first_line(exc: BaseException) -> str:

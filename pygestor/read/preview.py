@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import PygestorError
 from ..manifest.formats import detect
 from ..storage.base import Storage
+from .options import shown
 
 
 def schema(storage: Storage, key: str, fmt: str | None) -> list[dict[str, str]] | None:
@@ -22,7 +23,7 @@ def schema(storage: Storage, key: str, fmt: str | None) -> list[dict[str, str]] 
         found = pq.read_schema(storage.open_arrow(key))
     except Exception as exc:  # noqa: BLE001 (pyarrow raises several types for a damaged file)
         raise PygestorError(
-            f"{_shown(storage, key)}: cannot read its parquet footer ({exc}); "
+            f"{shown(storage, key)}: cannot read its parquet footer ({exc}); "
             "check it with 'pygestor verify'"
         ) from None
     return [{"name": f.name, "type": str(f.type)} for f in found]
@@ -30,7 +31,7 @@ def schema(storage: Storage, key: str, fmt: str | None) -> list[dict[str, str]] 
 
 def head(storage: Storage, key: str, fmt: str | None, n: int) -> list[dict[str, Any]] | None:
     """The first `n` rows; None for formats not previewed (json documents)."""
-    shown = _shown(storage, key)
+    where = shown(storage, key)
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
@@ -38,7 +39,7 @@ def head(storage: Storage, key: str, fmt: str | None, n: int) -> list[dict[str, 
             batch = next(pq.ParquetFile(storage.open_arrow(key)).iter_batches(batch_size=n), None)
         except Exception as exc:  # noqa: BLE001
             raise PygestorError(
-                f"{shown}: cannot read it as parquet ({exc}); check it with 'pygestor verify'"
+                f"{where}: cannot read it as parquet ({exc}); check it with 'pygestor verify'"
             ) from None
         return [] if batch is None else list(batch.to_pylist())
     if fmt not in ("jsonl", "csv", "text"):
@@ -52,13 +53,13 @@ def head(storage: Storage, key: str, fmt: str | None, n: int) -> list[dict[str, 
                 return [dict(row) for _, row in zip(range(n), reader, strict=False)]
             lines = _first_lines(fh, n)
     except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise PygestorError(f"{shown}: cannot read it as {fmt} ({exc})") from None
+        raise PygestorError(f"{where}: cannot read it as {fmt} ({exc})") from None
     if fmt == "text":
         return [{"text": line} for line in lines]
     try:
         return [json.loads(line) for line in lines]
     except json.JSONDecodeError as exc:
-        raise PygestorError(f"{shown}: not JSON lines ({exc})") from None
+        raise PygestorError(f"{where}: not JSON lines ({exc})") from None
 
 
 def _first_lines(fh: Any, n: int) -> list[str]:
@@ -92,7 +93,3 @@ def _open_text(storage: Storage, key: str) -> Any:
         raw.close()
         raise OSError(f"{compression}-compressed files are not previewed")
     return io.TextIOWrapper(raw, encoding="utf-8", newline="")
-
-
-def _shown(storage: Storage, key: str) -> str:
-    return f"{storage.url}/{key}"
