@@ -16,6 +16,14 @@ What is atomic (a reader, in any process, sees the old state or the new one, nev
 | `remove(key)`, `remove_dir(key)` | yes | a missing key is not an error (returns False) |
 | `lock(key, timeout)` | n/a | exclusive across processes and hosts sharing the storage |
 
+Writes never follow a link they did not expect, and never land outside the root: a backend
+refuses (`pygestor.errors.UnsafePath`) to write, append, rename or delete where a key's folder
+really leads outside, to append to or rename from a link, and to rename over a link (a link at
+a key is removed as a link, never its target). `pygestor.testing.storage_suite` checks each rule.
+A partial file deleted or moved while it is appended to fails the next write with
+FileNotFoundError (the download restarts that file). A lock is held on the file at its path when
+taken; `held()` tells whether it still is (a cleanup script may delete lock files).
+
 Reads (`info`, `read`, `open`, `open_arrow`, `list`, `walk`) never create anything. `walk`, and
 `info` unless asked, do not follow symbolic links; `inside` tells where a key really leads. A
 backend without
@@ -55,6 +63,15 @@ class FileInfo:
     def mtime(self) -> float:
         """Last modified, seconds since the epoch."""
         return self.mtime_ns / 1e9
+
+
+class Held(Protocol):
+    """What `lock` yields."""
+
+    def held(self) -> bool:
+        """True while the lock is still held (its lock file was not deleted and taken over by
+        another process); long holders check it before each step that must be exclusive."""
+        ...
 
 
 class Storage(Protocol):
@@ -128,7 +145,8 @@ class Storage(Protocol):
 
     def append(self, key: str, *, new: bool = False) -> AbstractContextManager[IO[bytes]]:
         """Open a partial file to append to (`new`: start it empty). Not atomic: for `.part`
-        files, which are never counted as data, then `replace`d into place."""
+        files, which are never counted as data, then `replace`d into place. Another user's
+        partial file is continued (or copied to one of ours and continued), never chmod-ed."""
         ...
 
     def replace(self, src: str, dst: str) -> None:
@@ -143,7 +161,7 @@ class Storage(Protocol):
         """Delete an empty folder; False when it is missing, not empty, or a link."""
         ...
 
-    def lock(self, key: str, *, timeout: float) -> AbstractContextManager[None]:
+    def lock(self, key: str, *, timeout: float) -> AbstractContextManager[Held]:
         """Hold an exclusive lock named `key` across processes, waiting at most `timeout`
         seconds (0: try once), else raise `pygestor.errors.LockTimeout`."""
         ...
