@@ -44,12 +44,14 @@ from .index.records import Record
 from .index.selection import Selection
 from .index.store import Store
 from .sources.base import Fetcher, RemoteFile, Transient
+from .storage.base import Held
 
 log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 8
 RETRIES = 6
 MAX_BACKOFF = 30.0
+LOCK_CHECK_SECONDS = 0.25  # how often a transfer checks that its lock file was not taken over
 
 
 # ---- progress ------------------------------------------------------------------------------
@@ -291,26 +293,44 @@ class _Runner:
         self._with_lock(item, timeout=self.store.lock_timeout)
 
     def _with_lock(self, item: FetchItem, timeout: float) -> bool:
-        try:
-            with self.store.partition_lock(
-                self.plan.dataset, item.subset, item.partition, timeout=timeout
-            ):
-                self._fetch_once(item)
-        except LockTimeout:
-            if timeout == 0:
-                return True
-            self._fail(item, f"another process held its lock for over {timeout:.0f} s")
+        for _ in range(RETRIES):
+            try:
+                with self.store.partition_lock(
+                    self.plan.dataset, item.subset, item.partition, timeout=timeout
+                ) as held:
+                    self._fetch_once(item, held)
+                return False
+            except LockTimeout:
+                if timeout == 0:
+                    return True
+                self._fail(item, f"another process held its lock for over {timeout:.0f} s")
+                return False
+            except _LockLost:  # its lock file was deleted and another process took the new one
+                if timeout == 0:
+                    return True  # come back when that process is done
+        self._fail(item, "its lock file kept being deleted by another program")
         return False
 
-    def _fetch_once(self, item: FetchItem) -> None:
+    def _fetch_once(self, item: FetchItem, held: Held) -> None:
         try:
-            if self._already_done(item):
-                with self._lock:
-                    self.skipped.append(item.key)
-                self.progress.emit("skipped", item.key, item.file.size)
-                return
-            rows = _Transfer(self, item).run()
-            self._record(item, rows)
+            for _ in range(RETRIES):
+                if self._already_done(item):
+                    with self._lock:
+                        self.skipped.append(item.key)
+                    self.progress.emit("skipped", item.key, item.file.size)
+                    return
+                try:
+                    rows = _Transfer(self, item, held).run()
+                except _PartVanished:  # deleted or moved meanwhile: that file starts over
+                    if not held.held():
+                        raise _LockLost() from None
+                    continue
+                if not held.held():
+                    raise _LockLost()
+                self._record(item, rows)
+                break
+            else:
+                raise SourceError("its partial file kept vanishing while it was written")
         except PygestorError as exc:
             self._fail(item, str(exc))
             return
@@ -352,14 +372,22 @@ class _Transfer:
     """One partition's bytes: resume, retry, verify, rename. Returns the row count (parquet) or
     None."""
 
-    def __init__(self, runner: _Runner, item: FetchItem) -> None:
-        self.runner, self.item = runner, item
+    def __init__(self, runner: _Runner, item: FetchItem, held: Held) -> None:
+        self.runner, self.item, self.held = runner, item, held
+        self._checked = time.monotonic()
         self.storage = runner.store.storage
         dataset = runner.plan.dataset
         self.partial = runner.store.partial_key(dataset, item.subset, item.partition)
         self.target = runner.store.data_key(dataset, item.subset, item.partition)
 
     def run(self) -> int | None:
+        """Raises `_PartVanished` when the partial file was deleted or moved meanwhile."""
+        try:
+            return self._run()
+        except FileNotFoundError:
+            raise _PartVanished() from None
+
+    def _run(self) -> int | None:
         attempt = 0
         while True:
             try:
@@ -382,6 +410,8 @@ class _Transfer:
                 self.runner.progress.emit("retry", self.item.key, message=str(retry))
                 time.sleep(delay)
         # durable, then renamed into place (then the caller records it)
+        if not self.held.held():
+            raise _LockLost()
         self.storage.replace(self.partial, self.target)
         return parquet_rows(self.storage, self.target)
 
@@ -411,6 +441,7 @@ class _Transfer:
         try:
             with self.storage.append(self.partial, new=offset == 0) as fh:
                 for chunk in body:
+                    self._check_lock()
                     fh.write(chunk)
                     received += len(chunk)
                     self.runner.add_network_bytes(len(chunk))
@@ -423,6 +454,24 @@ class _Transfer:
             raise Transient(
                 f"the body ended after {offset + received:,} of {self.item.file.size:,} bytes"
             )
+
+
+    def _check_lock(self) -> None:
+        """Every LOCK_CHECK_SECONDS: stop when the lock was lost (its file deleted and taken by
+        another process, which is fetching this file now)."""
+        now = time.monotonic()
+        if now - self._checked >= LOCK_CHECK_SECONDS:
+            self._checked = now
+            if not self.held.held():
+                raise _LockLost()
+
+
+class _LockLost(Exception):
+    """The partition's lock file was deleted and another process holds the new one."""
+
+
+class _PartVanished(Exception):
+    """The partial file was deleted or moved while this process wrote it."""
 
 
 def _backoff(attempt: int) -> float:

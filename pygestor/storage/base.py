@@ -120,6 +120,11 @@ class Storage(Protocol):
         """True when `key`, links followed, leads to `base` (links followed) or below it."""
         ...
 
+    def unsafe(self, key: str) -> str | None:
+        """Why a write, rename or delete at `key` would be refused (`UnsafePath`): its folder
+        really leads outside the root; None when it is allowed. A backend without links: None."""
+        ...
+
     def local_path(self, key: str) -> Path:
         """The local file of `key`, for values shown to people and for local-only tools;
         backends without local files raise NotImplementedError."""

@@ -130,6 +130,13 @@ class LocalStorage:
         root = os.path.realpath(self._abs(base))
         return real == root or real.startswith(root.rstrip("/") + "/")
 
+    def unsafe(self, key: str) -> str | None:
+        try:
+            self._check_folder(key)
+        except UnsafePath as exc:
+            return exc.reason
+        return None
+
     def free_bytes(self) -> int | None:
         probe = self.root
         while not os.path.exists(probe) and probe != os.path.dirname(probe):
