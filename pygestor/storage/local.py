@@ -318,10 +318,10 @@ class LocalStorage:
         folders created get the shared mode and their parent's group."""
         folder = key.rpartition("/")[0]
         if not os.path.isdir(f"{self.root}/{folder}" if folder else self.root):
-            self._make_folders(folder)
+            self._make_folders(folder, key)
         self._check_folder(key)
 
-    def _make_folders(self, folder: str) -> None:
+    def _make_folders(self, folder: str, key: str) -> None:
         if not os.path.isdir(self.root):
             missing = []
             probe = self.root
@@ -336,7 +336,7 @@ class LocalStorage:
             parent, current = current, f"{current}/{part}"
             if os.path.isdir(current):
                 continue
-            self._check_folder(f"{current[len(self.root) + 1 :]}/x")  # never mkdir through a link
+            self._check_dir(current[len(self.root) + 1 :], key)  # never mkdir through a link
             try:
                 os.mkdir(current, 0o777)
             except FileExistsError:
@@ -365,11 +365,13 @@ class LocalStorage:
     def _check_folder(self, key: str) -> None:
         """Refuse `key` unless its folder, links followed, is inside the root (links followed),
         or inside the target of a link `ROOT/<name>` owned by the owner of the root."""
-        folder = key.rpartition("/")[0]
+        self._check_dir(key.rpartition("/")[0], key)
+
+    def _check_dir(self, folder: str, key: str) -> None:
+        """`_check_folder` of the folder `folder` (a key), naming `key` when it fails."""
         if not folder:
             return
-        path = f"{self.root}/{folder}"
-        real = os.path.realpath(path)
+        real = os.path.realpath(f"{self.root}/{folder}")
         root = os.path.realpath(self.root)
         if _within(real, root):
             return
