@@ -44,14 +44,13 @@ from .index.records import Record
 from .index.selection import Selection
 from .index.store import Store
 from .sources.base import Fetcher, RemoteFile, Transient
-from .storage.base import Held
 
 log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 8
 RETRIES = 6
 MAX_BACKOFF = 30.0
-LOCK_CHECK_SECONDS = 0.25  # how often a transfer checks that its lock file was not taken over
+BUSY_POLL = 0.25  # seconds between looks at a partial file another process is writing
 
 
 # ---- progress ------------------------------------------------------------------------------
@@ -293,50 +292,57 @@ class _Runner:
         self._with_lock(item, timeout=self.store.lock_timeout)
 
     def _with_lock(self, item: FetchItem, timeout: float) -> bool:
-        for _ in range(RETRIES):
+        deadline = time.monotonic() + timeout
+        while True:
             try:
                 with self.store.partition_lock(
                     self.plan.dataset, item.subset, item.partition, timeout=timeout
-                ) as held:
-                    self._fetch_once(item, held)
+                ):
+                    self._fetch_once(item)
                 return False
             except LockTimeout:
                 if timeout == 0:
                     return True
                 self._fail(item, f"another process held its lock for over {timeout:.0f} s")
                 return False
-            except _LockLost:  # its lock file was deleted and another process took the new one
+            except _Busy:  # its lock file was deleted: another process took a new one
                 if timeout == 0:
                     return True  # come back when that process is done
-        self._fail(item, "its lock file kept being deleted by another program")
-        return False
+                if time.monotonic() > deadline:
+                    self._fail(item, f"another process wrote it for over {timeout:.0f} s")
+                    return False
+                time.sleep(BUSY_POLL)
 
-    def _fetch_once(self, item: FetchItem, held: Held) -> None:
+    def _fetch_once(self, item: FetchItem) -> None:
+        partial = self.store.partial_key(self.plan.dataset, item.subset, item.partition)
         try:
-            for _ in range(RETRIES):
-                if self._already_done(item):
-                    with self._lock:
-                        self.skipped.append(item.key)
-                    self.progress.emit("skipped", item.key, item.file.size)
-                    return
-                try:
-                    rows = _Transfer(self, item, held).run()
-                except _PartVanished:  # deleted or moved meanwhile: that file starts over
-                    if not held.held():
-                        raise _LockLost() from None
-                    continue
-                if not held.held():
-                    raise _LockLost()
-                self._record(item, rows)
-                break
-            else:
-                raise SourceError("its partial file kept vanishing while it was written")
+            with self.store.storage.claim(partial):  # the one writer, even without lock files
+                fetched = self._claimed(item)
+        except BlockingIOError:  # another process writes it: its lock file was deleted
+            raise _Busy() from None
         except PygestorError as exc:
             self._fail(item, str(exc))
             return
         with self._lock:
-            self.fetched.append(item.key)
-        self.progress.emit("done", item.key)
+            (self.fetched if fetched else self.skipped).append(item.key)
+        if fetched:
+            self.progress.emit("done", item.key)
+        else:
+            self.progress.emit("skipped", item.key, item.file.size)
+
+    def _claimed(self, item: FetchItem) -> bool:
+        """Fetch and record `item` unless it is done; True when this call fetched it. A partial
+        file deleted or moved meanwhile is a restart of that file, not an error."""
+        for _ in range(RETRIES):
+            if self._already_done(item):
+                return False
+            try:
+                rows = _Transfer(self, item).run()
+            except FileNotFoundError:
+                continue
+            self._record(item, rows)
+            return True
+        raise SourceError("its partial file kept vanishing while it was written")
 
     def _already_done(self, item: FetchItem) -> bool:
         """True when the target is in place and verified: recorded by another process meanwhile,
@@ -372,22 +378,15 @@ class _Transfer:
     """One partition's bytes: resume, retry, verify, rename. Returns the row count (parquet) or
     None."""
 
-    def __init__(self, runner: _Runner, item: FetchItem, held: Held) -> None:
-        self.runner, self.item, self.held = runner, item, held
-        self._checked = time.monotonic()
+    def __init__(self, runner: _Runner, item: FetchItem) -> None:
+        self.runner, self.item = runner, item
         self.storage = runner.store.storage
         dataset = runner.plan.dataset
         self.partial = runner.store.partial_key(dataset, item.subset, item.partition)
         self.target = runner.store.data_key(dataset, item.subset, item.partition)
 
     def run(self) -> int | None:
-        """Raises `_PartVanished` when the partial file was deleted or moved meanwhile."""
-        try:
-            return self._run()
-        except FileNotFoundError:
-            raise _PartVanished() from None
-
-    def _run(self) -> int | None:
+        """FileNotFoundError when the partial file was deleted or moved meanwhile."""
         attempt = 0
         while True:
             try:
@@ -395,7 +394,7 @@ class _Transfer:
                 wrong = mismatch(self.storage, self.partial, self.item.file)
                 if wrong is None:
                     break
-                self.storage.remove(self.partial)
+                self._empty_partial()
                 raise Transient(
                     f"downloaded bytes do not match the expected {wrong}; fetching again"
                 )
@@ -410,8 +409,6 @@ class _Transfer:
                 self.runner.progress.emit("retry", self.item.key, message=str(retry))
                 time.sleep(delay)
         # durable, then renamed into place (then the caller records it)
-        if not self.held.held():
-            raise _LockLost()
         self.storage.replace(self.partial, self.target)
         return parquet_rows(self.storage, self.target)
 
@@ -421,7 +418,7 @@ class _Transfer:
         found = self.storage.info(self.partial)
         offset = found.size if found else 0
         if offset > size:  # not this file's bytes: start over
-            self.storage.remove(self.partial)
+            self._empty_partial()
             found, offset = None, 0
         if found is not None and offset == size:
             return
@@ -441,7 +438,6 @@ class _Transfer:
         try:
             with self.storage.append(self.partial, new=offset == 0) as fh:
                 for chunk in body:
-                    self._check_lock()
                     fh.write(chunk)
                     received += len(chunk)
                     self.runner.add_network_bytes(len(chunk))
@@ -455,23 +451,14 @@ class _Transfer:
                 f"the body ended after {offset + received:,} of {self.item.file.size:,} bytes"
             )
 
-
-    def _check_lock(self) -> None:
-        """Every LOCK_CHECK_SECONDS: stop when the lock was lost (its file deleted and taken by
-        another process, which is fetching this file now)."""
-        now = time.monotonic()
-        if now - self._checked >= LOCK_CHECK_SECONDS:
-            self._checked = now
-            if not self.held.held():
-                raise _LockLost()
+    def _empty_partial(self) -> None:
+        """Start the partial file over: emptied in place, so the claim on it stays."""
+        with self.storage.append(self.partial, new=True):
+            pass
 
 
-class _LockLost(Exception):
-    """The partition's lock file was deleted and another process holds the new one."""
-
-
-class _PartVanished(Exception):
-    """The partial file was deleted or moved while this process wrote it."""
+class _Busy(Exception):
+    """Another process is writing the partition's partial file (its lock file was deleted)."""
 
 
 def _backoff(attempt: int) -> float:

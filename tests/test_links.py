@@ -124,9 +124,8 @@ def test_a_temporary_name_link_is_left_alone(env: Path, outside: Path) -> None:
     assert removed.exit_code == 0, removed.output
     report = json.loads(removed.stdout)
     assert sorted(f["kind"] for f in report["files"]) == ["data", "data"]
-    assert report["kept"] == [
-        {"subset": "all", "path": str(temp), "reason": "a symbolic link, which pygestor never makes"}
-    ]
+    why = "a symbolic link, which pygestor never makes"
+    assert report["kept"] == [{"subset": "all", "path": str(temp), "reason": why}]
     assert temp.is_symlink()
 
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from ..errors import PygestorError
 from ..manifest.patterns import is_safe_relpath
-from ..storage.base import TEMP_PREFIX, FileInfo, Held, Storage
+from ..storage.base import TEMP_PREFIX, FileInfo, Storage
 from .records import FORMAT_VERSION, Listing, Pointer, Record, check_format, utc_now
 
 KEEP_LISTINGS = 3  # listings kept per dataset: the current one and a few before it
@@ -271,7 +271,7 @@ class Store:
     def write_json(self, key: str, data: Any) -> None:
         self.storage.write(key, json.dumps(data, indent=1, sort_keys=True).encode())
 
-    def lock(self, dataset: str) -> AbstractContextManager[Held]:
+    def lock(self, dataset: str) -> AbstractContextManager[None]:
         """An exclusive per-dataset lock across processes (fcntl locks work on NFSv4 and local
         disks);
         waits at most `lock_timeout` seconds, then raises LockTimeout."""
@@ -281,7 +281,7 @@ class Store:
 
     def partition_lock(
         self, dataset: str, subset: str, partition: str, *, timeout: float
-    ) -> AbstractContextManager[Held]:
+    ) -> AbstractContextManager[None]:
         """The lock held while one partition is downloaded or removed; LockTimeout after
         `timeout`."""
         return self.storage.lock(

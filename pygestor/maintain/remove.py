@@ -314,8 +314,10 @@ def _whole_subset_files(
                 continue
             partition = partial_of(key, folder)
             why = _refusal(store, info, name)
-            if why is None and partition is None and not key.rpartition("/")[2].startswith(
-                TEMP_PREFIX
+            if (
+                why is None
+                and partition is None
+                and not key.rpartition("/")[2].startswith(TEMP_PREFIX)
             ):
                 why = "not written by pygestor"
             if why is not None:

@@ -21,8 +21,9 @@ refuses (`pygestor.errors.UnsafePath`) to write, append, rename or delete where 
 really leads outside, to append to or rename from a link, and to rename over a link (a link at
 a key is removed as a link, never its target). `pygestor.testing.storage_suite` checks each rule.
 A partial file deleted or moved while it is appended to fails the next write with
-FileNotFoundError (the download restarts that file). A lock is held on the file at its path when
-taken; `held()` tells whether it still is (a cleanup script may delete lock files).
+FileNotFoundError (the download restarts that file); one that another process has claimed
+cannot be claimed (BlockingIOError). A lock is held on the file at its path when taken (a lock
+file deleted meanwhile, by a cleanup script, is taken again).
 
 Reads (`info`, `read`, `open`, `open_arrow`, `list`, `walk`) never create anything. `walk`, and
 `info` unless asked, do not follow symbolic links; `inside` tells where a key really leads. A
@@ -63,15 +64,6 @@ class FileInfo:
     def mtime(self) -> float:
         """Last modified, seconds since the epoch."""
         return self.mtime_ns / 1e9
-
-
-class Held(Protocol):
-    """What `lock` yields."""
-
-    def held(self) -> bool:
-        """True while the lock is still held (its lock file was not deleted and taken over by
-        another process); long holders check it before each step that must be exclusive."""
-        ...
 
 
 class Storage(Protocol):
@@ -154,6 +146,12 @@ class Storage(Protocol):
         partial file is continued (or copied to one of ours and continued), never chmod-ed."""
         ...
 
+    def claim(self, key: str) -> AbstractContextManager[None]:
+        """Hold the partial file `key` (made empty if missing) for the block: the only writer
+        of it across processes, even when the lock files are deleted; BlockingIOError at once
+        when another process holds it. An empty file the claim made is removed at the end."""
+        ...
+
     def replace(self, src: str, dst: str) -> None:
         """Make `src`'s bytes durable, then atomically rename it over `dst`."""
         ...
@@ -166,7 +164,7 @@ class Storage(Protocol):
         """Delete an empty folder; False when it is missing, not empty, or a link."""
         ...
 
-    def lock(self, key: str, *, timeout: float) -> AbstractContextManager[Held]:
+    def lock(self, key: str, *, timeout: float) -> AbstractContextManager[None]:
         """Hold an exclusive lock named `key` across processes, waiting at most `timeout`
         seconds (0: try once), else raise `pygestor.errors.LockTimeout`."""
         ...

@@ -181,12 +181,28 @@ class LocalStorage:
         found = _lstat(path)
         if found is not None and not stat.S_ISREG(found.st_mode):
             raise UnsafePath(path, _what(found.st_mode))
-        if new and found is not None:
-            os.unlink(path)  # another user's file too: we may not truncate it, but unlink it
-            found = None
-        fd = self._new_file(path) if found is None else self._reopen(path)
+        fd = None if found is None else self._reopen(path)  # None: another's we may not write
+        if fd is not None:
+            if new:
+                os.ftruncate(fd, 0)  # the same file: a claim on it stays
+        else:
+            if found is not None and new:
+                os.unlink(path)  # another user's file: we may not truncate it, but unlink it
+            fd = self._new_file(path) if new or found is None else self._take_over(path)
         with _PartFile(fd, path) as fh:
             yield fh  # type: ignore[misc]  # write() is all a partial file needs
+
+    @contextlib.contextmanager
+    def claim(self, key: str) -> Iterator[None]:
+        path = self._abs(key)
+        self._folder(key)
+        held = _FileLock(path, self.file_mode)
+        if not held.take():
+            raise BlockingIOError(errno.EWOULDBLOCK, "another process is writing this file", path)
+        try:
+            yield
+        finally:
+            held.release(drop_if_empty=True)
 
     def replace(self, src: str, dst: str) -> None:
         source, target = self._abs(src), self._abs(dst)
@@ -234,13 +250,13 @@ class LocalStorage:
         return True
 
     @contextlib.contextmanager
-    def lock(self, key: str, *, timeout: float) -> Iterator[_FileLock]:
+    def lock(self, key: str, *, timeout: float) -> Iterator[None]:
         path = self._abs(key)
         self._folder(key)
         held = _FileLock(path, self.file_mode)
         held.acquire(timeout)
         try:
-            yield held
+            yield
         finally:
             held.release()
 
@@ -269,13 +285,14 @@ class LocalStorage:
             os.fchmod(fd, self.file_mode)  # ours: we just made it
         return fd
 
-    def _reopen(self, path: str) -> int:
-        """Open an existing partial file to append to. Another user's file we may not write is
-        copied to a file of our own that takes its place (its bytes kept, nothing chmod-ed)."""
+    def _reopen(self, path: str) -> int | None:
+        """Open an existing partial file to append to; None when it is another user's that we
+        may not write (then `_take_over` copies it to a file of ours that takes its place: its
+        bytes kept, nothing chmod-ed)."""
         try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | _NOFOLLOW)
         except PermissionError:
-            return self._take_over(path)
+            return None
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise UnsafePath(path, "it is a symbolic link") from None
@@ -286,6 +303,7 @@ class LocalStorage:
         return fd
 
     def _take_over(self, path: str) -> int:
+        """Copy another user's partial file to a new one of ours in its place; its descriptor."""
         folder, _, name = path.rpartition("/")
         tmp = f"{folder}/{TEMP_PREFIX}{uuid.uuid4().hex}-{name}"
         fd = self._new_file(tmp)
@@ -416,9 +434,10 @@ class _PartFile:
 
 
 class _FileLock:
-    """An exclusive `flock` on a lock file, held through its descriptor. Taken only when the
-    locked file is still the one at the path (a lock file deleted by a cleanup script and made
-    again by another process is a different file: lock that one instead)."""
+    """An exclusive `flock` on a file (a lock file, or a claimed partial file), held through its
+    descriptor. Taken only when the locked file is still the one at the path (a lock file
+    deleted by a cleanup script and made again by another process is a different file: lock
+    that one instead)."""
 
     POLL = 0.05
 
@@ -426,6 +445,7 @@ class _FileLock:
         self.path, self.file_mode = path, file_mode
         self._fd: int | None = None
         self._id: tuple[int, int] | None = None
+        self._made = False  # this lock created the file
 
     def acquire(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -433,41 +453,39 @@ class _FileLock:
             got = self._try()
             if got:
                 return
-            if got is None:  # the file changed under us: try the new one at once
+            if got is None:  # the file changed under us (deleted): try the new one at once
                 continue
             left = deadline - time.monotonic()
             if left <= 0:
                 raise LockTimeout(self.path, timeout)
             time.sleep(min(self.POLL, left))
 
-    def held(self) -> bool:
-        """True while this process still holds the lock of the path: when the lock file was
-        deleted (or replaced) meanwhile, the file now at the path is locked too if it is free;
-        False when another process holds that one (it may be doing our work)."""
-        now = _lstat(self.path)
-        if now is not None and (now.st_dev, now.st_ino) == self._id:
-            return True
-        old = self._fd
-        for _ in range(3):
+    def take(self) -> bool:
+        """Try once (again at once if the file changed under us); False when another holds it."""
+        for _ in range(8):
             got = self._try()
-            if got:
-                if old is not None:
-                    os.close(old)
-                return True
-            if got is False:
-                return False
+            if got is not None:
+                return got
         return False
 
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing the descriptor releases the lock
-            self._fd = None
+    def release(self, *, drop_if_empty: bool = False) -> None:
+        """Unlock (closing the descriptor does); `drop_if_empty`: remove the file if this lock
+        made it and it is still here and empty."""
+        if self._fd is None:
+            return
+        if drop_if_empty and self._made:
+            now = _lstat(self.path)
+            if now is not None and (now.st_dev, now.st_ino) == self._id and now.st_size == 0:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.path)
+        os.close(self._fd)
+        self._fd = None
 
     def _try(self) -> bool | None:
         """True: locked. False: another process holds it. None: the file changed; again."""
         import fcntl
 
-        fd = self._open()
+        fd, made = self._open()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -481,10 +499,10 @@ class _FileLock:
         if now is None or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
             os.close(fd)
             return None
-        self._fd, self._id = fd, (st.st_dev, st.st_ino)
+        self._fd, self._id, self._made = fd, (st.st_dev, st.st_ino), made
         return True
 
-    def _open(self) -> int:
+    def _open(self) -> tuple[int, bool]:
         flags = os.O_NONBLOCK | _NOFOLLOW
         while True:
             try:
@@ -494,7 +512,7 @@ class _FileLock:
             else:
                 if self.file_mode is not None:
                     os.fchmod(fd, self.file_mode)  # ours: usable by the whole group
-                return fd
+                return fd, True
             try:  # another's: write access is only needed on NFS (where locks are fcntl's)
                 try:
                     fd = os.open(self.path, os.O_RDWR | flags)
@@ -509,7 +527,7 @@ class _FileLock:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 os.close(fd)
                 raise UnsafePath(self.path, "it is not a regular file")
-            return fd
+            return fd, False
 
 
 class _DurableFile:
