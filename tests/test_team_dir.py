@@ -247,11 +247,18 @@ def owners(team: Team) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("umask_a, umask_b", [(0o022, 0o002), (0o002, 0o022)])
+@pytest.mark.parametrize(
+    "umask_a, umask_b, root_mode",
+    [
+        (0o022, 0o002, 0o2775),  # the documented set-up: the shared folder is setgid
+        (0o002, 0o022, 0o0775),  # forgotten setgid: pygestor's folders take the group anyway
+    ],
+)
 def test_two_users_share_one_data_dir(
-    team: Team, team_hub: HubServer, umask_a: int, umask_b: int
+    team: Team, team_hub: HubServer, umask_a: int, umask_b: int, root_mode: int
 ) -> None:
     hub, a, b = team_hub, team.a, team.b
+    os.chmod(team.data, root_mode)
     part = team.data / "team/all/.f1.bin.part"
     run_as(team, a, umask_a, hub, "sync", "team")
     run_as(team, a, umask_a, hub, "download", "team", "-p", "f0.bin")
