@@ -406,3 +406,25 @@ def test_deleted_lock_files_do_not_fetch_twice_or_crash(tmp_path: Path, hub: Hub
     assert sorted(p.name for p in (tmp_path / "data/team/all").iterdir()) == sorted(
         f"g{i}.bin" for i in range(n)
     )  # no partial file left behind
+
+
+def test_remove_leaves_a_partial_file_being_written_alone_without_lock_files(
+    tmp_path: Path, hub: HubServer
+) -> None:
+    """A download whose lock file a cleanup script deleted still holds its `.part` claim:
+    `remove` reports that partition busy and deletes nothing of it."""
+    from conftest import make_settings
+    from pygestor.catalog import Catalog
+
+    hub.hub.create_repo("pygestor/team", {"blobs/g0.bin": b"x" * 1000})
+    write_manifest(tmp_path / "user-catalog", "team", MANIFEST)
+    catalog = Catalog(make_settings(tmp_path, hub.endpoint))
+    catalog.sync("team")
+    storage = catalog.store.storage
+    with storage.claim("team/all/.g0.bin.part"), storage.append("team/all/.g0.bin.part") as fh:
+        fh.write(b"in flight")
+        assert not list((tmp_path / "data/.pygestor/datasets/team").glob("locks/**/*.lock"))
+        report = catalog.remove("team", "all")
+        assert (report.busy, report.files) == (("all/g0.bin",), ())
+    assert (tmp_path / "data/team/all/.g0.bin.part").read_bytes() == b"in flight"
+    assert [f.kind for f in catalog.remove("team", "all").files] == ["partial"]

@@ -381,20 +381,22 @@ def _prune_empty(store: Store, folders: Iterable[str], root: str) -> list[str]:
 
 @contextlib.contextmanager
 def _unless_busy(store: Store, dataset: str, subset: str, partition: str) -> Iterator[bool]:
-    """Hold the partition's download lock if nobody does (yields True), else yield False.
-    No lock file means nobody has ever downloaded it here, so nothing to take."""
+    """Hold the partition's download lock and the claim on its `.part` file if nobody does
+    (yields True), else yield False. No lock file means nobody has downloaded it here since
+    lock files were last deleted; a download in flight still holds its `.part` claim."""
     try:
         key = store.partition_lock_key(dataset, subset, partition)
+        partial = store.partial_key(dataset, subset, partition)
     except PygestorError:
-        yield True
-        return
-    if store.storage.info(key) is None:
         yield True
         return
     with contextlib.ExitStack() as held:
         try:
-            held.enter_context(store.partition_lock(dataset, subset, partition, timeout=0))
-        except LockTimeout:
+            if store.storage.info(key) is not None:
+                held.enter_context(store.partition_lock(dataset, subset, partition, timeout=0))
+            if store.storage.info(partial) is not None:
+                held.enter_context(store.storage.claim(partial))
+        except (LockTimeout, BlockingIOError):
             yield False
             return
         yield True

@@ -449,11 +449,13 @@ class _FileLock:
 
     def acquire(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
+        changed = 0
         while True:
             got = self._try()
             if got:
                 return
-            if got is None:  # the file changed under us (deleted): try the new one at once
+            if got is None and changed < 8:  # the file changed under us: the new one, at once
+                changed += 1
                 continue
             left = deadline - time.monotonic()
             if left <= 0:
