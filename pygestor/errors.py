@@ -13,6 +13,7 @@
     ├── DownloadError                    partitions still failing after the retries (`failures`)
     ├── InsufficientSpace (OSError)      the data directory's disk cannot hold a download
     ├── LockTimeout (TimeoutError)       another process holds a lock for too long
+    ├── UnsafePath (OSError)             a path to write is a link or leads outside the data dir
     └── ScaffoldError (ValueError)       `pygestor add` cannot write the manifest asked for
         ├── BadRepoReference             not owner/name, a Hub URL or hf://datasets/...
         ├── InvalidName                  not a dataset name
@@ -215,3 +216,17 @@ def suggest(name: str, choices: Sequence[str], *, limit: int = 8) -> str:
         f", ... ({len(choices)} in all)" if len(choices) > limit else ""
     )
     return f"; known: {shown}"
+
+
+# issue 9 (team)
+class UnsafePath(PygestorError, OSError):
+    """A path pygestor was about to write, rename or delete is a symbolic link, or really leads
+    outside the data directory (a link planted in a shared folder): nothing was written there."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(
+            f"refusing to write or delete {path}: {reason}; pygestor never writes through a link "
+            "it did not make: remove the link and rerun (a dataset folder may be a link to "
+            "another disk only when the data directory's owner made it)"
+        )

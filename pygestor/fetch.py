@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 DEFAULT_WORKERS = 8
 RETRIES = 6
 MAX_BACKOFF = 30.0
+BUSY_POLL = 0.25  # seconds between looks at a partial file another process is writing
 
 
 # ---- progress ------------------------------------------------------------------------------
@@ -291,32 +292,57 @@ class _Runner:
         self._with_lock(item, timeout=self.store.lock_timeout)
 
     def _with_lock(self, item: FetchItem, timeout: float) -> bool:
-        try:
-            with self.store.partition_lock(
-                self.plan.dataset, item.subset, item.partition, timeout=timeout
-            ):
-                self._fetch_once(item)
-        except LockTimeout:
-            if timeout == 0:
-                return True
-            self._fail(item, f"another process held its lock for over {timeout:.0f} s")
-        return False
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with self.store.partition_lock(
+                    self.plan.dataset, item.subset, item.partition, timeout=timeout
+                ):
+                    self._fetch_once(item)
+                return False
+            except LockTimeout:
+                if timeout == 0:
+                    return True
+                self._fail(item, f"another process held its lock for over {timeout:.0f} s")
+                return False
+            except _Busy:  # its lock file was deleted: another process took a new one
+                if timeout == 0:
+                    return True  # come back when that process is done
+                if time.monotonic() > deadline:
+                    self._fail(item, f"another process wrote it for over {timeout:.0f} s")
+                    return False
+                time.sleep(BUSY_POLL)
 
     def _fetch_once(self, item: FetchItem) -> None:
+        partial = self.store.partial_key(self.plan.dataset, item.subset, item.partition)
         try:
-            if self._already_done(item):
-                with self._lock:
-                    self.skipped.append(item.key)
-                self.progress.emit("skipped", item.key, item.file.size)
-                return
-            rows = _Transfer(self, item).run()
-            self._record(item, rows)
+            with self.store.storage.claim(partial):  # the one writer, even without lock files
+                fetched = self._claimed(item)
+        except BlockingIOError:  # another process writes it: its lock file was deleted
+            raise _Busy() from None
         except PygestorError as exc:
             self._fail(item, str(exc))
             return
         with self._lock:
-            self.fetched.append(item.key)
-        self.progress.emit("done", item.key)
+            (self.fetched if fetched else self.skipped).append(item.key)
+        if fetched:
+            self.progress.emit("done", item.key)
+        else:
+            self.progress.emit("skipped", item.key, item.file.size)
+
+    def _claimed(self, item: FetchItem) -> bool:
+        """Fetch and record `item` unless it is done; True when this call fetched it. A partial
+        file deleted or moved meanwhile is a restart of that file, not an error."""
+        for _ in range(RETRIES):
+            if self._already_done(item):
+                return False
+            try:
+                rows = _Transfer(self, item).run()
+            except FileNotFoundError:
+                continue
+            self._record(item, rows)
+            return True
+        raise SourceError("its partial file kept vanishing while it was written")
 
     def _already_done(self, item: FetchItem) -> bool:
         """True when the target is in place and verified: recorded by another process meanwhile,
@@ -360,6 +386,7 @@ class _Transfer:
         self.target = runner.store.data_key(dataset, item.subset, item.partition)
 
     def run(self) -> int | None:
+        """FileNotFoundError when the partial file was deleted or moved meanwhile."""
         attempt = 0
         while True:
             try:
@@ -367,7 +394,7 @@ class _Transfer:
                 wrong = mismatch(self.storage, self.partial, self.item.file)
                 if wrong is None:
                     break
-                self.storage.remove(self.partial)
+                self._empty_partial()
                 raise Transient(
                     f"downloaded bytes do not match the expected {wrong}; fetching again"
                 )
@@ -391,7 +418,7 @@ class _Transfer:
         found = self.storage.info(self.partial)
         offset = found.size if found else 0
         if offset > size:  # not this file's bytes: start over
-            self.storage.remove(self.partial)
+            self._empty_partial()
             found, offset = None, 0
         if found is not None and offset == size:
             return
@@ -423,6 +450,15 @@ class _Transfer:
             raise Transient(
                 f"the body ended after {offset + received:,} of {self.item.file.size:,} bytes"
             )
+
+    def _empty_partial(self) -> None:
+        """Start the partial file over: emptied in place, so the claim on it stays."""
+        with self.storage.append(self.partial, new=True):
+            pass
+
+
+class _Busy(Exception):
+    """Another process is writing the partition's partial file (its lock file was deleted)."""
 
 
 def _backoff(attempt: int) -> float:

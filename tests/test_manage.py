@@ -127,7 +127,7 @@ def test_remove_whole_dataset_and_partitions_not_local(mnist: Catalog) -> None:
     assert mnist.store.listing("mnist") is not None
 
 
-def test_remove_refuses_a_symlink_leading_outside_the_data_dir(
+def test_remove_leaves_a_symlink_leading_outside_the_data_dir_alone(
     mnist: Catalog, tmp_path: Path
 ) -> None:
     outside = tmp_path / "precious.parquet"
@@ -135,22 +135,34 @@ def test_remove_refuses_a_symlink_leading_outside_the_data_dir(
     shutil.copyfile(target, outside)
     target.unlink()
     target.symlink_to(outside)
-    with pytest.raises(
-        PygestorError, match=rf"refusing to remove {target}: it leads to {outside}, outside "
-    ):
-        mnist.plan_remove("mnist", "train")
+    plan = mnist.plan_remove("mnist", "train")
+    assert plan.files == () and plan.records == ("train/" + TRAIN,)
+    assert [(k.path, k.reason) for k in plan.kept] == [
+        (target, "a symbolic link, which pygestor never makes")
+    ]
     result = invoke("remove", "mnist", "-s", "train", "--yes")
-    assert result.exit_code == 1 and result.stdout == ""
-    assert result.stderr.startswith("Error: refusing to remove ") and result.stderr.count("\n") == 1
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-3:] == [
+        "  left alone, not written by pygestor (1):",
+        f"    {target} (a symbolic link, which pygestor never makes)",
+        "mnist: deleted 0 files, freed 0 B",
+    ]
     assert outside.exists() and target.is_symlink()
 
     folder = tmp_path / "elsewhere"  # a subset folder that is a link to another place
     shutil.move(data(mnist, "mnist", "test"), folder)
     data(mnist, "mnist", "test").symlink_to(folder)
-    with pytest.raises(
-        PygestorError, match=r"refusing to remove .*test-00000-of-00001\.parquet: it leads to"
-    ):
-        mnist.plan_remove("mnist", "test")
+    plan = mnist.plan_remove("mnist", "test")
+    assert plan.files == ()
+    assert [(k.path, k.reason) for k in plan.kept] == [
+        (
+            data(mnist, "mnist", "test", TEST),
+            f"{data(mnist, 'mnist', 'test')} is a symbolic link to {folder}, outside the data "
+            f"directory {data(mnist)}",
+        ),
+        (data(mnist, "mnist", "test"), "a symbolic link, which pygestor never makes"),
+    ]
+    assert mnist.remove("mnist", "test").files == ()
     assert (folder / TEST).exists()
 
 
@@ -195,12 +207,21 @@ def test_remove_asks_first_and_no_aborts(mnist: Catalog) -> None:
 def test_remove_json_dry_run_and_yes(mnist: Catalog) -> None:
     dry = invoke("remove", "mnist", "--all", "--dry-run", "--json")
     plan = json.loads(dry.stdout)
-    assert set(plan) == {"dataset", "subsets", "bytes", "files", "records", "not_local"}
+    assert set(plan) == {"dataset", "subsets", "bytes", "files", "records", "not_local", "kept"}
     assert plan["subsets"] == ["test", "train"] and len(plan["files"]) == 2
     assert set(plan["files"][0]) == {"subset", "partition", "kind", "path", "size"}
     assert data(mnist, "mnist", "test", TEST).exists()
     done = json.loads(invoke("remove", "mnist", "--all", "--yes", "--json").stdout)
-    assert set(done) == {"dataset", "bytes", "files", "records", "not_local", "busy", "folders"}
+    assert set(done) == {
+        "dataset",
+        "bytes",
+        "files",
+        "records",
+        "not_local",
+        "busy",
+        "folders",
+        "kept",
+    }
     assert done["bytes"] == plan["bytes"] and not data(mnist, "mnist").exists()
 
 

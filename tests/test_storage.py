@@ -45,11 +45,11 @@ class TestSharedLocalStorage(TestLocalStorage):
             for key in ("a", "a/b", "a/b/c.json", "a/w.bin", "a/p", "a/p/x")
         }
         assert modes == {
-            "a": 0o775,
-            "a/b": 0o775,
+            "a": 0o2775,  # setgid: what is made below keeps the shared group
+            "a/b": 0o2775,
             "a/b/c.json": 0o664,
             "a/w.bin": 0o664,
-            "a/p": 0o775,
+            "a/p": 0o2775,
             "a/p/x": 0o664,
         }
 

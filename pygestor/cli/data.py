@@ -350,6 +350,7 @@ def _show_removal(plan: Any, *, err: bool) -> None:
     if plan.empty:
         what = not_local if plan.not_local else "no local data"
         click.echo(f"{plan.dataset}: nothing to remove ({what})", err=err)
+        _show_kept(plan.kept, err=err)
         return
     click.echo(
         f"{plan.dataset}: will delete {plural(len(plan.files), 'file')} "
@@ -365,6 +366,17 @@ def _show_removal(plan: Any, *, err: bool) -> None:
         click.echo(f"  ... and {len(lines) - MAX_LISTED} more (see --dry-run --json)", err=err)
     if plan.not_local:
         click.echo(f"  {not_local} (nothing to do)", err=err)
+    _show_kept(plan.kept, err=err)
+
+
+def _show_kept(kept: Any, *, err: bool) -> None:
+    """What a removal leaves alone because pygestor did not write it."""
+    if kept:
+        click.echo(f"  left alone, not written by pygestor ({len(kept)}):", err=err)
+    for k in kept[:MAX_LISTED]:
+        click.echo(f"    {k.path} ({k.reason})", err=err)
+    if len(kept) > MAX_LISTED:
+        click.echo(f"    ... and {len(kept) - MAX_LISTED} more (see --dry-run --json)", err=err)
 
 
 def _removal_label(f: Any, root: Path) -> str:
@@ -374,7 +386,8 @@ def _removal_label(f: Any, root: Path) -> str:
         return f"{f.subset}/{f.partition} (partial download)"
     if f.kind == "arrow":
         return f"{f.subset} (Arrow copy)"
+    suffix = " (temporary file)" if f.kind == "temp" else " (in no partition)"
     try:
-        return f"{f.path.relative_to(root).as_posix()} (in no partition)"
+        return f"{f.path.relative_to(root).as_posix()}{suffix}"
     except ValueError:
         return str(f.path)

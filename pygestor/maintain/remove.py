@@ -1,11 +1,16 @@
 """Removing local data: first a `RemovalPlan` (what will be deleted, how many bytes freed), then
 `.execute()`.
 
-Deletes only inside `DATA_DIR/<dataset>/` (real locations: a dataset folder that is itself a
-link to another disk works, but any file or subset folder below it that leads elsewhere stops
-the whole removal, and the check is repeated just before each delete) and the subset's Arrow
-copy in the index; never a local-folder source's files. Records are dropped before their files
-are deleted, so a crash in between leaves files without records, which count as not downloaded.
+Deletes only what pygestor itself wrote, inside `DATA_DIR/<dataset>/`: recorded partitions
+whose file matches its record (a regular file of the recorded size), partial downloads
+(`.<file>.part`), its temporary files (`.tmp-...`) and the subset's Arrow copy in the index;
+never a local-folder source's files. Anything else (a file without a record or not matching it,
+a symbolic link, anything whose folder really leads outside, as a link planted in a shared
+folder does) is listed in the plan as `kept`, with the reason, and left alone; folders are
+removed only when empty. The checks are repeated just before each delete. A dataset folder that
+is a link to another disk works when the data directory's owner made it (see
+`pygestor.storage.local`). Records are dropped before their files are deleted, so a crash in
+between leaves files without records, which count as not downloaded.
 """
 
 from __future__ import annotations
@@ -22,17 +27,18 @@ from ..index.selection import choose_subsets, pick_partitions
 from ..index.store import INDEX, Store
 from ..manifest.models import Manifest
 from ..manifest.patterns import is_safe_relpath
+from ..storage.base import TEMP_PREFIX, FileInfo
 
-FileKind = Literal["data", "partial", "arrow", "untracked"]
+FileKind = Literal["data", "partial", "temp", "arrow"]
 
 
 @dataclass(frozen=True)
 class RemovalFile:
     """One file a removal deletes: a partition's data, its `.part` download, a subset's Arrow
-    copy, or (when a whole subset goes) a file in its folder that belongs to no partition."""
+    copy, or (when a whole subset goes) a temporary file pygestor left in its folder."""
 
     subset: str
-    partition: str | None  # None for the Arrow copy and untracked files
+    partition: str | None  # None for the Arrow copy and temporary files
     kind: FileKind
     key: str  # in the data directory's storage
     path: Path  # where it is, for people
@@ -49,11 +55,26 @@ class RemovalFile:
 
 
 @dataclass(frozen=True)
+class KeptFile:
+    """Something in a subset's folder (or where a partition's file should be) that a removal
+    leaves alone because pygestor did not write it, and why."""
+
+    subset: str
+    key: str
+    path: Path
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"subset": self.subset, "path": str(self.path), "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class RemovalPlan:
     """What a removal will do. A value: show it, then `.execute()` it.
 
     `files` are deleted, `records` ("subset/partition") dropped; `not_local` were chosen but have
-    nothing on disk (a no-op); `bytes` is what deleting `files` frees.
+    nothing on disk (a no-op); `kept` are left alone (not pygestor's); `bytes` is what deleting
+    `files` frees.
     """
 
     dataset: str
@@ -64,6 +85,7 @@ class RemovalPlan:
     files: tuple[RemovalFile, ...]
     records: tuple[str, ...]
     not_local: tuple[str, ...]
+    kept: tuple[KeptFile, ...]
     store: Store = field(repr=False, compare=False)
 
     @property
@@ -82,6 +104,7 @@ class RemovalPlan:
             "files": [f.to_json() for f in self.files],
             "records": list(self.records),
             "not_local": list(self.not_local),
+            "kept": [k.to_json() for k in self.kept],
         }
 
     def execute(self) -> RemovalReport:
@@ -118,12 +141,16 @@ class RemovalPlan:
             self.not_local,
             tuple(busy),
             tuple(str(self.store.storage.local_path(k)) for k in folders),
+            self.kept,
         )
 
     def _delete(self, files: Iterable[RemovalFile]) -> list[RemovalFile]:
         done = []
         for f in files:
-            _check_inside(self.store, f.key, INDEX if f.kind == "arrow" else self.dataset)  # again
+            base = INDEX if f.kind == "arrow" else self.dataset
+            info = self.store.storage.info(f.key)
+            if info is None or _refusal(self.store, info, base) is not None:  # checked again
+                continue
             if self.store.storage.remove(f.key):
                 done.append(f)
         return done
@@ -139,6 +166,7 @@ class RemovalReport:
     not_local: tuple[str, ...]
     busy: tuple[str, ...]  # another process was downloading them: nothing of theirs was touched
     folders: tuple[str, ...]  # empty folders removed
+    kept: tuple[KeptFile, ...] = ()  # not pygestor's: left alone
 
     @property
     def bytes(self) -> int:
@@ -153,6 +181,7 @@ class RemovalReport:
             "not_local": list(self.not_local),
             "busy": list(self.busy),
             "folders": list(self.folders),
+            "kept": [k.to_json() for k in self.kept],
         }
 
 
@@ -168,7 +197,7 @@ def plan_remove(
     `all_subsets`), optionally only the named partitions (`name` or `subset/name`).
 
     The catalog entry and the synced listing stay. Raises for a local-folder source (read in
-    place, never deleted) and for any file whose real location leaves `DATA_DIR/<dataset>/`."""
+    place, never deleted); what pygestor did not write is `kept` (see the module docstring)."""
     name = manifest.name
     if manifest.source.kind == "local":
         raise PygestorError(
@@ -182,14 +211,16 @@ def plan_remove(
     if partitions is not None:
         keys = pick_partitions(name, keys, partitions)
     files: list[RemovalFile] = []
+    kept: list[KeptFile] = []
     not_local: list[str] = []
     for s, p in keys:
-        found = _partition_files(store, name, s, p)
+        found = _partition_files(store, name, s, p, records.get((s, p)), kept)
         files += found
         if not found and (s, p) not in records:
             not_local.append(f"{s}/{p}")
     if partitions is None:
-        files += _whole_subset_files(store, name, chosen, {f.key for f in files})
+        taken = {f.key for f in files} | {k.key for k in kept}
+        files += _whole_subset_files(store, name, chosen, taken, kept)
     return RemovalPlan(
         name,
         tuple(chosen),
@@ -197,6 +228,7 @@ def plan_remove(
         tuple(files),
         tuple(f"{s}/{p}" for s, p in keys if (s, p) in records),
         tuple(not_local),
+        tuple(kept),
         store,
     )
 
@@ -216,8 +248,16 @@ def _known_partitions(
     return known
 
 
-def _partition_files(store: Store, name: str, subset: str, partition: str) -> list[RemovalFile]:
-    """The data file and `.part` file of one partition that exist, each checked to stay inside."""
+def _partition_files(
+    store: Store,
+    name: str,
+    subset: str,
+    partition: str,
+    record: Record | None,
+    kept: list[KeptFile],
+) -> list[RemovalFile]:
+    """The data file and `.part` file of one partition that pygestor wrote; anything else at
+    their paths goes to `kept`."""
     try:
         keys = [
             ("data", store.data_key(name, subset, partition)),
@@ -230,47 +270,84 @@ def _partition_files(store: Store, name: str, subset: str, partition: str) -> li
         ) from None
     found = []
     for kind, key in keys:
-        if store.storage.info(key) is None:
+        info = store.storage.info(key)
+        if info is None:
             continue
-        _check_inside(store, key, name)
-        found.append(_file(store, subset, partition, kind, key))  # type: ignore[arg-type]
+        why = _refusal(store, info, name)
+        if why is None and kind == "data":
+            if record is None:
+                why = "no record of pygestor's (run 'pygestor sync --repair' to adopt it)"
+            elif record.size != info.size:
+                why = f"{info.size:,} bytes, its record says {record.size:,}"
+        if why is not None:
+            kept.append(KeptFile(subset, key, store.storage.local_path(key), why))
+            continue
+        found.append(_file(store, subset, partition, kind, info))  # type: ignore[arg-type]
     return found
 
 
 def _whole_subset_files(
-    store: Store, name: str, subsets: Sequence[str], taken: set[str]
+    store: Store, name: str, subsets: Sequence[str], taken: set[str], kept: list[KeptFile]
 ) -> list[RemovalFile]:
-    """For whole subsets: the Arrow copy, and other files in the subset's folder."""
+    """For whole subsets: the Arrow copy, and the partial and temporary files in the subset's
+    folder; anything else there goes to `kept`."""
     storage = store.storage
     found = []
     for subset in subsets:
         arrow = store.arrow_copy_key(name, subset)
-        if storage.info(arrow) is not None:
-            _check_inside(store, arrow, INDEX)
-            found.append(_file(store, subset, None, "arrow", arrow))
+        info = storage.info(arrow)
+        if info is not None:
+            why = _refusal(store, info, INDEX)
+            if why is None:
+                found.append(_file(store, subset, None, "arrow", info))
+            else:
+                kept.append(KeptFile(subset, arrow, storage.local_path(arrow), why))
         folder = store.subset_key(name, subset)
-        if storage.info(folder) is not None:
-            _check_inside(store, folder, name)
+        top = storage.info(folder)
+        why = None if top is None else _refusal(store, top, name)
+        if why is not None:  # the subset folder itself is a link, or leads outside
+            kept.append(KeptFile(subset, folder, storage.local_path(folder), why))
+            continue
         for key in storage.walk(folder):
-            if key in taken:
+            info = storage.info(key)
+            if key in taken or info is None:
                 continue
-            _check_inside(store, key, name)
             partition = partial_of(key, folder)
-            found.append(
-                _file(
-                    store, subset, partition, "untracked" if partition is None else "partial", key
-                )
-            )
+            why = _refusal(store, info, name)
+            if (
+                why is None
+                and partition is None
+                and not key.rpartition("/")[2].startswith(TEMP_PREFIX)
+            ):
+                why = "not written by pygestor"
+            if why is not None:
+                kept.append(KeptFile(subset, key, storage.local_path(key), why))
+                continue
+            kind: FileKind = "temp" if partition is None else "partial"
+            found.append(_file(store, subset, partition, kind, info))
     return found
 
 
+def _refusal(store: Store, info: FileInfo, base: str) -> str | None:
+    """Why the entry `info` is not pygestor's to delete, None when it may go: it must be a
+    regular file (a folder for the subset's own folder) whose real folder is inside `base`."""
+    storage, key = store.storage, info.key
+    if info.kind == "link":
+        return "a symbolic link, which pygestor never makes"
+    why = storage.unsafe(key)
+    if why is not None:
+        return why
+    if not storage.inside(key, base):
+        return f"it really is outside {storage.local_path(base)}"
+    return None
+
+
 def _file(
-    store: Store, subset: str, partition: str | None, kind: FileKind, key: str
+    store: Store, subset: str, partition: str | None, kind: FileKind, info: FileInfo
 ) -> RemovalFile:
-    """A file to delete, with the bytes deleting it frees (a symbolic link frees no data)."""
-    info = store.storage.info(key)
-    size = 0 if info is None or info.kind == "link" else info.size
-    return RemovalFile(subset, partition, kind, key, store.storage.local_path(key), size)
+    """A file to delete, with the bytes deleting it frees."""
+    path = store.storage.local_path(info.key)
+    return RemovalFile(subset, partition, kind, info.key, path, info.size)
 
 
 def partial_of(key: str, subset_folder: str) -> str | None:
@@ -281,17 +358,6 @@ def partial_of(key: str, subset_folder: str) -> str | None:
     inner = folder[len(subset_folder) + 1 :] if folder != subset_folder else ""
     partition = f"{inner}/{name[1 : -len('.part')]}" if inner else name[1 : -len(".part")]
     return partition if is_safe_relpath(partition) else None
-
-
-def _check_inside(store: Store, key: str, base: str) -> None:
-    """Refuse a key whose real location (symbolic links followed) is not inside `base`."""
-    if not store.storage.inside(key, base):
-        storage = store.storage
-        path = storage.local_path(key)
-        raise PygestorError(
-            f"refusing to remove {path}: it leads to {path.resolve()}, outside "
-            f"{storage.local_path(base).resolve()}; remove that link by hand if you mean to"
-        )
 
 
 def _prune_empty(store: Store, folders: Iterable[str], root: str) -> list[str]:
@@ -315,20 +381,22 @@ def _prune_empty(store: Store, folders: Iterable[str], root: str) -> list[str]:
 
 @contextlib.contextmanager
 def _unless_busy(store: Store, dataset: str, subset: str, partition: str) -> Iterator[bool]:
-    """Hold the partition's download lock if nobody does (yields True), else yield False.
-    No lock file means nobody has ever downloaded it here, so nothing to take."""
+    """Hold the partition's download lock and the claim on its `.part` file if nobody does
+    (yields True), else yield False. No lock file means nobody has downloaded it here since
+    lock files were last deleted; a download in flight still holds its `.part` claim."""
     try:
         key = store.partition_lock_key(dataset, subset, partition)
+        partial = store.partial_key(dataset, subset, partition)
     except PygestorError:
-        yield True
-        return
-    if store.storage.info(key) is None:
         yield True
         return
     with contextlib.ExitStack() as held:
         try:
-            held.enter_context(store.partition_lock(dataset, subset, partition, timeout=0))
-        except LockTimeout:
+            if store.storage.info(key) is not None:
+                held.enter_context(store.partition_lock(dataset, subset, partition, timeout=0))
+            if store.storage.info(partial) is not None:
+                held.enter_context(store.storage.claim(partial))
+        except (LockTimeout, BlockingIOError):
             yield False
             return
         yield True

@@ -16,6 +16,15 @@ What is atomic (a reader, in any process, sees the old state or the new one, nev
 | `remove(key)`, `remove_dir(key)` | yes | a missing key is not an error (returns False) |
 | `lock(key, timeout)` | n/a | exclusive across processes and hosts sharing the storage |
 
+Writes never follow a link they did not expect, and never land outside the root: a backend
+refuses (`pygestor.errors.UnsafePath`) to write, append, rename or delete where a key's folder
+really leads outside, to append to or rename from a link, and to rename over a link (a link at
+a key is removed as a link, never its target). `pygestor.testing.storage_suite` checks each rule.
+A partial file deleted or moved while it is appended to fails the next write with
+FileNotFoundError (the download restarts that file); one that another process has claimed
+cannot be claimed (BlockingIOError). A lock is held on the file at its path when taken (a lock
+file deleted meanwhile, by a cleanup script, is taken again).
+
 Reads (`info`, `read`, `open`, `open_arrow`, `list`, `walk`) never create anything. `walk`, and
 `info` unless asked, do not follow symbolic links; `inside` tells where a key really leads. A
 backend without
@@ -103,6 +112,11 @@ class Storage(Protocol):
         """True when `key`, links followed, leads to `base` (links followed) or below it."""
         ...
 
+    def unsafe(self, key: str) -> str | None:
+        """Why a write, rename or delete at `key` would be refused (`UnsafePath`): its folder
+        really leads outside the root; None when it is allowed. A backend without links: None."""
+        ...
+
     def local_path(self, key: str) -> Path:
         """The local file of `key`, for values shown to people and for local-only tools;
         backends without local files raise NotImplementedError."""
@@ -128,7 +142,14 @@ class Storage(Protocol):
 
     def append(self, key: str, *, new: bool = False) -> AbstractContextManager[IO[bytes]]:
         """Open a partial file to append to (`new`: start it empty). Not atomic: for `.part`
-        files, which are never counted as data, then `replace`d into place."""
+        files, which are never counted as data, then `replace`d into place. Another user's
+        partial file is continued (or copied to one of ours and continued), never chmod-ed."""
+        ...
+
+    def claim(self, key: str) -> AbstractContextManager[None]:
+        """Hold the partial file `key` (made empty if missing) for the block: the only writer
+        of it across processes, even when the lock files are deleted; BlockingIOError at once
+        when another process holds it. An empty file the claim made is removed at the end."""
         ...
 
     def replace(self, src: str, dst: str) -> None:

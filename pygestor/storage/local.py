@@ -2,23 +2,34 @@
 
 Atomic writes are a unique temporary file beside the target (`.tmp-<uuid>-<name>`), fsync, then
 `os.replace`; create-only is `os.link` of such a file (atomic on local disks and NFSv3/v4, where
-`O_EXCL` is not always); locks are `filelock`'s fcntl locks (local disks and NFSv4). With a
-`file_mode` (shared data dirs, e.g. 0o664) every file written gets that mode and every folder
-created the matching mode with the search bit wherever read is granted (0o775).
+`O_EXCL` is not always); locks are `flock` locks on a lock file, checked to still be the file at
+that path once taken (a cleanup script may delete lock files). With a `file_mode` (shared data
+dirs, e.g. 0o664) every file created gets that mode and every folder created the matching mode
+with the search bit wherever read is granted, plus setgid when the group may write (0o2775), and
+the group of its parent folder; without one the umask decides, as for any other program.
+
+Nothing is ever written through a link it did not expect: new files are created with
+`O_EXCL | O_NOFOLLOW`, partial files are reopened with `O_NOFOLLOW`, a rename never lands on a
+link, and before every write, rename and delete the real path of the folder is checked to be
+inside the real path of the root, or inside the target of a dataset folder link (`ROOT/<name>`)
+that the owner of the root made. Anything else raises `UnsafePath`. (The check and the write
+are two system calls: a link swapped in between them is not caught.)
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import LockTimeout
+from ..errors import LockTimeout, UnsafePath
 from .base import TEMP_PREFIX, FileInfo, Kind
 
 
@@ -28,7 +39,11 @@ class LocalStorage:
     def __init__(self, root: str | os.PathLike[str], *, file_mode: int | None = None) -> None:
         self.root = os.path.abspath(os.fspath(root))
         self.file_mode = file_mode
-        self.dir_mode = None if file_mode is None else file_mode | ((file_mode & 0o444) >> 2)
+        self.dir_mode: int | None = None
+        if file_mode is not None:
+            self.dir_mode = file_mode | ((file_mode & 0o444) >> 2)
+            if file_mode & 0o020:  # group-shared: files made below keep the folder's group
+                self.dir_mode |= stat.S_ISGID
 
     def __repr__(self) -> str:
         return f"LocalStorage({self.root!r})"
@@ -115,6 +130,13 @@ class LocalStorage:
         root = os.path.realpath(self._abs(base))
         return real == root or real.startswith(root.rstrip("/") + "/")
 
+    def unsafe(self, key: str) -> str | None:
+        try:
+            self._check_folder(key)
+        except UnsafePath as exc:
+            return exc.reason
+        return None
+
     def free_bytes(self) -> int | None:
         probe = self.root
         while not os.path.exists(probe) and probe != os.path.dirname(probe):
@@ -126,19 +148,19 @@ class LocalStorage:
         with self._temp(key, durable=durable) as (fh, tmp):
             fh.write(data)
             fh.close()
-            os.replace(tmp, self._abs(key))
+            self._rename(tmp, self._abs(key))
 
     def create(self, key: str, data: bytes) -> bool:
         with self._temp(key, durable=True) as (fh, tmp):
             fh.write(data)
             fh.close()
             try:
-                os.link(tmp, self._abs(key))
+                os.link(tmp, self._abs(key))  # never follows a link at the target: EEXIST
             except FileExistsError:
                 return False
             except OSError:  # a file system without hard links: O_EXCL creates, then writes
                 try:
-                    fd = os.open(self._abs(key), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                    fd = self._new_file(self._abs(key))
                 except FileExistsError:
                     return False
                 with os.fdopen(fd, "wb") as out:
@@ -150,34 +172,68 @@ class LocalStorage:
         with self._temp(key, durable=True) as (fh, tmp):
             yield fh  # type: ignore[misc]  # a file object: write, tell, flush, fileno, close
             fh.close()
-            os.replace(tmp, self._abs(key))
+            self._rename(tmp, self._abs(key))
 
     @contextlib.contextmanager
     def append(self, key: str, *, new: bool = False) -> Iterator[IO[bytes]]:
         path = self._abs(key)
-        self._make_parents(path)
-        existed = os.path.exists(path)
-        with open(path, "wb" if new else "ab") as fh:
-            if not existed and self.file_mode is not None:
-                with contextlib.suppress(OSError):
-                    os.chmod(path, self.file_mode)
-            yield fh
+        self._folder(key)
+        found = _lstat(path)
+        if found is not None and not stat.S_ISREG(found.st_mode):
+            raise UnsafePath(path, _what(found.st_mode))
+        fd = None if found is None else self._reopen(path)  # None: another's we may not write
+        if fd is not None:
+            if new:
+                os.ftruncate(fd, 0)  # the same file: a claim on it stays
+        else:
+            if found is not None and new:
+                os.unlink(path)  # another user's file: we may not truncate it, but unlink it
+            fd = self._new_file(path) if new or found is None else self._take_over(path)
+        with _PartFile(fd, path) as fh:
+            yield fh  # type: ignore[misc]  # write() is all a partial file needs
+
+    @contextlib.contextmanager
+    def claim(self, key: str) -> Iterator[None]:
+        path = self._abs(key)
+        self._folder(key)
+        held = _FileLock(path, self.file_mode)
+        if not held.take():
+            raise BlockingIOError(errno.EWOULDBLOCK, "another process is writing this file", path)
+        try:
+            yield
+        finally:
+            held.release(drop_if_empty=True)
 
     def replace(self, src: str, dst: str) -> None:
         source, target = self._abs(src), self._abs(dst)
-        fd = os.open(source, os.O_RDONLY)
+        self._check_folder(src)
         try:
+            fd = os.open(source, os.O_RDONLY | _NOFOLLOW)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnsafePath(source, "it is a symbolic link") from None
+            raise
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise UnsafePath(source, _what(st.st_mode))
             os.fsync(fd)
+            if (
+                self.file_mode is not None
+                and st.st_uid == os.geteuid()  # never chmod another user's file
+                and stat.S_IMODE(st.st_mode) != self.file_mode
+            ):
+                os.fchmod(fd, self.file_mode)
         finally:
             os.close(fd)
-        if self.file_mode is not None:
-            os.chmod(source, self.file_mode)
-        self._make_parents(target)
-        os.replace(source, target)
+        self._folder(dst)
+        self._rename(source, target)
 
     def remove(self, key: str) -> bool:
+        path = self._abs(key)
         try:
-            os.unlink(self._abs(key))
+            self._check_folder(key)
+            os.unlink(path)
         except (FileNotFoundError, NotADirectoryError):
             return False
         return True
@@ -186,6 +242,7 @@ class LocalStorage:
         path = self._abs(key)
         if os.path.islink(path):
             return False
+        self._check_folder(key)
         try:
             os.rmdir(path)
         except OSError:  # not empty, missing, or not ours to remove
@@ -194,19 +251,14 @@ class LocalStorage:
 
     @contextlib.contextmanager
     def lock(self, key: str, *, timeout: float) -> Iterator[None]:
-        import filelock
-
         path = self._abs(key)
-        self._make_parents(path)
-        lock = filelock.FileLock(path, timeout=timeout, mode=self.file_mode or 0o644)
-        try:
-            lock.acquire()
-        except filelock.Timeout:
-            raise LockTimeout(path, timeout) from None
+        self._folder(key)
+        held = _FileLock(path, self.file_mode)
+        held.acquire(timeout)
         try:
             yield
         finally:
-            lock.release()
+            held.release()
 
     # ---- helpers ---------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -214,10 +266,10 @@ class LocalStorage:
         """A new temporary file beside `key`, removed on the way out unless renamed or linked.
         The body writes and closes it; closing fsyncs first when `durable`."""
         path = self._abs(key)
-        self._make_parents(path)
+        self._folder(key)
         folder, _, name = path.rpartition("/")
         tmp = f"{folder}/{TEMP_PREFIX}{uuid.uuid4().hex}-{name}"
-        fh = _DurableFile(tmp, durable, self.file_mode)
+        fh = _DurableFile(self._new_file(tmp), durable)
         try:
             yield fh, tmp
         finally:
@@ -225,31 +277,267 @@ class LocalStorage:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
 
-    def _make_parents(self, path: str) -> None:
-        """Create the folders above `path`, with the shared mode when one is set."""
-        folder = os.path.dirname(path)
-        if os.path.isdir(folder):
+    def _new_file(self, path: str) -> int:
+        """Create `path` (never through a link; FileExistsError when anything is there), with the
+        shared mode when one is set; a write-only descriptor."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+        if self.file_mode is not None:
+            os.fchmod(fd, self.file_mode)  # ours: we just made it
+        return fd
+
+    def _reopen(self, path: str) -> int | None:
+        """Open an existing partial file to append to; None when it is another user's that we
+        may not write (then `_take_over` copies it to a file of ours that takes its place: its
+        bytes kept, nothing chmod-ed)."""
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | _NOFOLLOW)
+        except PermissionError:
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnsafePath(path, "it is a symbolic link") from None
+            raise
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise UnsafePath(path, "it is not a regular file")
+        return fd
+
+    def _take_over(self, path: str) -> int:
+        """Copy another user's partial file to a new one of ours in its place; its descriptor."""
+        folder, _, name = path.rpartition("/")
+        tmp = f"{folder}/{TEMP_PREFIX}{uuid.uuid4().hex}-{name}"
+        fd = self._new_file(tmp)
+        try:
+            try:
+                src = open(os.open(path, os.O_RDONLY | _NOFOLLOW), "rb")  # noqa: SIM115
+                with src, open(os.dup(fd), "wb") as out:
+                    shutil.copyfileobj(src, out)
+            except PermissionError:  # not even readable by us: start that file over
+                os.ftruncate(fd, 0)
+            os.fsync(fd)
+            os.replace(tmp, path)
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        os.lseek(fd, 0, os.SEEK_END)
+        return fd
+
+    def _rename(self, source: str, target: str) -> None:
+        """Rename within checked folders; a link at the target is refused, not replaced."""
+        found = _lstat(target)
+        if found is not None and stat.S_ISLNK(found.st_mode):
+            raise UnsafePath(target, "it is a symbolic link")
+        os.replace(source, target)
+
+    def _folder(self, key: str) -> None:
+        """Make sure the folder of `key` exists and really is inside (see `_check_folder`);
+        folders created get the shared mode and their parent's group."""
+        folder = key.rpartition("/")[0]
+        if not os.path.isdir(f"{self.root}/{folder}" if folder else self.root):
+            self._make_folders(folder, key)
+        self._check_folder(key)
+
+    def _make_folders(self, folder: str, key: str) -> None:
+        if not os.path.isdir(self.root):
+            missing = []
+            probe = self.root
+            while not os.path.lexists(probe) and probe != os.path.dirname(probe):
+                missing.append(probe)
+                probe = os.path.dirname(probe)
+            os.makedirs(self.root, exist_ok=True)  # the configured root: trusted as it is
+            for made in reversed(missing):
+                self._adopt_folder(made, group=False)
+        current = self.root
+        for part in folder.split("/") if folder else []:
+            parent, current = current, f"{current}/{part}"
+            if os.path.isdir(current):
+                continue
+            self._check_dir(current[len(self.root) + 1 :], key)  # never mkdir through a link
+            try:
+                os.mkdir(current, 0o777)
+            except FileExistsError:
+                continue
+            self._adopt_folder(current, parent)
+
+    def _adopt_folder(self, path: str, parent: str = "", *, group: bool = True) -> None:
+        """Give a folder we just made its parent's group and the shared mode (fchmod after mkdir,
+        since the umask strips setgid and group write)."""
+        if self.dir_mode is None:
             return
-        missing = []
-        probe = folder
-        while probe and not os.path.exists(probe) and probe != os.path.dirname(probe):
-            missing.append(probe)
-            probe = os.path.dirname(probe)
-        os.makedirs(folder, exist_ok=True)
-        if self.dir_mode is not None:
-            for made in missing:
-                with contextlib.suppress(OSError):
-                    os.chmod(made, self.dir_mode)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW)
+        except OSError:
+            return
+        try:
+            gid = os.stat(parent or os.path.dirname(path)).st_gid
+            if group and os.fstat(fd).st_gid != gid:
+                with contextlib.suppress(OSError):  # not a member of that group: keep ours
+                    os.fchown(fd, -1, gid)
+            with contextlib.suppress(OSError):
+                os.fchmod(fd, self.dir_mode)
+        finally:
+            os.close(fd)
+
+    def _check_folder(self, key: str) -> None:
+        """Refuse `key` unless its folder, links followed, is inside the root (links followed),
+        or inside the target of a link `ROOT/<name>` owned by the owner of the root."""
+        self._check_dir(key.rpartition("/")[0], key)
+
+    def _check_dir(self, folder: str, key: str) -> None:
+        """`_check_folder` of the folder `folder` (a key), naming `key` when it fails."""
+        if not folder:
+            return
+        real = os.path.realpath(f"{self.root}/{folder}")
+        root = os.path.realpath(self.root)
+        if _within(real, root):
+            return
+        top = f"{self.root}/{folder.split('/', 1)[0]}"
+        link = _lstat(top)
+        if (
+            link is not None
+            and stat.S_ISLNK(link.st_mode)
+            and link.st_uid == os.stat(root).st_uid
+            and _within(real, os.path.realpath(top))
+        ):
+            return
+        raise UnsafePath(self._abs(key), _escape(self.root, folder, real))
+
+
+class _PartFile:
+    """A partial file open for appending. Each write first checks that the path still names this
+    file: when it was deleted or renamed meanwhile (another process finished it, a cleanup
+    script), FileNotFoundError, so no byte lands in a file that is no longer the partial one."""
+
+    def __init__(self, fd: int, path: str) -> None:
+        self._fh = os.fdopen(fd, "ab")
+        st = os.fstat(fd)
+        self._id, self._path = (st.st_dev, st.st_ino), path
+
+    def write(self, data: Any) -> int:
+        now = _lstat(self._path)
+        if now is None or (now.st_dev, now.st_ino) != self._id:
+            raise FileNotFoundError(
+                errno.ENOENT, "the partial file vanished (deleted or moved meanwhile)", self._path
+            )
+        return self._fh.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fh, name)
+
+    def __enter__(self) -> _PartFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()
+
+
+class _FileLock:
+    """An exclusive `flock` on a file (a lock file, or a claimed partial file), held through its
+    descriptor. Taken only when the locked file is still the one at the path (a lock file
+    deleted by a cleanup script and made again by another process is a different file: lock
+    that one instead)."""
+
+    POLL = 0.05
+
+    def __init__(self, path: str, file_mode: int | None) -> None:
+        self.path, self.file_mode = path, file_mode
+        self._fd: int | None = None
+        self._id: tuple[int, int] | None = None
+        self._made = False  # this lock created the file
+
+    def acquire(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        changed = 0
+        while True:
+            got = self._try()
+            if got:
+                return
+            if got is None and changed < 8:  # the file changed under us: the new one, at once
+                changed += 1
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise LockTimeout(self.path, timeout)
+            time.sleep(min(self.POLL, left))
+
+    def take(self) -> bool:
+        """Try once (again at once if the file changed under us); False when another holds it."""
+        for _ in range(8):
+            got = self._try()
+            if got is not None:
+                return got
+        return False
+
+    def release(self, *, drop_if_empty: bool = False) -> None:
+        """Unlock (closing the descriptor does); `drop_if_empty`: remove the file if this lock
+        made it and it is still here and empty."""
+        if self._fd is None:
+            return
+        if drop_if_empty and self._made:
+            now = _lstat(self.path)
+            if now is not None and (now.st_dev, now.st_ino) == self._id and now.st_size == 0:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.path)
+        os.close(self._fd)
+        self._fd = None
+
+    def _try(self) -> bool | None:
+        """True: locked. False: another process holds it. None: the file changed; again."""
+        import fcntl
+
+        fd, made = self._open()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except BaseException:
+            os.close(fd)
+            raise
+        st = os.fstat(fd)
+        now = _lstat(self.path)
+        if now is None or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+            os.close(fd)
+            return None
+        self._fd, self._id, self._made = fd, (st.st_dev, st.st_ino), made
+        return True
+
+    def _open(self) -> tuple[int, bool]:
+        flags = os.O_NONBLOCK | _NOFOLLOW
+        while True:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | flags, 0o666)
+            except FileExistsError:
+                pass
+            else:
+                if self.file_mode is not None:
+                    os.fchmod(fd, self.file_mode)  # ours: usable by the whole group
+                return fd, True
+            try:  # another's: write access is only needed on NFS (where locks are fcntl's)
+                try:
+                    fd = os.open(self.path, os.O_RDWR | flags)
+                except PermissionError:
+                    fd = os.open(self.path, os.O_RDONLY | flags)
+            except FileNotFoundError:
+                continue  # deleted in between: make it
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise UnsafePath(self.path, "it is a symbolic link") from None
+                raise
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise UnsafePath(self.path, "it is not a regular file")
+            return fd, False
 
 
 class _DurableFile:
-    """A new file opened for writing whose `close` flushes, fsyncs (if durable) and sets the
-    mode."""
+    """A new file opened for writing whose `close` flushes and fsyncs (if durable)."""
 
-    def __init__(self, path: str, durable: bool, mode: int | None) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    def __init__(self, fd: int, durable: bool) -> None:
         self._fh = os.fdopen(fd, "wb")
-        self._path, self._durable, self._mode = path, durable, mode
+        self._durable = durable
 
     def write(self, data: Any) -> int:
         return self._fh.write(data)
@@ -266,8 +554,37 @@ class _DurableFile:
                 os.fsync(self._fh.fileno())
         finally:
             self._fh.close()
-        if self._mode is not None:
-            os.chmod(self._path, self._mode)
+
+
+_NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _lstat(path: str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _within(real: str, base: str) -> bool:
+    return real == base or real.startswith(base.rstrip("/") + "/")
+
+
+def _what(mode: int) -> str:
+    return "it is a symbolic link" if stat.S_ISLNK(mode) else "it is not a regular file"
+
+
+def _escape(root: str, folder: str, real: str) -> str:
+    """Why `ROOT/folder` is not inside: the first link on the way, and where it leads."""
+    current = root
+    for part in folder.split("/"):
+        current = f"{current}/{part}"
+        if os.path.islink(current):
+            return (
+                f"{current} is a symbolic link to {os.path.realpath(current)}, outside the "
+                f"data directory {root}"
+            )
+    return f"it leads to {real}, outside the data directory {root}"
 
 
 def _kind(mode: int) -> Kind:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from ..errors import LockTimeout
+from ..errors import LockTimeout, UnsafePath
 
 
 class StorageSuite:
@@ -140,6 +140,75 @@ class StorageSuite:
             storage.remove("ds/sub/file-link") and (outside / "secret").read_bytes() == b"not yours"
         )
         assert not storage.remove_dir("ds/sub/escape") and (outside / "secret").exists()
+
+    # ---- links planted in a shared data directory: never written through -------------------
+    def test_writes_never_follow_a_link_out(self, storage: Any, tmp_path: Any) -> None:
+        outside = tmp_path / "outside"
+        outside.mkdir()
+        secret = outside / "secret"
+        secret.write_bytes(b"not yours")
+        storage.write("ds/own/keep.bin", b"mine")
+        self.link(storage, "ds/sub", str(outside))  # a folder link
+        self.link(storage, "ds/own/.f.part", str(secret))  # a file link
+        self.link(storage, "ds/own/final", str(secret))
+        refused = [
+            lambda: storage.write("ds/sub/new.json", b"x"),
+            lambda: storage.create("ds/sub/new.json", b"x"),
+            lambda: storage.writer("ds/sub/new.json").__enter__(),
+            lambda: storage.append("ds/sub/.g.part").__enter__(),
+            lambda: storage.append("ds/sub/deeper/.g.part").__enter__(),
+            lambda: storage.append("ds/own/.f.part").__enter__(),
+            lambda: storage.append("ds/own/.f.part", new=True).__enter__(),
+            lambda: storage.replace("ds/own/.f.part", "ds/own/g"),
+            lambda: storage.replace("ds/own/keep.bin", "ds/own/final"),
+            lambda: storage.replace("ds/own/keep.bin", "ds/sub/secret"),
+            lambda: storage.remove("ds/sub/secret"),
+            lambda: storage.lock("ds/sub/x.lock", timeout=0).__enter__(),
+            lambda: storage.lock("ds/own/final", timeout=0).__enter__(),
+            lambda: storage.claim("ds/own/.f.part").__enter__(),
+            lambda: storage.claim("ds/sub/.h.part").__enter__(),
+        ]
+        for i, call in enumerate(refused):
+            with pytest.raises(UnsafePath, match="refusing to write or delete "):
+                call()
+            assert sorted(p.name for p in outside.iterdir()) == ["secret"], i
+            assert secret.read_bytes() == b"not yours", i
+        assert storage.read("ds/own/keep.bin") == b"mine"
+        assert storage.unsafe("ds/sub/secret") is not None and storage.unsafe("ds/own/x") is None
+        assert storage.info("ds/own/final").kind == "link"  # replaced by nothing
+
+    def test_a_partial_file_that_vanishes_fails_the_next_write(self, storage: Any) -> None:
+        with storage.append("d/.f.part", new=True) as fh:
+            fh.write(b"abc")
+            assert storage.remove("d/.f.part")
+            with pytest.raises(FileNotFoundError):
+                fh.write(b"def")
+        with storage.append("d/.g.part", new=True) as fh:
+            fh.write(b"abc")
+            storage.write("d/.g.part", b"another file now")  # replaced by another process
+            with pytest.raises(FileNotFoundError):
+                fh.write(b"def")
+        assert storage.read("d/.g.part") == b"another file now"
+
+    def test_a_claim_has_one_holder_even_when_lock_files_go(self, storage: Any) -> None:
+        with storage.lock("locks/x.lock", timeout=0), storage.claim("d/.f.part"):
+            assert storage.info("d/.f.part").size == 0  # made, empty
+            storage.remove("locks/x.lock")  # a cleanup script: the lock is no longer exclusive
+            with (
+                storage.lock("locks/x.lock", timeout=0),  # a new lock file: taken at once
+                pytest.raises(BlockingIOError),  # but the partial file still has its one writer
+                storage.claim("d/.f.part"),
+            ):
+                pass
+            with storage.append("d/.f.part") as fh:
+                fh.write(b"abc")
+        assert storage.read("d/.f.part") == b"abc"  # kept: it has bytes
+        with storage.claim("d/.g.part"):
+            pass
+        assert storage.info("d/.g.part") is None  # the empty file a claim made goes with it
+        with storage.claim("d/.f.part"):  # free again
+            pass
+        assert storage.read("d/.f.part") == b"abc"
 
     # ---- removal ---------------------------------------------------------------------------
     def test_remove_and_remove_dir(self, storage: Any) -> None:
