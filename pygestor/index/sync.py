@@ -8,6 +8,7 @@ derived when read (`selection.states`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from ..errors import SourceError
 from ..manifest.models import Manifest
 from ..resolve import resolve
-from ..sources.base import Source
+from ..sources.base import RemoteFile, Snapshot, Source, bad_size, shown, unsafe_path
 from .records import Listing
 from .store import Store
 
@@ -57,7 +58,11 @@ def list_source(manifest: Manifest, source: Source, *, where: str) -> Listing:
         files = source.list()
     except SourceError as exc:
         raise type(exc)(f"{manifest.name} ({where}): {exc}") from None
-    resolution = resolve(manifest, files.files)
+    kept, rejected = usable_files(files)
+    resolution = resolve(manifest, kept)
+    if rejected:
+        log.info("%s: %d listed files left out as unsafe", manifest.name, len(rejected))
+        resolution = dataclasses.replace(resolution, skipped=rejected + resolution.skipped)
     return Listing.from_resolution(
         manifest.name,
         source.describe(),
@@ -66,6 +71,25 @@ def list_source(manifest: Manifest, source: Source, *, where: str) -> Listing:
         manifest.fingerprint(),
         resolution,
     )
+
+
+def usable_files(
+    snapshot: Snapshot,
+) -> tuple[tuple[RemoteFile, ...], tuple[tuple[str, str], ...]]:
+    """The listed files that are safe to request and write, and (shown path, why) of the rest:
+    the source's own rejections plus any path with '..', a backslash, a control character (also
+    percent-encoded) or a size that is not a whole number of bytes. The rest is never requested."""
+    rejected = list(snapshot.rejected)
+    kept = []
+    for file in snapshot.files:
+        why = unsafe_path(file.path) or bad_size(file.size)
+        if why is None:
+            kept.append(file)
+        else:
+            rejected.append((shown(file.path), why))
+    if not rejected:
+        return snapshot.files, ()
+    return tuple(kept), tuple(rejected)
 
 
 def record(store: Store, manifest: Manifest, listing: Listing) -> SyncResult:

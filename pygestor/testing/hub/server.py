@@ -378,11 +378,18 @@ class _HubApp:
             what = "a file, not a folder" if folder in index.tree else "not found"
             raise EntryNotFound(f"{folder!r} is {what} in {repo_id!r}", commit=commit_id)
         expand = req.flag("expand")
-        paths = index.listing(folder, recursive=req.flag("recursive"))
+        paths: list[str | dict[str, Any]] = [
+            *index.listing(folder, recursive=req.flag("recursive"))
+        ]
+        if not folder:
+            paths += self.hub.raw_entries(repo_id, commit_id)  # published as is (hostile Hubs)
         page_size = TREE_EXPAND_PAGE_SIZE if expand else TREE_PAGE_SIZE
         start = self._cursor(req)
         page = paths[start : start + page_size]
-        entries = [self._entry_json(repo_id, commit_id, index, p, expand) for p in page]
+        entries = [
+            p if isinstance(p, dict) else self._entry_json(repo_id, commit_id, index, p, expand)
+            for p in page
+        ]
         return _json_response(entries, headers=self._next_link(req, start + page_size, len(paths)))
 
     def _paths_info(self, req: _Request, repo_id: str, revision: str) -> _Response:
