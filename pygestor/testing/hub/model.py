@@ -568,7 +568,8 @@ class LocalHub:
         control characters, sizes that are null, text or negative, keys missing). A file entry
         needs at least `{"path": ...}`; with `complete`, `type`, `oid` and `size` default to
         "file", a made-up blob id and 1 (without it, the entries go out exactly as given).
-        Their bytes are never served (a request for one is a 404, and shows in the request log). Kept in memory, for the life of this object; returns the commit id."""
+        Their bytes are never served (a request for one is a 404, and shows in the request
+        log). Kept in memory, for the life of this object; returns the commit id."""
         with self._lock:
             commit_id = self.head(repo_id, revision)
             extra = self._raw_entries.setdefault((repo_id, commit_id), [])
