@@ -215,3 +215,18 @@ def suggest(name: str, choices: Sequence[str], *, limit: int = 8) -> str:
         f", ... ({len(choices)} in all)" if len(choices) > limit else ""
     )
     return f"; known: {shown}"
+
+
+# issue 9 (sources)
+class DiskFull(InsufficientSpace):
+    """The disk filled up while pygestor was writing (a download or the index): what was written
+    so far is kept (partial files resume), nothing half-written is in force."""
+
+    def __init__(self, device: str, what: str, needed: int, free: int = 0) -> None:
+        self.device, self.what = device, what
+        PygestorError.__init__(
+            self,
+            f"no space left on {device} while writing {what}; free {max(needed - free, 1):,} "
+            "bytes and rerun",
+        )
+        self.needed, self.free, self.where = needed, free, device

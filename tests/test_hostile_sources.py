@@ -16,6 +16,7 @@ import pytest
 from conftest import make_settings, run_cli, write_manifest
 from pygestor.catalog import Catalog
 from pygestor.errors import DownloadError
+from pygestor.fetch import ProgressEvent
 from pygestor.testing.hub import Fault, HubServer
 
 GOOD = {"data/a.jsonl": b'{"x": 1}\n', "data/b.jsonl": b'{"x": 2}\n'}
@@ -170,3 +171,62 @@ def test_an_entry_without_a_size_fails_the_sync_in_one_line(tmp_path: Path, hub:
         "(KeyError: 'size'); nothing was recorded"
     )
     assert not (tmp_path / "data" / ".pygestor" / "datasets" / "hostile").exists()
+
+
+# ---- a body longer than the listed size ------------------------------------------------------
+MB = 1024 * 1024
+
+
+def _one_file_repo(tmp_path: Path, hub: HubServer, data: bytes, name: str = "big.bin") -> Catalog:
+    hub.hub.create_repo("pygestor/long", {f"data/{name}": data})
+    write_manifest(
+        tmp_path / "user-catalog",
+        "long",
+        """
+name: long
+source: {huggingface: pygestor/long}
+subsets:
+  - files: "data/*"
+    name: all
+""",
+    )
+    return Catalog(make_settings(tmp_path, hub.endpoint))
+
+
+@pytest.mark.parametrize("content_length", ["actual", "listed", "none"])
+@pytest.mark.parametrize("lfs", [True, False], ids=["lfs", "plain"])
+def test_a_body_longer_than_listed_is_cut_at_the_listed_size(
+    tmp_path: Path, hub: HubServer, content_length: str, lfs: bool
+) -> None:
+    data = bytes(range(256)) * (4096 if lfs else 16)  # 1 MiB (LFS) or 4 KiB (plain git)
+    catalog = _one_file_repo(tmp_path, hub, data, "big.bin" if lfs else "small.txt")
+    catalog.sync("long")
+    hub.faults.add(
+        Fault(
+            path="/big.bin$" if lfs else "/small.txt$",
+            origin="lfs" if lfs else "main",
+            extra_bytes=30 * len(data),
+            content_length=content_length,  # type: ignore[arg-type]
+        )
+    )
+    name = "big.bin" if lfs else "small.txt"
+    target = tmp_path / "data" / "long" / "all" / name
+    if content_length == "listed":
+        # the HTTP client reads only what Content-Length announced: the bytes past it never
+        # reach pygestor, and the file is right
+        assert catalog.download("long").fetched == (f"all/{name}",)
+        assert target.read_bytes() == data
+        assert _files_under(tmp_path / "data" / "long") == {f"all/{name}"}
+        return
+    events: list[ProgressEvent] = []
+    with pytest.raises(DownloadError) as caught:
+        catalog.download("long", progress=events.append)
+    assert sum(e.delta for e in events if e.kind == "bytes") <= len(data)
+    assert str(caught.value) == (
+        f"could not download long/all/{name}: the server sent more than the listed "
+        f"{len(data):,} bytes for data/{name}; stopped reading there and discarded the partial "
+        "file"
+    )
+    assert _files_under(tmp_path / "data" / "long") == set()
+    assert catalog.download("long").fetched == (f"all/{name}",)  # the fault was once
+    assert target.read_bytes() == data

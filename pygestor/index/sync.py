@@ -9,15 +9,19 @@ derived when read (`selection.states`).
 from __future__ import annotations
 
 import dataclasses
+import errno
+import json
 import logging
+import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..errors import SourceError
+from ..errors import DiskFull, SourceError
 from ..manifest.models import Manifest
 from ..resolve import resolve
 from ..sources.base import RemoteFile, Snapshot, Source, bad_size, shown, unsafe_path
 from .records import Listing
+from ..storage.base import Storage
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -93,9 +97,17 @@ def usable_files(
 
 
 def record(store: Store, manifest: Manifest, listing: Listing) -> SyncResult:
-    """Make `listing` the one in force and say what changed since the one before."""
+    """Make `listing` the one in force and say what changed since the one before. A disk that
+    fills up meanwhile is DiskFull: the listing in force stays the one before (writes are
+    atomic), and the rerun after freeing space records it."""
     previous = store.listing(manifest.name)
-    pointer = store.save_listing(listing)
+    try:
+        pointer = store.save_listing(listing)
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        needed = len(json.dumps(listing.to_json())) + 4096  # the listing and its pointer
+        raise disk_full(store.storage, f"the index of {manifest.name}", needed) from None
     records = store.records(manifest.name)
     current = {(s.name, p.name): p.file for s in listing.subsets for p in s.partitions}
     before = (
@@ -117,6 +129,23 @@ def record(store: Store, manifest: Manifest, listing: Listing) -> SyncResult:
         empty_rules=tuple(rule_text(manifest, i) for i in listing.empty_rules),
         skipped=listing.skipped,
     )
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for 'no space left on device' (and 'disk quota exceeded')."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def disk_full(storage: Storage, what: str, needed: int) -> DiskFull:
+    """The DiskFull error for `storage`, naming its mount point and the bytes to free."""
+    free = storage.free_bytes() or 0
+    try:
+        device = os.path.realpath(storage.local_path(""))
+        while not os.path.ismount(device) and device != os.path.dirname(device):
+            device = os.path.dirname(device)
+    except (NotImplementedError, OSError, ValueError):  # not a local file system
+        device = storage.url
+    return DiskFull(device, what, needed, free)
 
 
 def rule_text(manifest: Manifest, index: int) -> str:

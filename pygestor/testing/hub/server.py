@@ -557,11 +557,14 @@ class _Handler(BaseHTTPRequestHandler):
         planned = 0 if self.command == "HEAD" else response.length
         if limit is not None:
             planned = min(planned, limit)
-        record = replace(record, bytes_sent=planned)
+        extra = fault.extra_bytes if fault is not None and planned else 0
+        record = replace(record, bytes_sent=planned + extra)
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, _header_safe(value))
-        self.send_header("Content-Length", str(response.length))
+        if not extra or fault is None or fault.content_length != "none":
+            told = extra if extra and fault is not None and fault.content_length == "actual" else 0
+            self.send_header("Content-Length", str(response.length + told))
         logged = planned == 0
         if logged:
             log.append(record)
@@ -574,6 +577,9 @@ class _Handler(BaseHTTPRequestHandler):
                     logged = True
                 self.wfile.write(chunk)
                 sent += len(chunk)
+            for left in range(extra, 0, -_CHUNK):  # past the listed size (Fault.extra_bytes)
+                self.wfile.write(b"\xa5" * min(left, _CHUNK))
+                sent += min(left, _CHUNK)
         except OSError:  # the client hung up
             self.close_connection = True
             actual = replace(record, bytes_sent=sent)
@@ -581,7 +587,7 @@ class _Handler(BaseHTTPRequestHandler):
                 log.replace(record, actual)
             else:
                 log.append(actual)
-        if self.command != "HEAD" and planned < response.length:
+        if self.command != "HEAD" and (planned < response.length or extra):
             self._drop()
 
     def _drop(self) -> None:
