@@ -5,10 +5,14 @@ outside the plan, and the good files stay usable."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -230,3 +234,167 @@ def test_a_body_longer_than_listed_is_cut_at_the_listed_size(
     assert _files_under(tmp_path / "data" / "long") == set()
     assert catalog.download("long").fetched == (f"all/{name}",)  # the fault was once
     assert target.read_bytes() == data
+
+
+# ---- a full disk (a real tmpfs, mounted by the test) -----------------------------------------
+DISK_BYTES = 2 * MB
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB tmpfs at tmp_path/disk, unmounted afterwards."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (the suite runs as root in CI)")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={DISK_BYTES}", "tmpfs", str(disk)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        if subprocess.run(["umount", str(disk)], check=False).returncode != 0:
+            subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _fill(disk: Path, name: str = "filler") -> Path:
+    """Write to `disk` until it is full; returns the filler file."""
+    filler = disk / name
+    with filler.open("ab", buffering=0) as fh:
+        for size in (64 * 1024, 4096, 512, 1):
+            try:
+                while True:
+                    fh.write(b"\0" * size)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+    return filler
+
+
+def _disk_env(tmp_path: Path, hub: HubServer, disk: Path) -> dict[str, str]:
+    return {
+        "HF_ENDPOINT": hub.endpoint,
+        "PYGESTOR_CATALOG": str(tmp_path / "user-catalog"),
+        "PYGESTOR_DATA_DIR": str(disk / "data"),
+    }
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    [line] = [x for x in result.stderr.splitlines() if x.startswith("Error: ")]
+    return line
+
+
+def _temp_files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob(".tmp-*"))
+
+
+def test_disk_full_mid_download_keeps_the_partial_file_and_the_rerun_finishes(
+    tmp_path: Path, hub: HubServer, small_disk: Path
+) -> None:
+    data = os.urandom(1536 * 1024)  # fits the 2 MiB disk with room to spare at plan time
+    _one_file_repo(tmp_path, hub, data)
+    env = _disk_env(tmp_path, hub, small_disk)
+    assert run_cli(["sync", "long"], env=env).returncode == 0
+    hub.faults.add(Fault(path="/big.bin$", origin="lfs", chunk_delay=0.05, chunk_size=32 * 1024))
+    part = small_disk / "data" / "long" / "all" / ".big.bin.part"
+    cmd = [str(Path(sys.executable).with_name("pygestor")), "download", "long"]
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 30
+    while not (part.exists() and part.stat().st_size >= 256 * 1024):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.02)
+    filler = _fill(small_disk)
+    out, err = proc.communicate(timeout=60)
+    result = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    line = _one_line_error(result)
+    kept = part.stat().st_size
+    assert 256 * 1024 <= kept < len(data)
+    assert part.read_bytes() == data[:kept]  # a true prefix: resumable
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    assert line == (
+        f"Error: no space left on {small_disk} while writing {part}; "
+        f"free {max(len(data) - kept - free, 1):,} bytes and rerun"
+    )
+    assert not (small_disk / "data" / "long" / "all" / "big.bin").exists()
+
+    filler.unlink()
+    hub.requests.clear()
+    again = run_cli(["download", "long"], env=env)
+    assert again.returncode == 0, again.stderr
+    assert (small_disk / "data" / "long" / "all" / "big.bin").read_bytes() == data
+    assert not part.exists()
+    [get] = hub.requests.filter(origin="lfs", path="/big.bin$")
+    assert get.range == f"bytes={kept}-" and get.bytes_sent == len(data) - kept
+    assert _temp_files(small_disk) == []
+
+
+def test_disk_full_during_a_sync_keeps_the_listing_in_force(
+    tmp_path: Path, hub: HubServer, small_disk: Path
+) -> None:
+    _hostile_repo(tmp_path, hub, [])
+    env = _disk_env(tmp_path, hub, small_disk)
+    assert run_cli(["sync", "hostile"], env=env).returncode == 0
+    index = small_disk / "data" / ".pygestor" / "datasets" / "hostile"
+    pointer = (index / "current.json").read_bytes()
+    listings = sorted(p.name for p in (index / "listings").iterdir())
+    hub.hub.commit("pygestor/hostile", add={f"data/c{i}.jsonl": b"{}\n" for i in range(50)})
+    filler = _fill(small_disk)
+
+    failed = run_cli(["sync", "hostile"], env=env)
+    line = _one_line_error(failed)
+    assert re.fullmatch(
+        rf"Error: no space left on {re.escape(str(small_disk))} while writing the index of "
+        r"hostile; free [1-9][\d,]* bytes and rerun",
+        line,
+    ), line
+    assert (index / "current.json").read_bytes() == pointer  # the old listing stays in force
+    assert sorted(p.name for p in (index / "listings").iterdir()) == listings
+    assert _temp_files(small_disk) == []  # no half-written file, no stray temporary file
+
+    filler.unlink()
+    again = run_cli(["sync", "hostile"], env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("hostile: 1 subsets, 52 partitions, ")
+    assert json.loads((index / "current.json").read_text()) != json.loads(pointer)
+
+
+def test_the_up_front_space_check_still_refuses(
+    tmp_path: Path, hub: HubServer, small_disk: Path
+) -> None:
+    _one_file_repo(tmp_path, hub, os.urandom(3 * MB))
+    env = _disk_env(tmp_path, hub, small_disk)
+    assert run_cli(["sync", "long"], env=env).returncode == 0
+    failed = run_cli(["download", "long"], env=env)
+    line = _one_line_error(failed)
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    assert line == (
+        f"Error: the download needs {3 * MB:,} bytes but {small_disk / 'data'} has {free:,} "
+        "free; free space, choose fewer partitions, or set PYGESTOR_DATA_DIR to a larger disk"
+    )
+    assert not (small_disk / "data" / "long").exists()
+
+
+def test_a_long_body_never_fills_the_disk(tmp_path: Path, hub: HubServer, small_disk: Path) -> None:
+    """What happened before: a server sending 31 MB for a 1 MB file filled a tmpfs."""
+    data = os.urandom(MB)
+    _one_file_repo(tmp_path, hub, data)
+    env = _disk_env(tmp_path, hub, small_disk)
+    assert run_cli(["sync", "long"], env=env).returncode == 0
+    hub.faults.add(Fault(path="/big.bin$", origin="lfs", extra_bytes=30 * MB))
+    line = _one_line_error(run_cli(["download", "long"], env=env))
+    assert line == (
+        f"Error: could not download long/all/big.bin: the server sent more than the listed "
+        f"{MB:,} bytes for data/big.bin; stopped reading there and discarded the partial file"
+    )
+    assert _files_under(small_disk / "data" / "long") == set()
+    again = run_cli(["download", "long"], env=env)
+    assert again.returncode == 0, again.stderr
+    assert (small_disk / "data" / "long" / "all" / "big.bin").read_bytes() == data

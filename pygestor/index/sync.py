@@ -20,8 +20,8 @@ from ..errors import DiskFull, SourceError
 from ..manifest.models import Manifest
 from ..resolve import resolve
 from ..sources.base import RemoteFile, Snapshot, Source, bad_size, shown, unsafe_path
-from .records import Listing
 from ..storage.base import Storage
+from .records import Listing
 from .store import Store
 
 log = logging.getLogger(__name__)
