@@ -398,3 +398,48 @@ def test_a_long_body_never_fills_the_disk(tmp_path: Path, hub: HubServer, small_
     again = run_cli(["download", "long"], env=env)
     assert again.returncode == 0, again.stderr
     assert (small_disk / "data" / "long" / "all" / "big.bin").read_bytes() == data
+
+
+# ---- a file and a folder with one local path ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("files", "kept", "skipped"),
+    [
+        (  # legal in git: "a_b" beside "a b/", which makes a safe folder "a_b" too
+            {"x/a_b": b"1\n", "x/a b/a_b": b"2\n"},
+            {"a_b/a_b"},
+            [("x/a_b", "partition name 'a_b' is also the folder of 'a_b/a_b'")],
+        ),
+        (  # the same, the other way round in sort order
+            {"x/a b": b"1\n", "x/a_b/a b": b"2\n"},
+            {"a_b/a_b"},
+            [("x/a b", "partition name 'a_b' is also the folder of 'a_b/a_b'")],
+        ),
+        (  # a case-only clash, for case-insensitive disks
+            {"x/A/f": b"1\n", "x/a/f/f": b"2\n"},
+            {"a/f/f"},
+            [("x/A/f", "partition name 'A/f' is also the folder of 'a/f/f'")],
+        ),
+    ],
+)
+def test_a_file_and_a_folder_with_one_local_path(
+    tmp_path: Path, hub: HubServer, files: dict[str, bytes], kept: set[str], skipped: list
+) -> None:
+    hub.hub.create_repo("pygestor/clash", files)
+    write_manifest(
+        tmp_path / "user-catalog",
+        "clash",
+        """
+name: clash
+source: {huggingface: pygestor/clash}
+subsets:
+  - files: "x/**"
+    name: all
+format: text
+""",
+    )
+    catalog = Catalog(make_settings(tmp_path, hub.endpoint))
+    [result] = catalog.sync("clash")
+    assert list(result.skipped) == skipped
+    report = catalog.download("clash")
+    assert {k.removeprefix("all/") for k in report.fetched} == kept
+    assert _files_under(tmp_path / "data" / "clash" / "all") == kept
