@@ -4,8 +4,8 @@ No I/O. Each file goes to the first rule that matches it (a rule's `exclude` glo
 the file out of that rule). One file is one partition, named by its file name; where two files
 of a subset share a file name, every partition of that subset is named by its path below the
 pattern's fixed prefix instead (a file whose name is also a folder of another partition is
-skipped: it could not be written there). Subsets and partitions come out sorted by name, so the result is
-deterministic whatever order the source listed files in.
+skipped: it could not be written there). Subsets and partitions come out sorted by name, so the
+result is deterministic whatever order the source listed files in.
 """
 
 from __future__ import annotations

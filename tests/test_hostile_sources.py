@@ -496,3 +496,56 @@ format: jsonl
         for p in (tmp_path / "data" / ".pygestor").rglob("*")
         if p.is_file()
     }  # read in place: nothing but the index was written
+
+
+# ---- pygestor add on such a repo -------------------------------------------------------------
+def test_add_on_a_hostile_repo_writes_a_manifest_and_names_what_it_left_out(
+    tmp_path: Path, hub: HubServer
+) -> None:
+    hub.hub.create_repo(
+        "pygestor/odd",
+        {"data/train.jsonl": b'{"x": 1}\n', "d: x/f.jsonl": b'{"x": 2}\n'},
+    )
+    hub.hub.add_raw_entries(
+        "pygestor/odd",
+        [
+            {"path": "../evil.jsonl"},
+            {"path": "data/n\n.jsonl"},
+            {"path": "data/size.jsonl", "size": "abc"},
+            {"path": "data/%2e%2e/x.jsonl"},
+        ],
+    )
+    env = {
+        "HF_ENDPOINT": hub.endpoint,
+        "PYGESTOR_CATALOG": str(tmp_path / "user-catalog"),
+    }
+    added = run_cli(["add", "pygestor/odd"], env=env)
+    assert added.returncode == 0, added.stderr
+    assert "Traceback" not in added.stderr and added.stderr == ""
+    review = [line.strip() for line in added.stdout.splitlines() if line.startswith("  - ")]
+    assert review[:3] == [
+        "- inferred from the file layout, no dataset card (README.md): check names and grouping",
+        "- 4 listed files left out, never requested: data/size.jsonl (its size 'abc' is not a "
+        "whole number of bytes); ../evil.jsonl (its path has a '.', '..' or empty segment); "
+        "data/n\\x0a.jsonl (its path has a control character), ...",
+        "- rule d: x/f.jsonl left out: pattern 'd: x/f.jsonl' is absolute; write it relative to "
+        "the source root",
+    ]
+    written = tmp_path / "home" / ".config" / "pygestor" / "catalog" / "odd.yaml"
+    assert f"wrote {written} " in added.stdout
+    synced = run_cli(["sync", "odd"], env=env)
+    assert synced.returncode == 0, synced.stderr
+    assert synced.stdout.startswith("odd: 1 subsets, 1 partitions, ")
+    assert all(r.path.startswith("/api/") or r.path.endswith("/README.md") for r in hub.requests)
+
+
+def test_add_when_no_rule_can_be_written_is_one_line(tmp_path: Path, hub: HubServer) -> None:
+    hub.hub.create_repo("pygestor/odd", {"d: x/f.jsonl": b'{"x": 2}\n'})
+    failed = run_cli(["add", "pygestor/odd"], env={"HF_ENDPOINT": hub.endpoint})
+    assert (failed.returncode, failed.stdout) == (1, "")
+    assert failed.stderr == (
+        "Error: no subset rule can be written for 'pygestor/odd': rule d: x/f.jsonl left out: "
+        "pattern 'd: x/f.jsonl' is absolute; write it relative to the source root; write its "
+        "manifest by hand\n"
+    )
+    assert not (tmp_path / "home" / ".config" / "pygestor" / "catalog").exists()
