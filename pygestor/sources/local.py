@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from ..manifest.models import LocalSource
     from ..settings import Settings
 
+Rejected = list[tuple[str, str]]  # (shown path, why) of entries left out
+
 
 @dataclass(frozen=True)
 class LocalFolder:
@@ -49,7 +51,7 @@ class LocalFolder:
         """The file on disk for a listed file."""
         return self.root.joinpath(*file.path.split("/"))
 
-    def _walk(self, rejected: list[tuple[str, str]]) -> Iterator[RemoteFile]:
+    def _walk(self, rejected: Rejected) -> Iterator[RemoteFile]:
         seen: set[tuple[int, int]] = set()
         stack = [(self.root, "")]
         root = os.path.realpath(self.root)
