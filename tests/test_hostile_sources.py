@@ -549,3 +549,25 @@ def test_add_when_no_rule_can_be_written_is_one_line(tmp_path: Path, hub: HubSer
         "manifest by hand\n"
     )
     assert not (tmp_path / "home" / ".config" / "pygestor" / "catalog").exists()
+
+
+def test_the_hub_source_refuses_to_request_an_unsafe_path(hub: HubServer) -> None:
+    """Even a listing recorded before these checks (an old index) cannot make a download ask
+    the Hub's origin, with the token, for a path the HTTP client would normalise."""
+    from pygestor.errors import SourceError
+    from pygestor.sources.huggingface import HuggingFaceRepo
+
+    repo = HuggingFaceRepo("pygestor/hostile", "main", hub.endpoint, "secret-token")
+    for path, why in [
+        ("../x.bin", "its path has a '.', '..' or empty segment"),
+        ("a/%2E%2e/x.bin", "its path has a percent-encoded '.', '..' or empty segment"),
+        ("a\\x.bin", "its path has a backslash"),
+        ("a\r\n.bin", "its path has a control character"),
+    ]:
+        with pytest.raises(SourceError) as caught:
+            repo.open_file(path, "0" * 40)
+        shown = path.replace("\r", "\\x0d").replace("\n", "\\x0a")
+        assert str(caught.value) == (
+            f"refusing to request {shown} from hf://datasets/pygestor/hostile@main: {why}"
+        )
+    assert len(hub.requests) == 0
