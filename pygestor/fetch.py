@@ -464,14 +464,10 @@ class _Transfer:
         except OSError as exc:
             if not is_disk_full(exc):
                 raise
-            what = str(self.runner.store.partial_path(self.runner.plan.dataset, *self._names))
+            what = str(self.storage.local_path(self.partial))
             raise disk_full(self.storage, what, self.runner.bytes_left()) from None
         if offset + received < size:
             raise Transient(f"the body ended after {offset + received:,} of {size:,} bytes")
-
-    @property
-    def _names(self) -> tuple[str, str]:
-        return self.item.subset, self.item.partition
 
 
 class _TooLong(Exception):
