@@ -131,13 +131,31 @@ def test_hostile_listing_entries_are_skipped_and_never_requested(
     assert (result.subsets, result.partitions) == (1, 2)
     shown = {f"skipped {p}: {why}" for p, why in result.skipped}
     assert shown == {line for _, line in HOSTILE_ENTRIES}
+    before = _files_under(tmp_path)
     report = catalog.download("hostile")
     assert sorted(report.fetched) == ["all/a.jsonl", "all/b.jsonl"]
     assert _files_under(tmp_path / "data" / "hostile") == {"all/a.jsonl", "all/b.jsonl"}
+    written = _files_under(tmp_path) - before
+    assert {p for p in written if not p.startswith("data/.pygestor/")} == {
+        "data/hostile/all/a.jsonl",
+        "data/hostile/all/b.jsonl",
+    }
     assert list(catalog.load("hostile", "all")["x"]) == [1, 2]
     _never_requested(hub)
     assert not (tmp_path / "escape.jsonl").exists()
     assert not (tmp_path / "data" / "escape.jsonl").exists()
+
+
+def test_a_path_listed_twice_is_one_partition(tmp_path: Path, hub: HubServer) -> None:
+    """A Hub that lists one path twice, with another size: the first entry is kept, the copy
+    skipped (and never fetched as a second file)."""
+    catalog = _hostile_repo(tmp_path, hub, [{"path": "data/a.jsonl", "size": 999}])
+    [result] = catalog.sync("hostile")
+    assert list(result.skipped) == [("data/a.jsonl", "it is listed twice; the first entry is kept")]
+    rows = catalog.partition_records("hostile", "all")
+    assert [(r["partition"], r["size"]) for r in rows] == [("a.jsonl", 9), ("b.jsonl", 9)]
+    assert sorted(catalog.download("hostile").fetched) == ["all/a.jsonl", "all/b.jsonl"]
+    assert (tmp_path / "data" / "hostile" / "all" / "a.jsonl").read_bytes() == GOOD["data/a.jsonl"]
 
 
 def test_hostile_listing_on_the_command_line(tmp_path: Path, hub: HubServer) -> None:

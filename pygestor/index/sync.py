@@ -82,13 +82,18 @@ def usable_files(
 ) -> tuple[tuple[RemoteFile, ...], tuple[tuple[str, str], ...]]:
     """The listed files that are safe to request and write, and (shown path, why) of the rest:
     the source's own rejections plus any path with '..', a backslash, a control character (also
-    percent-encoded) or a size that is not a whole number of bytes. The rest is never requested."""
+    percent-encoded), a size that is not a whole number of bytes, or a path listed twice. The
+    rest is never requested."""
     rejected = list(snapshot.rejected)
     kept = []
+    seen: set[str] = set()
     for file in snapshot.files:
         why = unsafe_path(file.path) or bad_size(file.size)
+        if why is None and file.path in seen:
+            why = "it is listed twice; the first entry is kept"
         if why is None:
             kept.append(file)
+            seen.add(file.path)
         else:
             rejected.append((shown(file.path), why))
     if not rejected:
