@@ -472,6 +472,8 @@ def test_a_local_folder_with_odd_names_and_links_leading_out(tmp_path: Path) -> 
     (root / "web" / "new\nline.jsonl").write_bytes(b'{"x": 2}\n')
     (root / "web" / "back\\slash.jsonl").write_bytes(b'{"x": 3}\n')
     (root / "web" / "tab\t.jsonl").write_bytes(b'{"x": 4}\n')
+    (root / "web").joinpath(os.fsdecode(b"latin1-\xe9.jsonl")).write_bytes(b'{"x": 5}\n')
+    (root / "web" / "été.jsonl").write_bytes(b'{"x": 6}\n')  # UTF-8 is fine
     outside = tmp_path / "outside"
     (outside / "deep").mkdir(parents=True)
     (outside / "secret.jsonl").write_bytes(b'{"x": 666}\n')
@@ -496,15 +498,17 @@ format: jsonl
     assert sorted(result.skipped) == [
         ("web/back\\slash.jsonl", "its path has a backslash"),
         ("web/deep", "it is a link to outside the source folder; not followed"),
+        ("web/latin1-\\udce9.jsonl", "its path is not valid UTF-8"),
         ("web/new\\x0aline.jsonl", "its path has a control character"),
         ("web/secret.jsonl", "it is a link to outside the source folder; not followed"),
         ("web/tab\\x09.jsonl", "its path has a control character"),
     ]
     rows = catalog.partition_records("corpus", "web")
-    assert [(r["partition"], r["size"], r["state"]) for r in rows] == [
-        ("a.jsonl", 9, "local"),
-        ("empty.jsonl", 0, "local"),
-        ("same.jsonl", 9, "local"),
+    assert [(r["partition"], r["path"], r["size"], r["state"]) for r in rows] == [
+        ("_t_.jsonl", "web/été.jsonl", 9, "local"),  # a safe local name
+        ("a.jsonl", "web/a.jsonl", 9, "local"),
+        ("empty.jsonl", "web/empty.jsonl", 0, "local"),
+        ("same.jsonl", "web/same.jsonl", 9, "local"),
     ]
     # (an empty JSON-lines file does not load yet: pyarrow's "Empty JSON stream"; see the report)
     loaded = catalog.load("corpus", "web", partitions=["a.jsonl", "same.jsonl"])
@@ -514,6 +518,12 @@ format: jsonl
         for p in (tmp_path / "data" / ".pygestor").rglob("*")
         if p.is_file()
     }  # read in place: nothing but the index was written
+    synced = run_cli(["sync", "corpus"], env={"PYGESTOR_CATALOG": str(tmp_path / "user-catalog")})
+    assert synced.returncode == 0, synced.stderr
+    notes = [n.strip().removeprefix("corpus: ") for n in synced.stderr.splitlines()]
+    assert notes == [f"skipped {path}: {why}" for path, why in result.skipped[:5]] + [
+        "skipped 1 more files (see --json)"
+    ]
 
 
 # ---- pygestor add on such a repo -------------------------------------------------------------

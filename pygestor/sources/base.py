@@ -59,6 +59,8 @@ _PERCENT_DECODES = 3  # '%252e' is '%2e' once decoded: look through a few layers
 def shown(path: object) -> str:
     """`path` for a message: control characters escaped, so it stays one line."""
     text = path if isinstance(path, str) else repr(path)
+    if not text.isascii():  # undecodable bytes of a name on disk: escaped, printable anywhere
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     return text if len(text) <= 200 else text[:200] + "..."
 
