@@ -412,7 +412,10 @@ class _Transfer:
                 self.runner.progress.emit("retry", self.item.key, message=str(retry))
                 time.sleep(delay)
         # durable, then renamed into place (then the caller records it)
-        self.storage.replace(self.partial, self.target)
+        try:
+            self.storage.replace(self.partial, self.target)
+        except OSError as exc:  # fsync can report a full disk late (NFS, delayed allocation)
+            raise self._disk_full(exc) from None
         return parquet_rows(self.storage, self.target)
 
     def _download(self) -> None:
@@ -462,12 +465,17 @@ class _Transfer:
                 "stopped reading there and discarded the partial file"
             ) from None
         except OSError as exc:
-            if not is_disk_full(exc):
-                raise
-            what = str(self.storage.local_path(self.partial))
-            raise disk_full(self.storage, what, self.runner.bytes_left()) from None
+            raise self._disk_full(exc) from None
         if offset + received < size:
             raise Transient(f"the body ended after {offset + received:,} of {size:,} bytes")
+
+
+    def _disk_full(self, exc: OSError) -> Exception:
+        """DiskFull naming the partial file when `exc` is a full disk, else `exc` itself."""
+        if not is_disk_full(exc):
+            return exc
+        what = str(self.storage.local_path(self.partial))
+        return disk_full(self.storage, what, self.runner.bytes_left())
 
 
 class _TooLong(Exception):
