@@ -469,7 +469,6 @@ class _Transfer:
         if offset + received < size:
             raise Transient(f"the body ended after {offset + received:,} of {size:,} bytes")
 
-
     def _disk_full(self, exc: OSError) -> Exception:
         """DiskFull naming the partial file when `exc` is a full disk, else `exc` itself."""
         if not is_disk_full(exc):
