@@ -12,6 +12,7 @@
     │   └── MissingUpstream              a listed file is gone at the synced commit
     ├── DownloadError                    partitions still failing after the retries (`failures`)
     ├── InsufficientSpace (OSError)      the data directory's disk cannot hold a download
+    │   └── DiskFull                     the disk filled up while writing (partial files kept)
     ├── LockTimeout (TimeoutError)       another process holds a lock for too long
     ├── UnsafePath (OSError)             a path to write is a link or leads outside the data dir
     └── ScaffoldError (ValueError)       `pygestor add` cannot write the manifest asked for
@@ -230,3 +231,18 @@ class UnsafePath(PygestorError, OSError):
             "it did not make: remove the link and rerun (a dataset folder may be a link to "
             "another disk only when the data directory's owner made it)"
         )
+
+
+# issue 9 (sources)
+class DiskFull(InsufficientSpace):
+    """The disk filled up while pygestor was writing (a download or the index): what was written
+    so far is kept (partial files resume), nothing half-written is in force."""
+
+    def __init__(self, device: str, what: str, needed: int, free: int = 0) -> None:
+        self.device, self.what = device, what
+        PygestorError.__init__(
+            self,
+            f"no space left on {device} while writing {what}; free {max(needed - free, 1):,} "
+            "bytes and rerun",
+        )
+        self.needed, self.free, self.where = needed, free, device

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import (
+    DiskFull,
     DownloadError,
     InsufficientSpace,
     LockTimeout,
@@ -43,6 +44,7 @@ from .index.digest import mismatch, parquet_rows
 from .index.records import Record
 from .index.selection import Selection
 from .index.store import Store
+from .index.sync import disk_full, is_disk_full
 from .sources.base import Fetcher, RemoteFile, Transient
 
 log = logging.getLogger(__name__)
@@ -260,6 +262,7 @@ class _Runner:
         self.skipped: list[str] = []
         self.failures: dict[str, str] = {}
         self.network_bytes = 0
+        self.disk_full: DiskFull | None = None  # the first one: the run stops starting files
         self._lock = threading.Lock()
 
     def run(self, workers: int) -> DownloadReport:
@@ -280,6 +283,9 @@ class _Runner:
             self.network_bytes,
             time.monotonic() - start,
         )
+        if self.disk_full is not None:
+            full = self.disk_full
+            raise disk_full(self.store.storage, full.what, self.bytes_left()) from None
         if self.failures:
             raise DownloadError(self.plan.dataset, self.failures)
         return report
@@ -314,12 +320,20 @@ class _Runner:
                 time.sleep(BUSY_POLL)
 
     def _fetch_once(self, item: FetchItem) -> None:
+        if self.disk_full is not None:
+            self._fail(item, "not started: the disk is full")
+            return
         partial = self.store.partial_key(self.plan.dataset, item.subset, item.partition)
         try:
             with self.store.storage.claim(partial):  # the one writer, even without lock files
                 fetched = self._claimed(item)
         except BlockingIOError:  # another process writes it: its lock file was deleted
             raise _Busy() from None
+        except DiskFull as exc:
+            with self._lock:
+                self.disk_full = self.disk_full or exc
+            self._fail(item, str(exc))
+            return
         except PygestorError as exc:
             self._fail(item, str(exc))
             return
@@ -340,7 +354,12 @@ class _Runner:
                 rows = _Transfer(self, item).run()
             except FileNotFoundError:
                 continue
-            self._record(item, rows)
+            try:
+                self._record(item, rows)
+            except OSError as exc:  # the file is in place: the rerun records it without a fetch
+                if not is_disk_full(exc):
+                    raise
+                raise disk_full(self.store.storage, f"the record of {item.key}", 4096) from None
             return True
         raise SourceError("its partial file kept vanishing while it was written")
 
@@ -368,6 +387,17 @@ class _Runner:
         with self._lock:
             self.failures[item.key] = cause
         self.progress.emit("failed", item.key, message=cause)
+
+    def bytes_left(self) -> int:
+        """Bytes the files not yet fetched still need, partial files counted as on disk."""
+        done = {*self.fetched, *self.skipped}
+        left = 0
+        for item in self.plan.fetch:
+            if item.key not in done:
+                key = self.store.partial_key(self.plan.dataset, item.subset, item.partition)
+                found = self.store.storage.info(key)
+                left += max(item.file.size - (found.size if found else 0), 0)
+        return left
 
     def add_network_bytes(self, n: int) -> None:
         with self._lock:
@@ -409,7 +439,10 @@ class _Transfer:
                 self.runner.progress.emit("retry", self.item.key, message=str(retry))
                 time.sleep(delay)
         # durable, then renamed into place (then the caller records it)
-        self.storage.replace(self.partial, self.target)
+        try:
+            self.storage.replace(self.partial, self.target)
+        except OSError as exc:  # fsync can report a full disk late (NFS, delayed allocation)
+            raise self._disk_full(exc) from None
         return parquet_rows(self.storage, self.target)
 
     def _download(self) -> None:
@@ -433,11 +466,17 @@ class _Transfer:
 
     def _write(self, body: Any, offset: int) -> None:
         """Append the body to the partial file as it arrives: a broken transfer loses nothing that
-        reached the process, so the next attempt resumes at exactly the bytes on disk."""
-        received = 0
+        reached the process, so the next attempt resumes at exactly the bytes on disk. Never past
+        the listed size (a longer body is cut there and rejected), and a full disk is DiskFull
+        with the partial file kept, to resume."""
+        size, received = self.item.file.size, 0
+        room = size - offset  # bytes the plan still allows this file
         try:
             with self.storage.append(self.partial, new=offset == 0) as fh:
                 for chunk in body:
+                    if len(chunk) > room - received:
+                        fh.write(chunk[: room - received])
+                        raise _TooLong
                     fh.write(chunk)
                     received += len(chunk)
                     self.runner.add_network_bytes(len(chunk))
@@ -446,15 +485,32 @@ class _Transfer:
             raise Transient(
                 f"the transfer broke off after {offset + received:,} bytes ({exc})"
             ) from None
-        if offset + received < self.item.file.size:
-            raise Transient(
-                f"the body ended after {offset + received:,} of {self.item.file.size:,} bytes"
-            )
+        except _TooLong:
+            self.storage.remove(self.partial)
+            raise SourceError(
+                f"the server sent more than the listed {size:,} bytes for {self.item.file.path}; "
+                "stopped reading there and discarded the partial file"
+            ) from None
+        except OSError as exc:
+            raise self._disk_full(exc) from None
+        if offset + received < size:
+            raise Transient(f"the body ended after {offset + received:,} of {size:,} bytes")
+
+    def _disk_full(self, exc: OSError) -> Exception:
+        """DiskFull naming the partial file when `exc` is a full disk, else `exc` itself."""
+        if not is_disk_full(exc):
+            return exc
+        what = str(self.storage.local_path(self.partial))
+        return disk_full(self.storage, what, self.runner.bytes_left())
 
     def _empty_partial(self) -> None:
         """Start the partial file over: emptied in place, so the claim on it stays."""
         with self.storage.append(self.partial, new=True):
             pass
+
+
+class _TooLong(Exception):
+    """The body went past the listed size (`_Transfer._write`)."""
 
 
 class _Busy(Exception):

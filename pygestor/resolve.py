@@ -3,8 +3,9 @@
 No I/O. Each file goes to the first rule that matches it (a rule's `exclude` globs only keep
 the file out of that rule). One file is one partition, named by its file name; where two files
 of a subset share a file name, every partition of that subset is named by its path below the
-pattern's fixed prefix instead. Subsets and partitions come out sorted by name, so the result is
-deterministic whatever order the source listed files in.
+pattern's fixed prefix instead (a file whose name is also a folder of another partition is
+skipped: it could not be written there). Subsets and partitions come out sorted by name, so the
+result is deterministic whatever order the source listed files in.
 """
 
 from __future__ import annotations
@@ -163,7 +164,28 @@ def _partitions(hits: list[_Hit], skipped: list[tuple[str, str]]) -> tuple[Parti
             skipped.append((hit.file.path, f"partition name {name!r} clashes with {first!r}"))
             continue
         by_name[name] = Partition(name, hit.file, hit.format)
+    _drop_file_folder_clashes(by_name, skipped)
     return tuple(by_name[n] for n in sorted(by_name))
+
+
+def _drop_file_folder_clashes(by_name: dict[str, Partition], skipped: list) -> None:
+    """A partition whose name is also a folder of another's (`x/a_b` beside `x/a b/...`, both
+    `a_b` once safe; case folded, for case-insensitive disks) cannot be a file there: it is
+    skipped, and the files in that folder are kept."""
+    folders: dict[str, str] = {}
+    for name in by_name:
+        cut = name.find("/")
+        while cut != -1:
+            folders.setdefault(name[:cut].casefold(), name)
+            cut = name.find("/", cut + 1)
+    for name in [n for n in by_name if n.casefold() in folders] if folders else []:
+        other = folders[name.casefold()]
+        skipped.append(
+            (
+                by_name.pop(name).file.path,
+                f"partition name {name!r} is also the folder of {other!r}",
+            )
+        )
 
 
 def _safe_names(hits: list[_Hit], scheme: Callable[[_Hit], str]) -> list[str]:

@@ -89,6 +89,8 @@ def _print_sync_result(r: Any) -> None:
         click.echo(f"  rule {rule} matched no file", err=True)
     for path, why in r.skipped[:5]:
         click.echo(f"  skipped {path}: {why}", err=True)
+    if len(r.skipped) > 5:
+        click.echo(f"  skipped {len(r.skipped) - 5} more files (see --json)", err=True)
 
 
 def _repair(ctx: click.Context, catalog: Catalog, datasets: Sequence[str], as_json: bool) -> None:

@@ -8,14 +8,19 @@ derived when read (`selection.states`).
 
 from __future__ import annotations
 
+import dataclasses
+import errno
+import json
 import logging
+import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..errors import SourceError
+from ..errors import DiskFull, SourceError
 from ..manifest.models import Manifest
 from ..resolve import resolve
-from ..sources.base import Source
+from ..sources.base import RemoteFile, Snapshot, Source, bad_size, shown, unsafe_path
+from ..storage.base import Storage
 from .records import Listing
 from .store import Store
 
@@ -57,7 +62,11 @@ def list_source(manifest: Manifest, source: Source, *, where: str) -> Listing:
         files = source.list()
     except SourceError as exc:
         raise type(exc)(f"{manifest.name} ({where}): {exc}") from None
-    resolution = resolve(manifest, files.files)
+    kept, rejected = usable_files(files)
+    resolution = resolve(manifest, kept)
+    if rejected:
+        log.info("%s: %d listed files left out as unsafe", manifest.name, len(rejected))
+        resolution = dataclasses.replace(resolution, skipped=rejected + resolution.skipped)
     return Listing.from_resolution(
         manifest.name,
         source.describe(),
@@ -68,10 +77,42 @@ def list_source(manifest: Manifest, source: Source, *, where: str) -> Listing:
     )
 
 
+def usable_files(
+    snapshot: Snapshot,
+) -> tuple[tuple[RemoteFile, ...], tuple[tuple[str, str], ...]]:
+    """The listed files that are safe to request and write, and (shown path, why) of the rest:
+    the source's own rejections plus any path with '..', a backslash, a control character (also
+    percent-encoded), a size that is not a whole number of bytes, or a path listed twice. The
+    rest is never requested."""
+    rejected = list(snapshot.rejected)
+    kept = []
+    seen: set[str] = set()
+    for file in snapshot.files:
+        why = unsafe_path(file.path) or bad_size(file.size)
+        if why is None and file.path in seen:
+            why = "it is listed twice; the first entry is kept"
+        if why is None:
+            kept.append(file)
+            seen.add(file.path)
+        else:
+            rejected.append((shown(file.path), why))
+    if not rejected:
+        return snapshot.files, ()
+    return tuple(kept), tuple(rejected)
+
+
 def record(store: Store, manifest: Manifest, listing: Listing) -> SyncResult:
-    """Make `listing` the one in force and say what changed since the one before."""
+    """Make `listing` the one in force and say what changed since the one before. A disk that
+    fills up meanwhile is DiskFull: the listing in force stays the one before (writes are
+    atomic), and the rerun after freeing space records it."""
     previous = store.listing(manifest.name)
-    pointer = store.save_listing(listing)
+    try:
+        pointer = store.save_listing(listing)
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        needed = len(json.dumps(listing.to_json())) + 4096  # the listing and its pointer
+        raise disk_full(store.storage, f"the index of {manifest.name}", needed) from None
     records = store.records(manifest.name)
     current = {(s.name, p.name): p.file for s in listing.subsets for p in s.partitions}
     before = (
@@ -93,6 +134,23 @@ def record(store: Store, manifest: Manifest, listing: Listing) -> SyncResult:
         empty_rules=tuple(rule_text(manifest, i) for i in listing.empty_rules),
         skipped=listing.skipped,
     )
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for 'no space left on device' (and 'disk quota exceeded')."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def disk_full(storage: Storage, what: str, needed: int) -> DiskFull:
+    """The DiskFull error for `storage`, naming its mount point and the bytes to free."""
+    free = storage.free_bytes() or 0
+    try:
+        device = os.path.realpath(storage.local_path(""))
+        while not os.path.ismount(device) and device != os.path.dirname(device):
+            device = os.path.dirname(device)
+    except (NotImplementedError, OSError, ValueError):  # not a local file system
+        device = storage.url
+    return DiskFull(device, what, needed, free)
 
 
 def rule_text(manifest: Manifest, index: int) -> str:

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..errors import BadRepoReference, NameTaken, OutputExists, SourceError
+from ..errors import BadRepoReference, NameTaken, OutputExists, ScaffoldError, SourceError
+from ..index.sync import usable_files
 from ..manifest.models import Format
 from ..resolve import resolve
 from ..sources.base import RemoteFile, Snapshot
@@ -95,8 +96,41 @@ def scaffold_listing(
     called only when the listing holds no data file pygestor reads."""
     parsed = parse_card(card) if isinstance(card, str) else card
     dataset = check_name(name) if name is not None else default_name(repo_id)
-    plan = make_plan(repo_id, listing, parsed, convert)
+    listing, left_out = _usable(listing)
+    plan = make_plan(repo_id, listing, parsed, _usable_convert(convert, left_out))
+    if left_out:
+        examples = "; ".join(f"{path} ({why})" for path, why in left_out[:3])
+        more = ", ..." if len(left_out) > 3 else ""
+        plan.review.append(
+            f"{plural(len(left_out), 'listed file')} left out, never requested: {examples}{more}"
+        )
     return _finish(dataset, repo_id, plan, parsed, endpoint)
+
+
+def _usable(listing: Snapshot) -> tuple[Snapshot, list[tuple[str, str]]]:
+    """The listing without the files sync would leave out (unsafe paths, unusable sizes): no
+    rule is inferred from them, and (path, why) of each for the review."""
+    kept, rejected = usable_files(listing)
+    if not rejected:
+        return listing, []
+    return replace(listing, files=kept, rejected=()), list(rejected)
+
+
+def _usable_convert(
+    convert: Callable[[], Snapshot | None] | None, left_out: list[tuple[str, str]]
+) -> Callable[[], Snapshot | None] | None:
+    if convert is None:
+        return None
+
+    def usable() -> Snapshot | None:
+        listing = convert()
+        if listing is None:
+            return None
+        listing, rejected = _usable(listing)
+        left_out.extend(rejected)
+        return listing
+
+    return usable
 
 
 def _read_card(hub: Any, listing: Snapshot) -> str | None:
@@ -133,7 +167,12 @@ def _finish(
     """Render the text, parse it back, resolve it against the listing, and report."""
     from ..manifest.discovery import parse_text
 
-    rules = list(plan.rules)
+    rules = _expressible(plan.rules, plan.review)
+    if not rules:
+        raise ScaffoldError(
+            f"no subset rule can be written for {repo_id!r}: {plan.review[-1]}; write its "
+            "manifest by hand"
+        )
     placed = place(rules, plan.files)
     # A rule that matches nothing must not be written (`validate --resolve` would fail it).
     while placed.empty and len(rules) > len(placed.empty):
@@ -193,6 +232,23 @@ def _finish(
         unmatched=tuple(all_unmatched),
         review=tuple(review),
     )
+
+
+def _expressible(rules: Sequence[Rule], review: list[str]) -> list[Rule]:
+    """The rules a manifest can hold; a rule made from a path the manifest refuses as a pattern
+    (a folder `d: x` reads as a drive letter) is left out, with a note saying why."""
+    kept = []
+    for rule in rules:
+        try:
+            place([rule], [])
+        except ValueError as exc:
+            errors = getattr(exc, "errors", None)
+            why = str(errors()[0]["msg"]) if callable(errors) else str(exc)
+            why = why.removeprefix("Value error, ").splitlines()[0]
+            review.append(f"rule {', '.join(rule.files)} left out: {why}")
+            continue
+        kept.append(rule)
+    return kept
 
 
 def _format(path: str) -> Format | None:

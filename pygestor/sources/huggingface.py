@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AccessDenied, SourceError
-from .base import FileBody, RemoteFile, Snapshot
+from .base import FileBody, RemoteFile, Snapshot, bad_size, shown, unsafe_path
 
 if TYPE_CHECKING:
     from ..manifest.models import HuggingFaceSource
@@ -57,13 +57,22 @@ class HuggingFaceRepo:
         """Resolve the revision to a commit, then list the tree at that commit in one recursive,
         paged listing (so the files and the commit always agree, even if the branch moves)."""
         api = self.api()
+        files: list[RemoteFile] = []
+        rejected: list[tuple[str, str]] = []
         with self._errors():
             commit = api.dataset_info(self.repo_id, revision=self.revision).sha
             entries = api.list_repo_tree(
                 self.repo_id, recursive=True, revision=commit or self.revision, repo_type="dataset"
             )
-            files = tuple(_remote_file(e) for e in entries if hasattr(e, "blob_id"))
-        return Snapshot(files=files, revision=self.revision, commit=commit)
+            for entry in entries:
+                if not hasattr(entry, "blob_id"):
+                    continue  # a folder
+                why = _bad_path(entry.path) or bad_size(entry.size) or _bad_hash(entry)
+                if why is None:
+                    files.append(_remote_file(entry))
+                else:
+                    rejected.append((shown(entry.path), why))
+        return Snapshot(tuple(files), self.revision, commit, tuple(rejected))
 
     def file_request(self, path: str, commit: str | None) -> tuple[str, dict[str, str]]:
         """URL and headers to GET one file at `commit` (the token, if any, is for this origin
@@ -73,6 +82,9 @@ class HuggingFaceRepo:
 
         from .._version import __version__
 
+        why = unsafe_path(path)
+        if why is not None:  # never normalised by the HTTP client and sent with the token
+            raise SourceError(f"refusing to request {shown(path)} from {self.describe()}: {why}")
         url = hf_hub_url(
             self.repo_id,
             path,
@@ -111,19 +123,38 @@ class HuggingFaceRepo:
             yield
         except Exception as exc:
             translated = translate_error(exc, self)
-            if translated is None:
+            if translated is not None:
+                raise translated from None
+            if not isinstance(exc, (KeyError, TypeError, AttributeError)):
                 raise
-            raise translated from None
+            # the client could not parse what the server listed
+            raise SourceError(
+                f"the tree listing of {self.describe()} on {self.endpoint or DEFAULT_ENDPOINT} is "
+                f"malformed ({type(exc).__name__}: {shown(str(exc))}); nothing was recorded"
+            ) from None
 
 
 def _remote_file(entry: Any) -> RemoteFile:
     lfs = entry.lfs
     return RemoteFile(
         entry.path,
-        int(entry.size),
+        entry.size,
         sha256=lfs.sha256 if lfs else None,
         blob_id=None if lfs else entry.blob_id,
     )
+
+
+def _bad_path(path: Any) -> str | None:
+    """Only what the record needs here (text); sync checks every path (`unsafe_path`)."""
+    return None if isinstance(path, str) else unsafe_path(path)
+
+
+def _bad_hash(entry: Any) -> str | None:
+    """Why an entry's content hash cannot be checked against (None when it can)."""
+    value = entry.lfs.sha256 if entry.lfs else entry.blob_id
+    if isinstance(value, str) and value.isascii() and value.isalnum():
+        return None
+    return f"its {'sha256' if entry.lfs else 'oid'} {shown(repr(value))} is not a hash"
 
 
 def translate_error(exc: Exception, repo: HuggingFaceRepo) -> SourceError | None:

@@ -29,6 +29,10 @@ class Fault:
     - `truncate_after`: send the headers (full Content-Length), then only that many body
       bytes, then close;
     - `chunk_delay`: send the body in `chunk_size` pieces, sleeping this long between them;
+    - `extra_bytes`: send that many more bytes after the real body (a body longer than the
+      listed size), with `content_length` "actual" (the header counts them), "listed" (the
+      header gives the real length, the bytes go past it) or "none" (no header: the body ends
+      when the connection closes); the connection is closed after them;
     - none of these: the normal answer, late by `latency`.
 
     `status`, `drop` and `truncate_after` exclude each other. Faults compare by identity.
@@ -45,10 +49,14 @@ class Fault:
     path: str = ""
     origin: Origin | None = None
     times: int | None = 1
+    extra_bytes: int = 0
+    content_length: Literal["actual", "listed", "none"] = "actual"
 
     def __post_init__(self) -> None:
         if sum([self.status is not None, self.drop, self.truncate_after is not None]) > 1:
             raise ValueError("choose at most one of status, drop and truncate_after")
+        if self.extra_bytes < 0 or self.content_length not in ("actual", "listed", "none"):
+            raise ValueError("extra_bytes must be >= 0; content_length actual, listed or none")
         if self.origin not in (None, "main", "lfs"):
             raise ValueError(f"origin must be 'main', 'lfs' or None, not {self.origin!r}")
         if self.chunk_size < 1 or (self.times is not None and self.times < 1):
@@ -72,6 +80,8 @@ class Fault:
             parts.append(f"truncate after {self.truncate_after} bytes")
         if self.chunk_delay:
             parts.append(f"slow body {self.chunk_delay}s per {self.chunk_size} bytes")
+        if self.extra_bytes:
+            parts.append(f"{self.extra_bytes} extra bytes (Content-Length {self.content_length})")
         return ", ".join(parts) or "no-op"
 
 

@@ -425,6 +425,7 @@ class LocalHub:
         self._lock = threading.RLock()
         self._commits: OrderedDict[tuple[str, str], Commit] = OrderedDict()
         self._indexes: OrderedDict[tuple[str, str], TreeIndex] = OrderedDict()
+        self._raw_entries: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -553,6 +554,34 @@ class LocalHub:
                 token_sha256=digest,
             )
             _write_json(repo_dir / "repo.json", _settings_json(settings))
+
+    def add_raw_entries(
+        self,
+        repo_id: str,
+        entries: Iterable[Mapping[str, Any]],
+        *,
+        revision: str = "main",
+        complete: bool = True,
+    ) -> str:
+        """Publish tree entries exactly as given in the tree listing of `revision`'s commit, after
+        its real files: a hostile or broken Hub (paths with `..`, `%2e%2e`, backslashes or
+        control characters, sizes that are null, text or negative, keys missing). A file entry
+        needs at least `{"path": ...}`; with `complete`, `type`, `oid` and `size` default to
+        "file", a made-up blob id and 1 (without it, the entries go out exactly as given).
+        Their bytes are never served (a request for one is a 404, and shows in the request
+        log). Kept in memory, for the life of this object; returns the commit id."""
+        with self._lock:
+            commit_id = self.head(repo_id, revision)
+            extra = self._raw_entries.setdefault((repo_id, commit_id), [])
+            for entry in entries:
+                defaults = {"type": "file", "oid": "0" * 40, "size": 1} if complete else {}
+                extra.append({**defaults, **entry})
+            return commit_id
+
+    def raw_entries(self, repo_id: str, commit_id: str) -> list[dict[str, Any]]:
+        """The entries `add_raw_entries` published at `commit_id` (copies)."""
+        with self._lock:
+            return [dict(e) for e in self._raw_entries.get((repo_id, commit_id), [])]
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -378,11 +378,18 @@ class _HubApp:
             what = "a file, not a folder" if folder in index.tree else "not found"
             raise EntryNotFound(f"{folder!r} is {what} in {repo_id!r}", commit=commit_id)
         expand = req.flag("expand")
-        paths = index.listing(folder, recursive=req.flag("recursive"))
+        paths: list[str | dict[str, Any]] = [
+            *index.listing(folder, recursive=req.flag("recursive"))
+        ]
+        if not folder:
+            paths += self.hub.raw_entries(repo_id, commit_id)  # published as is (hostile Hubs)
         page_size = TREE_EXPAND_PAGE_SIZE if expand else TREE_PAGE_SIZE
         start = self._cursor(req)
         page = paths[start : start + page_size]
-        entries = [self._entry_json(repo_id, commit_id, index, p, expand) for p in page]
+        entries = [
+            p if isinstance(p, dict) else self._entry_json(repo_id, commit_id, index, p, expand)
+            for p in page
+        ]
         return _json_response(entries, headers=self._next_link(req, start + page_size, len(paths)))
 
     def _paths_info(self, req: _Request, repo_id: str, revision: str) -> _Response:
@@ -550,11 +557,14 @@ class _Handler(BaseHTTPRequestHandler):
         planned = 0 if self.command == "HEAD" else response.length
         if limit is not None:
             planned = min(planned, limit)
-        record = replace(record, bytes_sent=planned)
+        extra = fault.extra_bytes if fault is not None and planned else 0
+        record = replace(record, bytes_sent=planned + extra)
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, _header_safe(value))
-        self.send_header("Content-Length", str(response.length))
+        if not extra or fault is None or fault.content_length != "none":
+            told = extra if extra and fault is not None and fault.content_length == "actual" else 0
+            self.send_header("Content-Length", str(response.length + told))
         logged = planned == 0
         if logged:
             log.append(record)
@@ -567,6 +577,9 @@ class _Handler(BaseHTTPRequestHandler):
                     logged = True
                 self.wfile.write(chunk)
                 sent += len(chunk)
+            for left in range(extra, 0, -_CHUNK):  # past the listed size (Fault.extra_bytes)
+                self.wfile.write(b"\xa5" * min(left, _CHUNK))
+                sent += min(left, _CHUNK)
         except OSError:  # the client hung up
             self.close_connection = True
             actual = replace(record, bytes_sent=sent)
@@ -574,7 +587,7 @@ class _Handler(BaseHTTPRequestHandler):
                 log.replace(record, actual)
             else:
                 log.append(actual)
-        if self.command != "HEAD" and planned < response.length:
+        if self.command != "HEAD" and (planned < response.length or extra):
             self._drop()
 
     def _drop(self) -> None:
