@@ -215,3 +215,16 @@ def suggest(name: str, choices: Sequence[str], *, limit: int = 8) -> str:
         f", ... ({len(choices)} in all)" if len(choices) > limit else ""
     )
     return f"; known: {shown}"
+
+
+# issue 9 (terminal)
+class DownloadInterrupted(KeyboardInterrupt):
+    """A download stopped by Ctrl-C (a KeyboardInterrupt, so it stops what called it too): the
+    files finished so far are recorded, every partial file is kept and resumed by the next run."""
+
+    def __init__(self, dataset: str, done: int, partial: int, remaining: int) -> None:
+        self.dataset, self.done, self.partial, self.remaining = dataset, done, partial, remaining
+        super().__init__(
+            f"{dataset}: interrupted: {done} files done, {partial} partial kept, "
+            f"{remaining} not fetched"
+        )

@@ -27,12 +27,14 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import (
     DownloadError,
+    DownloadInterrupted,
     InsufficientSpace,
     LockTimeout,
     MissingUpstream,
@@ -50,6 +52,7 @@ log = logging.getLogger(__name__)
 DEFAULT_WORKERS = 8
 RETRIES = 6
 MAX_BACKOFF = 30.0
+CANCEL_GRACE = 0.8  # seconds Ctrl-C waits for running transfers to stop at a chunk boundary
 
 
 # ---- progress ------------------------------------------------------------------------------
@@ -260,18 +263,27 @@ class _Runner:
         self.failures: dict[str, str] = {}
         self.network_bytes = 0
         self._lock = threading.Lock()
+        self.cancelled = threading.Event()  # set on Ctrl-C: transfers stop at the next chunk
+        self._futures: list[Future[Any]] = []
 
     def run(self, workers: int) -> DownloadReport:
         start = time.monotonic()
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pygestor-fetch") as pool:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pygestor-fetch")
+        try:
+            first = [pool.submit(self._try_item, item) for item in self.plan.fetch]
+            self._futures.extend(first)
             deferred = [
-                item
-                for item, busy in zip(
-                    self.plan.fetch, pool.map(self._try_item, self.plan.fetch), strict=True
-                )
-                if busy
+                item for item, fut in zip(self.plan.fetch, first, strict=True) if fut.result()
             ]
-            list(pool.map(self._wait_item, deferred))  # held by other processes: wait, then check
+            # held by other processes: wait for them, then check
+            then = [pool.submit(self._wait_item, item) for item in deferred]
+            self._futures.extend(then)
+            for fut in then:
+                fut.result()
+        except BaseException:  # Ctrl-C (or any escape): stop at the next chunk, keep partials
+            self._cancel(pool)
+            raise
+        pool.shutdown(wait=True)
         report = DownloadReport(
             self.plan.dataset,
             tuple(self.fetched),
@@ -282,6 +294,23 @@ class _Runner:
         if self.failures:
             raise DownloadError(self.plan.dataset, self.failures)
         return report
+
+    def _cancel(self, pool: ThreadPoolExecutor) -> None:
+        """Drop the queued partitions, let the running transfers stop at their next chunk (their
+        partial files stay, to be resumed), and raise DownloadInterrupted with the counts."""
+        self.cancelled.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        wait_futures([f for f in self._futures if not f.done()], timeout=CANCEL_GRACE)
+        with self._lock:
+            done = {*self.fetched, *self.skipped}
+        storage, dataset = self.store.storage, self.plan.dataset
+        left = [i for i in self.plan.fetch if i.key not in done]
+        partial = sum(
+            1
+            for i in left
+            if storage.info(self.store.partial_key(dataset, i.subset, i.partition)) is not None
+        )
+        raise DownloadInterrupted(dataset, len(done), partial, len(left)) from None
 
     def _try_item(self, item: FetchItem) -> bool:
         """Fetch `item` unless another process holds its lock; True when it was busy."""
@@ -303,6 +332,8 @@ class _Runner:
         return False
 
     def _fetch_once(self, item: FetchItem) -> None:
+        if self.cancelled.is_set():
+            return
         try:
             if self._already_done(item):
                 with self._lock:
@@ -311,6 +342,8 @@ class _Runner:
                 return
             rows = _Transfer(self, item).run()
             self._record(item, rows)
+        except _Cancelled:
+            return
         except PygestorError as exc:
             self._fail(item, str(exc))
             return
@@ -380,7 +413,8 @@ class _Transfer:
                 delay = retry.delay if retry.delay is not None else _backoff(attempt)
                 log.info("%s: %s; retrying in %.1f s", self.item.key, retry, delay)
                 self.runner.progress.emit("retry", self.item.key, message=str(retry))
-                time.sleep(delay)
+                if self.runner.cancelled.wait(delay):
+                    raise _Cancelled from None
         # durable, then renamed into place (then the caller records it)
         self.storage.replace(self.partial, self.target)
         return parquet_rows(self.storage, self.target)
@@ -412,6 +446,8 @@ class _Transfer:
             with self.storage.append(self.partial, new=offset == 0) as fh:
                 for chunk in body:
                     fh.write(chunk)
+                    if self.runner.cancelled.is_set():  # Ctrl-C: keep what arrived, stop
+                        raise _Cancelled
                     received += len(chunk)
                     self.runner.add_network_bytes(len(chunk))
                     self.runner.progress.emit("bytes", self.item.key, len(chunk))
@@ -423,6 +459,11 @@ class _Transfer:
             raise Transient(
                 f"the body ended after {offset + received:,} of {self.item.file.size:,} bytes"
             )
+
+
+class _Cancelled(Exception):
+    """Raised inside a transfer when the download was interrupted (not a failure: the partial
+    file is kept as it is)."""
 
 
 def _backoff(attempt: int) -> float:

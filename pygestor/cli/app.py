@@ -9,16 +9,22 @@ Imports point one way: this module -> the command modules -> `output`.
 from __future__ import annotations
 
 import logging
+import os
+import shlex
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import click
 
 from .. import __version__
-from ..errors import ManifestError, PygestorError
+from ..errors import DownloadInterrupted, ManifestError, PygestorError
 from . import browse, data, maintain, manifests
-from .output import UserError
+from .output import UserError, plural
+
+
+INTERRUPTED = 130  # the shell's exit status for a command stopped by SIGINT (128 + 2)
 
 
 class Group(click.Group):
@@ -29,6 +35,29 @@ class Group(click.Group):
             raise UserError("\n".join(str(p) for p in exc.problems)) from None
         except PygestorError as exc:
             raise UserError(str(exc)) from None
+        except KeyboardInterrupt as exc:
+            _interrupted(ctx, exc)
+
+
+def _interrupted(ctx: click.Context, exc: KeyboardInterrupt) -> NoReturn:
+    """Ctrl-C: one line on stderr (what was kept, the command that resumes), exit 130."""
+    argv = (ctx.obj or {}).get("argv") or [ctx.invoked_subcommand or ""]
+    rerun = shlex.join(["pygestor", *argv])
+    if isinstance(exc, DownloadInterrupted):
+        line = (
+            f"interrupted: {plural(exc.done, 'file')} done, {exc.partial} partial kept; "
+            f"rerun `{rerun}` to resume"
+        )
+    else:
+        line = f"interrupted; nothing was left half-written; rerun `{rerun}` to finish"
+    click.echo(line, err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if any(t.name.startswith("pygestor-fetch") and t.is_alive() for t in threading.enumerate()):
+        # a transfer stuck in a read that did not return within the grace period: its partial
+        # file holds every byte written so far (a prefix of the file), so exit now
+        os._exit(INTERRUPTED)
+    ctx.exit(INTERRUPTED)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,7 +85,7 @@ def cli(
     levels = (logging.WARNING, logging.INFO, logging.DEBUG)
     level = logging.ERROR if quiet else levels[min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
-    ctx.obj = {"data_dir": data_dir, "catalog": catalogs}
+    ctx.obj = {**(ctx.obj or {}), "data_dir": data_dir, "catalog": catalogs}
 
 
 for _command in (
@@ -134,5 +163,5 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except click.UsageError as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    cli.main(args=args, prog_name="pygestor")
+    cli.main(args=args, prog_name="pygestor", obj={"argv": args})
     sys.exit(0)  # cli.main exits itself in standalone mode; this satisfies the type checker
