@@ -15,8 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from conftest import make_settings, write_manifest
 from pygestor.catalog import Catalog
 from pygestor.testing.hub import Fault, HubServer

@@ -23,7 +23,6 @@ from ..errors import DownloadInterrupted, ManifestError, PygestorError
 from . import browse, data, maintain, manifests
 from .output import UserError, plural
 
-
 INTERRUPTED = 130  # the shell's exit status for a command stopped by SIGINT (128 + 2)
 
 
