@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
-from conftest import make_settings, write_manifest
+import pytest
+
+from conftest import make_settings, run_cli, write_manifest
 from pygestor.catalog import Catalog
 from pygestor.testing.hub import Fault, HubServer
 
@@ -199,3 +203,192 @@ def test_ctrl_c_during_sync_leaves_the_index_as_it_was(tmp_path: Path, hub: HubS
     )
     after = {p.relative_to(index): p.read_bytes() for p in index.rglob("*") if p.is_file()}
     assert after == before
+
+
+# ---- -q, global options after the subcommand --------------------------------------------------
+def _invoke(args: list[str], endpoint: str) -> tuple[int, str, str]:
+    from click.testing import CliRunner
+
+    from pygestor.cli import cli
+
+    level = logging.getLogger().level
+    with warnings.catch_warnings():  # -q filters pygestor's warnings, -v sets the log level
+        result = CliRunner().invoke(cli, args, env={"HF_ENDPOINT": endpoint})
+    logging.getLogger().setLevel(level)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _quietly(args: list[str], endpoint: str) -> list[tuple[int, str, str]]:
+    """`args` run with -q before the subcommand and with -q after it."""
+    return [_invoke(["-q", *args], endpoint), _invoke([*args, "-q"], endpoint)]
+
+
+def test_quiet_silences_summaries_before_or_after_the_subcommand(
+    tmp_path: Path, replica_hub: HubServer
+) -> None:
+    ep = replica_hub.endpoint
+    mnist2 = write_manifest(
+        tmp_path / "cat",
+        "mnist2",
+        'name: mnist2\nsource: {huggingface: ylecun/mnist}\nsubsets: [{files: "mnist/train-*", name: train}]\n'
+        "format: parquet\n",
+    )
+    cat = ["--catalog", str(tmp_path / "cat")]
+    silent = (0, "", "")
+    # summaries, hints and notes: nothing at all under -q (sync mnist2 has a note on stderr)
+    assert _quietly(["sync", "mnist"], ep) == [silent, silent]
+    assert _quietly([*cat, "sync", "mnist2"], ep) == [silent, silent]
+    assert _quietly(["download", "mnist", "-s", "test"], ep) == [silent, silent]
+    assert _quietly(["download", "mnist", "-s", "test"], ep) == [silent, silent]  # all local
+    assert _quietly(["verify", "mnist"], ep) == [silent, silent]
+    assert _quietly(["validate", str(mnist2)], ep) == [silent, silent]
+    assert _quietly(["sync", "--repair", "mnist"], ep) == [silent, silent]
+    schema = tmp_path / "schema.json"
+    assert _invoke(["schema", "-o", str(schema)], ep) == silent
+    assert _quietly(["schema", "--check", str(schema)], ep) == [silent, silent]
+    assert (
+        _invoke(["-q", "add", "ylecun/mnist", "--name", "m3", "-o", str(tmp_path / "m3.yaml")], ep)
+        == silent
+    )
+    assert (tmp_path / "m3.yaml").exists()
+    assert _invoke(["remove", "mnist", "-s", "test", "--yes", "-q"], ep) == silent
+    assert not list((tmp_path / "data" / "mnist").rglob("*.parquet"))
+    assert _quietly(["remove", "mnist", "--all", "--yes"], ep) == [silent, silent]  # nothing left
+    assert _quietly(["forget", "mnist2", *cat], ep) == [silent, silent]
+    # the data asked for still prints: tables, --json, a dry run's plan, info
+    for args in (
+        ["list"],
+        ["list", "mnist"],
+        ["list", "mnist", "-s", "train", "--json"],
+        ["download", "mnist", "-s", "train", "--dry-run"],
+        ["info", "mnist"],
+        ["download", "mnist", "-s", "train", "--dry-run", "--json"],
+    ):
+        loud = _invoke(args, ep)
+        assert loud[0] == 0 and loud[1], (args, loud)
+        assert _quietly(args, ep) == [loud, loud], args
+    # an error still prints, and still exits 1
+    assert _quietly(["list", "mnist2"], ep)[0][0] == 1
+    for status, out, err in _quietly(["list", "nosuch"], ep):
+        assert (status, out) == (1, "") and err.startswith("Error: no dataset named 'nosuch'")
+
+
+def test_global_options_work_after_the_subcommand(tmp_path: Path, replica_hub: HubServer) -> None:
+    ep = replica_hub.endpoint
+    data = tmp_path / "elsewhere"
+    write_manifest(
+        tmp_path / "cat",
+        "mnist2",
+        'name: mnist2\nsource: {huggingface: ylecun/mnist}\nsubsets: [{files: "mnist/{subset}-*"}]\n',
+    )
+    assert (
+        _invoke(
+            ["sync", "mnist2", "--data-dir", str(data), "--catalog", str(tmp_path / "cat")], ep
+        )[0]
+        == 0
+    )
+    assert (data / ".pygestor" / "datasets" / "mnist2" / "current.json").is_file()
+    assert not (tmp_path / "data" / ".pygestor").exists()
+    before = _invoke(
+        ["--data-dir", str(data), "--catalog", str(tmp_path / "cat"), "list", "mnist2"], ep
+    )
+    after = _invoke(
+        ["list", "mnist2", "--data-dir", str(data), "--catalog", str(tmp_path / "cat")], ep
+    )
+    assert before == after and before[0] == 0 and before[1].startswith("SUBSET")
+    # -v after the subcommand turns on debug logging, as before it (a real process: the test
+    # runner owns this one's logging)
+    done = subprocess.run(
+        _pygestor("sync", "mnist2", "-vv", "--catalog", str(tmp_path / "cat")),
+        env={**os.environ, "HF_ENDPOINT": ep},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0 and "DEBUG: " in done.stderr, done.stderr
+    # --help of a subcommand lists them
+    status, out, _ = _invoke(["list", "--help"], ep)
+    assert status == 0 and "--data-dir DIRECTORY" in out and "-q, --quiet" in out
+
+
+# ---- the original tool's flags -------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["-u", "-d", "wikipedia", "-s", "A", "-s", "B"],
+            ["download", "wikipedia", "-s", "A", "-s", "B"],
+        ),
+        (
+            ["-r", "-d", "wikipedia", "-s", "A", "-s", "B", "--yes"],
+            ["remove", "wikipedia", "-s", "A", "-s", "B", "--yes"],
+        ),
+        (["-l", "-d", "wikipedia", "-s", "A", "-s", "A"], ["list", "wikipedia", "-s", "A"]),
+    ],
+)
+def test_legacy_subset_given_twice_means_both(argv: list[str], expected: list[str]) -> None:
+    from pygestor.cli import legacy_args
+
+    assert legacy_args(argv) == expected
+
+
+def test_legacy_download_of_two_subsets_fetches_both(
+    tmp_path: Path, replica_hub: HubServer
+) -> None:
+    ep = replica_hub.endpoint
+    assert _invoke(["sync", "wikipedia"], ep)[0] == 0
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).parent.parent / "cli.py"),
+            "-u",
+            "-d",
+            "wikipedia",
+            "-s",
+            "20231101.ab",
+            "-s",
+            "20231101.fr",
+        ],
+        env={**os.environ, "HF_ENDPOINT": ep},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    root = tmp_path / "data" / "wikipedia"
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*.parquet")) == [
+        "20231101.ab/train-00000-of-00001.parquet",
+        "20231101.fr/train-00000-of-00001.parquet",
+    ]
+    # listing shows one subset: two are refused, not the last one taken
+    status, _, err = _invoke(["list", "wikipedia", "-s", "20231101.ab", "-s", "20231101.fr"], ep)
+    assert status == 2 and "Error: list shows one subset's partitions; give -s once" in err
+    legacy = run_cli(
+        ["-l", "-d", "wikipedia", "-s", "20231101.ab", "-s", "20231101.fr"], script=False
+    )
+    assert legacy.returncode == 2
+    assert legacy.stderr.endswith("Error: -l lists one subset's partitions; give -s once\n")
+
+
+# ---- sync notes name their dataset -----------------------------------------------------------
+def test_sync_notes_name_their_dataset(tmp_path: Path, replica_hub: HubServer) -> None:
+    write_manifest(
+        tmp_path / "cat",
+        "mnist2",
+        'name: mnist2\nsource: {huggingface: ylecun/mnist}\nsubsets:\n  - files: "mnist/train-*"\n    name: train\n'
+        '  - files: "nothing/*.parquet"\n    name: none\nformat: parquet\n',
+    )
+    status, out, err = _invoke(
+        ["sync", "mnist", "mnist2", "--catalog", str(tmp_path / "cat")], replica_hub.endpoint
+    )
+    assert status == 0
+    assert [line.split(",")[0] for line in out.splitlines()] == [
+        "mnist: 2 subsets",
+        "mnist2: 1 subset",
+    ]
+    assert err.splitlines() == [
+        "mnist2: 1 file matched no rule, e.g. mnist/test-00000-of-00001.parquet (see --json)",
+        "mnist2: rule subsets[1]: nothing/*.parquet matched no file",
+    ]

@@ -21,7 +21,7 @@ import click
 from .. import __version__
 from ..errors import DownloadInterrupted, ManifestError, PygestorError
 from . import browse, data, maintain, manifests
-from .output import UserError, plural
+from .output import UserError, apply_logging, global_options, plural
 
 INTERRUPTED = 130  # the shell's exit status for a command stopped by SIGINT (128 + 2)
 
@@ -75,16 +75,21 @@ def _interrupted(ctx: click.Context, exc: KeyboardInterrupt) -> NoReturn:
     help="An extra folder of manifests, searched first (repeatable; also PYGESTOR_CATALOG).",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and the data asked for.")
 @click.pass_context
 def cli(
     ctx: click.Context, data_dir: str | None, catalogs: tuple[str, ...], verbose: int, quiet: bool
 ) -> None:
     """A dataset catalog: one YAML manifest per dataset, one command to sync, list and fetch it."""
-    levels = (logging.WARNING, logging.INFO, logging.DEBUG)
-    level = logging.ERROR if quiet else levels[min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
-    ctx.obj = {**(ctx.obj or {}), "data_dir": data_dir, "catalog": catalogs}
+    logging.basicConfig(format="%(levelname)s: %(message)s", stream=sys.stderr)
+    ctx.obj = {
+        **(ctx.obj or {}),
+        "data_dir": data_dir,
+        "catalog": catalogs,
+        "verbose": verbose,
+        "quiet": quiet,
+    }
+    apply_logging(ctx.obj)
 
 
 for _command in (
@@ -100,7 +105,7 @@ for _command in (
     manifests.schema,
     manifests.add,
 ):
-    cli.add_command(_command)
+    cli.add_command(global_options(_command))
 
 
 # ---- the original tool's flags --------------------------------------------------------------
@@ -131,7 +136,8 @@ def legacy_args(argv: Sequence[str]) -> list[str]:
         return list(argv)
     actions: list[str] = []
     rest: list[str] = []
-    values: dict[str, str | None] = {"dataset": None, "subset": None}
+    datasets: list[str] = []
+    subsets: list[str] = []  # -s A -s B: both, as `pygestor download -s A -s B`
     it = iter(argv)
     for arg in it:
         if arg in _LEGACY_ACTIONS:
@@ -140,17 +146,26 @@ def legacy_args(argv: Sequence[str]) -> list[str]:
             value = next(it, None)
             if value is None:
                 raise click.UsageError(f"{arg} needs a value")
-            values[_LEGACY_VALUES[arg]] = value
+            (datasets if _LEGACY_VALUES[arg] == "dataset" else subsets).append(value)
         else:
             rest.append(arg)
     if len(set(actions)) != 1:
         raise click.UsageError("give one of -l, -u, -r, -init, -deinit")
-    command, dataset, subset = actions[0], values["dataset"], values["subset"]
+    command = actions[0]
     if command not in cli.commands:
         raise click.UsageError(f"'{command}' is not available in pygestor {__version__} yet")
+    if len(set(datasets)) > 1:
+        raise click.UsageError(f"give -d once (got {', '.join(datasets)})")
+    dataset = datasets[0] if datasets else None
     if command in ("download", "remove", "forget") and dataset is None:
         raise click.UsageError(f"{command} needs -d DATASET")
-    args = [command] + ([dataset] if dataset else []) + (["-s", subset] if subset else [])
+    if subsets and command in ("sync", "forget"):
+        raise click.UsageError(f"{command} works on a whole dataset; drop -s")
+    if command == "list" and len(set(subsets)) > 1:
+        raise click.UsageError("-l lists one subset's partitions; give -s once")
+    args = [command] + ([dataset] if dataset else [])
+    for subset in dict.fromkeys(subsets):
+        args += ["-s", subset]
     return args + rest
 
 
