@@ -230,8 +230,8 @@ def test_quiet_silences_summaries_before_or_after_the_subcommand(
     mnist2 = write_manifest(
         tmp_path / "cat",
         "mnist2",
-        'name: mnist2\nsource: {huggingface: ylecun/mnist}\nsubsets: [{files: "mnist/train-*", name: train}]\n'
-        "format: parquet\n",
+        "name: mnist2\nsource: {huggingface: ylecun/mnist}\n"
+        'subsets: [{files: "mnist/train-*", name: train}]\nformat: parquet\n',
     )
     cat = ["--catalog", str(tmp_path / "cat")]
     silent = (0, "", "")
@@ -279,7 +279,8 @@ def test_global_options_work_after_the_subcommand(tmp_path: Path, replica_hub: H
     write_manifest(
         tmp_path / "cat",
         "mnist2",
-        'name: mnist2\nsource: {huggingface: ylecun/mnist}\nsubsets: [{files: "mnist/{subset}-*"}]\n',
+        "name: mnist2\nsource: {huggingface: ylecun/mnist}\n"
+        'subsets: [{files: "mnist/{subset}-*"}]\n',
     )
     assert (
         _invoke(
@@ -377,7 +378,8 @@ def test_sync_notes_name_their_dataset(tmp_path: Path, replica_hub: HubServer) -
     write_manifest(
         tmp_path / "cat",
         "mnist2",
-        'name: mnist2\nsource: {huggingface: ylecun/mnist}\nsubsets:\n  - files: "mnist/train-*"\n    name: train\n'
+        "name: mnist2\nsource: {huggingface: ylecun/mnist}\nsubsets:\n"
+        '  - files: "mnist/train-*"\n    name: train\n'
         '  - files: "nothing/*.parquet"\n    name: none\nformat: parquet\n',
     )
     status, out, err = _invoke(
