@@ -394,3 +394,119 @@ def test_sync_notes_name_their_dataset(tmp_path: Path, replica_hub: HubServer) -
         "mnist2: 1 file matched no rule, e.g. mnist/test-00000-of-00001.parquet (see --json)",
         "mnist2: rule subsets[1]: nothing/*.parquet matched no file",
     ]
+
+
+# ---- default columns: "all", and validate --resolve against the files ------------------------
+_WRONG_COLUMNS = """name: digits
+source: {huggingface: ylecun/mnist}
+subsets:
+  - files: "mnist/{subset}-*.parquet"
+format: parquet
+load:
+  dtypes: {label: int16}
+  columns: [image, label, caption]
+"""
+
+
+def _parquet(rows: int) -> bytes:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "id": [f"doc-{i}" for i in range(rows)],
+            "text": [hashlib.sha256(str(i).encode()).hexdigest() * 4 for i in range(rows)],
+        }
+    )
+    out = io.BytesIO()
+    pq.write_table(table, out, compression="none")
+    return out.getvalue()
+
+
+_DOCS = """name: docs
+source: {huggingface: pygestor/docs}
+subsets:
+  - files: "data/{subset}-*.parquet"
+format: parquet
+load:
+  dtypes: {id: string}
+  columns: [id, text, title]
+"""
+
+
+def test_validate_resolve_reports_default_columns_a_subset_lacks(
+    tmp_path: Path, hub: HubServer
+) -> None:
+    big, small = _parquet(20_000), _parquet(10)
+    assert len(big) > 1_000_000 and len(small) < 65536
+    hub.hub.create_repo(
+        "pygestor/docs", {"data/train-0.parquet": big, "data/test-0.parquet": small}
+    )
+    path = write_manifest(tmp_path / "cat", "docs", _DOCS)
+    hub.requests.clear()
+    status, out, err = _invoke(["validate", "--resolve", str(path)], hub.endpoint)
+    assert (status, out) == (1, "")
+    assert err.splitlines() == [
+        f"{path}:8: load.columns: subset '{s}' has no column 'title' (its "
+        f"data/{s}-0.parquet has: id, text); fix the list, or write `columns: all`"
+        for s in ("test", "train")
+    ]
+    # the footers came by range requests: the last 64 kB of the big file, never all of it
+    got = sorted(
+        (r.path.rsplit("/", 1)[-1], r.range, r.bytes_sent)
+        for r in hub.requests.filter(method="GET", origin="lfs")
+    )
+    assert got == [
+        ("test-0.parquet", None, len(small)),
+        ("train-0.parquet", f"bytes={len(big) - 65536}-", 65536),
+    ]
+    # a local copy is read instead of the source
+    catalog = Catalog(make_settings(tmp_path, hub.endpoint, user_catalog_dir=tmp_path / "cat"))
+    catalog.sync("docs")
+    catalog.download("docs", "train")
+    hub.requests.clear()
+    assert _invoke(["validate", "--resolve", str(path)], hub.endpoint)[0] == 1
+    assert [r.path.rsplit("/", 1)[-1] for r in hub.requests.filter(origin="lfs")] == [
+        "test-0.parquet"
+    ]
+    # right columns, or `columns: all`: valid
+    for fix in ("columns: [id, text]", "columns: all"):
+        path.write_text(_DOCS.replace("columns: [id, text, title]", fix))
+        assert _invoke(["validate", "--resolve", str(path)], hub.endpoint) == (
+            0,
+            "1 manifests valid\n",
+            "",
+        ), fix
+
+
+def test_columns_all_reads_every_column_whatever_the_manifest_says(
+    tmp_path: Path, hub: HubServer
+) -> None:
+    from pygestor.errors import SelectionError
+    from pygestor.testing import replicas
+
+    replicas.install(hub.hub, replicas.mnist())
+    write_manifest(tmp_path / "user-catalog", "digits", _WRONG_COLUMNS)
+    catalog = Catalog(make_settings(tmp_path, hub.endpoint))
+    catalog.sync("digits")
+    with pytest.raises(SelectionError, match=r"load\.columns of the manifest: no column 'caption'"):
+        catalog.load("digits", "test")
+    frame = catalog.load("digits", "test", columns="all", output="arrow")
+    assert frame.column_names == ["image", "label"] and frame.num_rows > 0
+    batches = list(catalog.stream("digits", "test", columns="all", output="arrow"))
+    assert sum(b.num_rows for b in batches) == frame.num_rows
+    assert catalog.load("digits", "test", columns=["label"], output="arrow").column_names == [
+        "label"
+    ]
+    with pytest.raises(SelectionError, match="or 'all' for every column"):
+        catalog.load("digits", "test", columns="label")
+    # `columns: all` in the manifest is every column too
+    write_manifest(
+        tmp_path / "user-catalog",
+        "digits",
+        _WRONG_COLUMNS.replace("[image, label, caption]", "all"),
+    )
+    fresh = Catalog(make_settings(tmp_path, hub.endpoint))
+    assert fresh.load("digits", "test", output="arrow").column_names == ["image", "label"]

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..storage.base import Storage
 
 Output = Literal["pandas", "arrow"]
+ALL = "all"  # columns="all": every column, whatever the manifest's load.columns says
 
 
 class ReadOptions(NamedTuple):
@@ -45,9 +46,11 @@ def read_options(
     defaults: bool = True,
 ) -> ReadOptions:
     manifest = selection.manifest.load
-    if isinstance(columns, str):
-        raise SelectionError(f"columns must be a list of column names, e.g. [{columns!r}]")
-    chosen = list(columns) if columns is not None else (manifest.columns if defaults else None)
+    if isinstance(columns, str) and columns != ALL:
+        raise SelectionError(
+            f"columns must be a list of column names, e.g. [{columns!r}], or 'all' for every column"
+        )
+    chosen = _columns(columns, manifest.columns if defaults else None)
     decoders = dict(decode if decode is not None else (manifest.decode if defaults else {}))
     for column, kind in decoders.items():
         if kind not in ("image", "json"):
@@ -68,6 +71,18 @@ def read_options(
         column_types=dict(manifest.column_types),
         json_field=manifest.json_field,
     )
+
+
+def _columns(
+    columns: Sequence[str] | None, default: Sequence[str] | str | None
+) -> list[str] | None:
+    """The columns to read (None: every column): `columns`, "all", or None for the manifest's
+    `load.columns` (itself a list, "all" or absent)."""
+    if columns is None:
+        columns = default
+    if columns is None or columns == ALL:
+        return None
+    return list(columns)
 
 
 def _filter(filters: Any) -> ds.Expression | None:
