@@ -38,7 +38,7 @@ def settings_of(ctx: click.Context | None = None) -> dict[str, Any]:
     root = ctx.find_root()
     if root.obj is None:
         root.obj = {}
-    return root.obj  # type: ignore[no-any-return]
+    return root.obj
 
 
 def is_quiet() -> bool:
