@@ -510,3 +510,74 @@ def test_columns_all_reads_every_column_whatever_the_manifest_says(
     )
     fresh = Catalog(make_settings(tmp_path, hub.endpoint))
     assert fresh.load("digits", "test", output="arrow").column_names == ["image", "label"]
+
+
+# ---- filters: a type mismatch says so; the README's examples return rows ---------------------
+def test_a_filter_of_the_wrong_type_says_so(tmp_path: Path, replica_hub: HubServer) -> None:
+    import pyarrow.compute as pc
+
+    from pygestor.errors import SelectionError
+
+    catalog = Catalog(make_settings(tmp_path, replica_hub.endpoint))
+    expected = [
+        (
+            ("id", "<", 1000),
+            "filter id < 1000: column id is string; compare with a string or "
+            "cast it, e.g. filters=pyarrow.compute.field('id').cast('int64') < 1000",
+        ),
+        (
+            ("title", "=", 3),
+            "filter title = 3: column title is string; compare with a string or "
+            "cast it, e.g. filters=pyarrow.compute.field('title').cast('int64') == 3",
+        ),
+        (
+            ("id", "in", [1, 2]),
+            "filter id in [1, 2]: column id is string; compare with a string or cast it",
+        ),
+    ]
+    for term, message in expected:
+        for read in (catalog.load, catalog.stream):
+            with pytest.raises(SelectionError) as caught:
+                read("wikipedia", "20231101.ab", filters=[term])
+            assert str(caught.value) == f"wikipedia/20231101.ab: {message}"
+    with pytest.raises(SelectionError) as caught:  # numbers against a number column
+        catalog.load("mnist", "test", columns=["label"], filters=[("label", "=", "3")])
+    assert str(caught.value) == (
+        "mnist/test: filter label = '3': column label is int64; compare with a number or cast it"
+    )
+    assert len(catalog.load("mnist", "test", columns=["label"], filters=[("label", "<", 5)])) > 0
+    with pytest.raises(SelectionError) as caught:  # an Expression: no "cannot read" either
+        catalog.load("wikipedia", "20231101.ab", filters=pc.field("id") < 1000)
+    assert str(caught.value) == (
+        "filters compare a column with a value of another type (string against int16) in "
+        "wikipedia/20231101.ab; compare with a value of the column's type, or cast the column"
+    )
+
+
+def test_readme_filter_examples_return_rows_on_the_demo_data(
+    tmp_path: Path, replica_hub: HubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ast
+
+    import pygestor
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Loading", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    tree = ast.parse(block)
+    imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    loads = [
+        n
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        and isinstance(n.value, ast.Call)
+        and any(k.arg == "filters" for k in n.value.keywords)
+    ]
+    assert len(loads) == 2
+    monkeypatch.setenv("HF_ENDPOINT", replica_hub.endpoint)  # the demo's data: the replica
+    for node in loads:
+        scope: dict[str, object] = {"pygestor": pygestor}  # imported above that block
+        exec(compile(ast.Module([*imports, node], []), "README.md", "exec"), scope)
+        df = scope["df"]
+        assert 0 < len(df) < 123, ast.unparse(node)  # some rows, not all (123 on the demo)
+    assert list(df.columns) == ["id", "url", "title", "text"]  # columns="all"
+    assert (df["id"].astype(int) < 1000).all()
