@@ -265,6 +265,7 @@ class _Runner:
         self._lock = threading.Lock()
         self.cancelled = threading.Event()  # set on Ctrl-C: transfers stop at the next chunk
         self._futures: list[Future[Any]] = []
+        self.unreachable = ""  # why the source could not be reached, once it could not
 
     def run(self, workers: int) -> DownloadReport:
         start = time.monotonic()
@@ -333,6 +334,9 @@ class _Runner:
 
     def _fetch_once(self, item: FetchItem) -> None:
         if self.cancelled.is_set():
+            return
+        if self.unreachable:  # the source could not be reached for another file: do not wait
+            self._fail(item, f"not tried: {self.unreachable}")
             return
         try:
             if self._already_done(item):
@@ -406,10 +410,12 @@ class _Transfer:
                 )
             except Transient as retry:
                 attempt += 1
-                if attempt > self.runner.retries:
-                    raise SourceError(
-                        f"{retry} (gave up after {self.runner.retries} retries)"
-                    ) from None
+                limit = min(self.runner.retries, retry.retries or self.runner.retries)
+                if attempt > limit:
+                    cause = f"{retry} (gave up after {limit} retries)"
+                    if retry.retries is not None:  # unreachable: the other files would be too
+                        self.runner.unreachable = cause
+                    raise SourceError(cause) from None
                 delay = retry.delay if retry.delay is not None else _backoff(attempt)
                 log.info("%s: %s; retrying in %.1f s", self.item.key, retry, delay)
                 self.runner.progress.emit("retry", self.item.key, message=str(retry))

@@ -581,3 +581,36 @@ def test_readme_filter_examples_return_rows_on_the_demo_data(
         assert 0 < len(df) < 123, ast.unparse(node)  # some rows, not all (123 on the demo)
     assert list(df.columns) == ["id", "url", "title", "text"]  # columns="all"
     assert (df["id"].astype(int) < 1000).all()
+
+
+# ---- an endpoint that refuses connections ------------------------------------------------------
+def test_a_refused_endpoint_gives_up_in_seconds_and_names_hf_endpoint(
+    tmp_path: Path, hub: HubServer
+) -> None:
+    import socket
+
+    _repo(tmp_path, hub, n=12, size=1000)
+    Catalog(make_settings(tmp_path, hub.endpoint)).sync("slow")
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**_env(tmp_path, hub), "HF_ENDPOINT": f"http://127.0.0.1:{port}"}
+    start = time.monotonic()
+    done = subprocess.run(
+        _pygestor("download", "slow", "--all", "--workers", "2"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    seconds = time.monotonic() - start
+    assert done.returncode == 1
+    assert seconds < 8, f"took {seconds:.1f} s"  # was 10 s of backoff per file
+    [line] = done.stderr.splitlines()
+    assert line.startswith("Error: could not download slow/all/file-")
+    assert line.endswith(
+        f": cannot reach http://127.0.0.1:{port} (connection refused); check the network or "
+        "HF_ENDPOINT (gave up after 2 retries) (and 11 more)"
+    )
+    assert not list((tmp_path / "data" / "slow").rglob("*.bin"))
