@@ -614,3 +614,27 @@ def test_a_refused_endpoint_gives_up_in_seconds_and_names_hf_endpoint(
         "HF_ENDPOINT (gave up after 2 retries) (and 11 more)"
     )
     assert not list((tmp_path / "data" / "slow").rglob("*.bin"))
+
+
+def test_json_before_the_command_is_taken_as_after_it(
+    tmp_path: Path, replica_hub: HubServer
+) -> None:
+    from pygestor.cli.app import json_after_command
+
+    assert json_after_command(["--json", "--data-dir", "d", "list", "x"]) == [
+        "--data-dir",
+        "d",
+        "list",
+        "x",
+        "--json",
+    ]
+    assert json_after_command(["--data-dir", "--json", "list"]) == ["--data-dir", "--json", "list"]
+    assert json_after_command(["list", "--json"]) == ["list", "--json"]
+    env = {"HF_ENDPOINT": replica_hub.endpoint}
+    before = run_cli(["-q", "--json", "sync", "mnist"], env=env)
+    assert before.returncode == 0, before.stderr
+    assert json.loads(before.stdout)[0]["dataset"] == "mnist"
+    assert (
+        run_cli(["--json", "list", "mnist"], env=env).stdout
+        == run_cli(["list", "mnist", "--json"], env=env).stdout
+    )

@@ -169,11 +169,28 @@ def legacy_args(argv: Sequence[str]) -> list[str]:
     return args + rest
 
 
+_GROUP_VALUES = ("--data-dir", "--catalog")  # group options that take a value
+
+
+def json_after_command(argv: Sequence[str]) -> list[str]:
+    """`pygestor --json list` is `pygestor list --json`: --json belongs to the commands, so one
+    given before the command is moved after it."""
+    args = list(argv)
+    i, found = 0, []
+    while i < len(args) and args[i] not in cli.commands:
+        if args[i] == "--json":
+            found.append(i)
+        i += 2 if args[i] in _GROUP_VALUES else 1
+    if i >= len(args) or not found:
+        return args
+    return [a for n, a in enumerate(args[:i]) if n not in found] + args[i:] + ["--json"]
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Entry point of the `pygestor` script, of `python -m pygestor` and of `python cli.py`."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = legacy_args(args)
+        args = json_after_command(legacy_args(args))
     except click.UsageError as exc:
         exc.show()
         sys.exit(exc.exit_code)
