@@ -262,6 +262,14 @@ class LoadOptions(_Model):
         ),
         examples=[["id", "text"], "all"],
     )
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _columns(cls, value: Any) -> Any:
+        if value is None or value == "all" or isinstance(value, list):
+            return value
+        raise ValueError(f"expected a list of column names or 'all', got {value!r}")
+
     dtypes: dict[str, str] = Field(
         default_factory=dict,
         description=(
