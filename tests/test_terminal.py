@@ -262,6 +262,7 @@ def test_quiet_silences_summaries_before_or_after_the_subcommand(
         ["list", "mnist", "-s", "train", "--json"],
         ["download", "mnist", "-s", "train", "--dry-run"],
         ["info", "mnist"],
+        ["updates", "mnist"],  # "mnist: up to date" is the answer asked for
         ["download", "mnist", "-s", "train", "--dry-run", "--json"],
     ):
         loud = _invoke(args, ep)
