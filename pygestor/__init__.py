@@ -201,8 +201,8 @@ def load(
     **options: Any,
 ) -> Any:
     """A subset (or the named partitions) as one pandas DataFrame, or a pyarrow Table with
-    `output="arrow"`: one scan, `columns` and `filters` pushed down; see
-    `pygestor.read.tables.load`."""
+    `output="arrow"`: one scan, `columns` (None: the manifest's `load.columns`; `"all"`: every
+    column) and `filters` pushed down; see `pygestor.read.tables.load`."""
     return _catalog(data_dir).load(
         name,
         subset,

@@ -140,12 +140,17 @@ class Catalog:
         )
 
     def _resolve_problems(self, entry: Entry) -> list[Problem]:
-        """Problems found by listing the source of a valid manifest (nothing is recorded)."""
+        """Problems found by listing the source of a valid manifest (nothing is recorded), and
+        default `load.columns` that one file of a subset lacks."""
+        from .read.schema_check import default_column_problems
+
+        source = open_source(entry.manifest.source, self.settings)
         try:
-            listing = self._list_source(entry)
+            listing = syncing.list_source(entry.manifest, source, where=str(entry.path))
         except PygestorError as exc:
             return [Problem(str(entry.path), rule_line(entry.path, None), "source", str(exc))]
-        return [
+        columns = default_column_problems(entry.path, entry.manifest, listing, self.store, source)
+        return columns + [
             Problem(
                 str(entry.path),
                 rule_line(entry.path, i),

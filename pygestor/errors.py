@@ -22,6 +22,7 @@
         └── OutputExists (FileExistsError)  the manifest file exists (overwrite with --force)
 
     PygestorWarning (UserWarning)        data was read, but not all of it, or not fresh
+    DownloadInterrupted (KeyboardInterrupt)  Ctrl-C during a download: what is kept, how to resume
 
 The CLI turns every `PygestorError` into one line on stderr and exit status 1 (the web UI into a
 status); anything else is a bug and keeps its traceback. Nothing here imports beyond the
@@ -246,3 +247,16 @@ class DiskFull(InsufficientSpace):
             "bytes and rerun",
         )
         self.needed, self.free, self.where = needed, free, device
+
+
+# issue 9 (terminal)
+class DownloadInterrupted(KeyboardInterrupt):
+    """A download stopped by Ctrl-C (a KeyboardInterrupt, so it stops what called it too): the
+    files finished so far are recorded, every partial file is kept and resumed by the next run."""
+
+    def __init__(self, dataset: str, done: int, partial: int, remaining: int) -> None:
+        self.dataset, self.done, self.partial, self.remaining = dataset, done, partial, remaining
+        super().__init__(
+            f"{dataset}: interrupted: {done} files done, {partial} partial kept, "
+            f"{remaining} not fetched"
+        )

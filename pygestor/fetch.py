@@ -27,13 +27,15 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import (
     DiskFull,
     DownloadError,
+    DownloadInterrupted,
     InsufficientSpace,
     LockTimeout,
     MissingUpstream,
@@ -53,6 +55,7 @@ DEFAULT_WORKERS = 8
 RETRIES = 6
 MAX_BACKOFF = 30.0
 BUSY_POLL = 0.25  # seconds between looks at a partial file another process is writing
+CANCEL_GRACE = 0.8  # seconds Ctrl-C waits for running transfers to stop at a chunk boundary
 
 
 # ---- progress ------------------------------------------------------------------------------
@@ -264,18 +267,28 @@ class _Runner:
         self.network_bytes = 0
         self.disk_full: DiskFull | None = None  # the first one: the run stops starting files
         self._lock = threading.Lock()
+        self.cancelled = threading.Event()  # set on Ctrl-C: transfers stop at the next chunk
+        self._futures: list[Future[Any]] = []
+        self.unreachable = ""  # why the source could not be reached, once it could not
 
     def run(self, workers: int) -> DownloadReport:
         start = time.monotonic()
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pygestor-fetch") as pool:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pygestor-fetch")
+        try:
+            first = [pool.submit(self._try_item, item) for item in self.plan.fetch]
+            self._futures.extend(first)
             deferred = [
-                item
-                for item, busy in zip(
-                    self.plan.fetch, pool.map(self._try_item, self.plan.fetch), strict=True
-                )
-                if busy
+                item for item, fut in zip(self.plan.fetch, first, strict=True) if fut.result()
             ]
-            list(pool.map(self._wait_item, deferred))  # held by other processes: wait, then check
+            # held by other processes: wait for them, then check
+            then = [pool.submit(self._wait_item, item) for item in deferred]
+            self._futures.extend(then)
+            for fut in then:
+                fut.result()
+        except BaseException:  # Ctrl-C (or any escape): stop at the next chunk, keep partials
+            self._cancel(pool)
+            raise
+        pool.shutdown(wait=True)
         report = DownloadReport(
             self.plan.dataset,
             tuple(self.fetched),
@@ -289,6 +302,23 @@ class _Runner:
         if self.failures:
             raise DownloadError(self.plan.dataset, self.failures)
         return report
+
+    def _cancel(self, pool: ThreadPoolExecutor) -> None:
+        """Drop the queued partitions, let the running transfers stop at their next chunk (their
+        partial files stay, to be resumed), and raise DownloadInterrupted with the counts."""
+        self.cancelled.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        wait_futures([f for f in self._futures if not f.done()], timeout=CANCEL_GRACE)
+        with self._lock:
+            done = {*self.fetched, *self.skipped}
+        storage, dataset = self.store.storage, self.plan.dataset
+        left = [i for i in self.plan.fetch if i.key not in done]
+        partial = sum(
+            1
+            for i in left
+            if storage.info(self.store.partial_key(dataset, i.subset, i.partition)) is not None
+        )
+        raise DownloadInterrupted(dataset, len(done), partial, len(left)) from None
 
     def _try_item(self, item: FetchItem) -> bool:
         """Fetch `item` unless another process holds its lock; True when it was busy."""
@@ -317,9 +347,15 @@ class _Runner:
                 if time.monotonic() > deadline:
                     self._fail(item, f"another process wrote it for over {timeout:.0f} s")
                     return False
-                time.sleep(BUSY_POLL)
+                if self.cancelled.wait(BUSY_POLL):
+                    return False
 
     def _fetch_once(self, item: FetchItem) -> None:
+        if self.cancelled.is_set():
+            return
+        if self.unreachable:  # the source could not be reached for another file: do not wait
+            self._fail(item, f"not tried: {self.unreachable}")
+            return
         if self.disk_full is not None:
             self._fail(item, "not started: the disk is full")
             return
@@ -333,6 +369,8 @@ class _Runner:
             with self._lock:
                 self.disk_full = self.disk_full or exc
             self._fail(item, str(exc))
+            return
+        except _Cancelled:
             return
         except PygestorError as exc:
             self._fail(item, str(exc))
@@ -430,14 +468,17 @@ class _Transfer:
                 )
             except Transient as retry:
                 attempt += 1
-                if attempt > self.runner.retries:
-                    raise SourceError(
-                        f"{retry} (gave up after {self.runner.retries} retries)"
-                    ) from None
+                limit = min(self.runner.retries, retry.retries or self.runner.retries)
+                if attempt > limit:
+                    cause = f"{retry} (gave up after {limit} retries)"
+                    if retry.retries is not None:  # unreachable: the other files would be too
+                        self.runner.unreachable = cause
+                    raise SourceError(cause) from None
                 delay = retry.delay if retry.delay is not None else _backoff(attempt)
                 log.info("%s: %s; retrying in %.1f s", self.item.key, retry, delay)
                 self.runner.progress.emit("retry", self.item.key, message=str(retry))
-                time.sleep(delay)
+                if self.runner.cancelled.wait(delay):
+                    raise _Cancelled from None
         # durable, then renamed into place (then the caller records it)
         try:
             self.storage.replace(self.partial, self.target)
@@ -478,6 +519,8 @@ class _Transfer:
                         fh.write(chunk[: room - received])
                         raise _TooLong
                     fh.write(chunk)
+                    if self.runner.cancelled.is_set():  # Ctrl-C: keep what arrived, stop
+                        raise _Cancelled
                     received += len(chunk)
                     self.runner.add_network_bytes(len(chunk))
                     self.runner.progress.emit("bytes", self.item.key, len(chunk))
@@ -515,6 +558,11 @@ class _TooLong(Exception):
 
 class _Busy(Exception):
     """Another process is writing the partition's partial file (its lock file was deleted)."""
+
+
+class _Cancelled(Exception):
+    """Raised inside a transfer when the download was interrupted (not a failure: the partial
+    file is kept as it is)."""
 
 
 def _backoff(attempt: int) -> float:

@@ -399,7 +399,11 @@ def test_unreachable_hub_during_download(tmp_path: Path, hub: HubServer) -> None
     catalog = _wikipedia(tmp_path, hub)
     catalog.sync("wikipedia")
     offline = Catalog(make_settings(tmp_path, "http://127.0.0.1:9"))
-    with pytest.raises(DownloadError, match=r"connection problem: ConnectError"):
+    with pytest.raises(
+        DownloadError,
+        match=r"cannot reach http://127\.0\.0\.1:9 \(connection refused\); check the network "
+        r"or HF_ENDPOINT \(gave up after 1 retries\)$",
+    ):
         offline.plan_download("wikipedia", "20231101.ab").execute(retries=1)
 
 

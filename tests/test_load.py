@@ -258,7 +258,8 @@ def test_column_and_filter_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     with pytest.raises(SelectionError, match=r"^output must be 'pandas' or 'arrow', not 'polars'$"):
         catalog.load("wikipedia", EN, output="polars")  # type: ignore[arg-type]
     with pytest.raises(
-        SelectionError, match=r"^columns must be a list of column names, e.g. \['id'\]$"
+        SelectionError,
+        match=r"^columns must be a list of column names, e.g. \['id'\], or 'all' for every column$",
     ):
         catalog.load("wikipedia", EN, columns="id")
     with pytest.raises(

@@ -194,7 +194,10 @@ def test_python_field_name_is_not_a_manifest_key() -> None:
         ({"tags": "nlp"}, [("tags", "expected a list, got 'nlp'")]),
         ({"subsets": {"files": "x"}}, [("subsets", "expected a list, got {'files': 'x'}")]),
         ({"load": ["id"]}, [("load", "expected a mapping, got ['id']")]),
-        ({"load": {"columns": "id"}}, [("load.columns", "expected a list, got 'id'")]),
+        (
+            {"load": {"columns": "id"}},
+            [("load.columns", "expected a list of column names or 'all', got 'id'")],
+        ),
         (
             {"format": "xml"},
             [("format", "Input should be 'parquet', 'jsonl', 'json', 'csv' or 'text', got 'xml'")],

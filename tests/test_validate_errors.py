@@ -254,7 +254,7 @@ def test_several_problems_in_line_order() -> None:
         "m.yaml:4: source.huggingface: write the repository id alone, e.g. 'a/b'",
         "m.yaml:5: source.revision: 'a..b' is not a branch, tag or commit name",
         "m.yaml:8: subsets[1].files: expected text or a list of texts, got 3",
-        "m.yaml:10: load.columns: expected a list, got 'id'",
+        "m.yaml:10: load.columns: expected a list of column names or 'all', got 'id'",
     ]
 
 

@@ -9,16 +9,21 @@ Imports point one way: this module -> the command modules -> `output`.
 from __future__ import annotations
 
 import logging
+import os
+import shlex
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import click
 
 from .. import __version__
-from ..errors import ManifestError, PygestorError
+from ..errors import DownloadInterrupted, ManifestError, PygestorError
 from . import browse, data, maintain, manifests
-from .output import UserError
+from .output import UserError, apply_logging, global_options, plural
+
+INTERRUPTED = 130  # the shell's exit status for a command stopped by SIGINT (128 + 2)
 
 
 class Group(click.Group):
@@ -29,6 +34,29 @@ class Group(click.Group):
             raise UserError("\n".join(str(p) for p in exc.problems)) from None
         except PygestorError as exc:
             raise UserError(str(exc)) from None
+        except KeyboardInterrupt as exc:
+            _interrupted(ctx, exc)
+
+
+def _interrupted(ctx: click.Context, exc: KeyboardInterrupt) -> NoReturn:
+    """Ctrl-C: one line on stderr (what was kept, the command that resumes), exit 130."""
+    argv = (ctx.obj or {}).get("argv") or [ctx.invoked_subcommand or ""]
+    rerun = shlex.join(["pygestor", *argv])
+    if isinstance(exc, DownloadInterrupted):
+        line = (
+            f"interrupted: {plural(exc.done, 'file')} done, {exc.partial} partial kept; "
+            f"rerun `{rerun}` to resume"
+        )
+    else:
+        line = f"interrupted; nothing was left half-written; rerun `{rerun}` to finish"
+    click.echo(line, err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if any(t.name.startswith("pygestor-fetch") and t.is_alive() for t in threading.enumerate()):
+        # a transfer stuck in a read that did not return within the grace period: its partial
+        # file holds every byte written so far (a prefix of the file), so exit now
+        os._exit(INTERRUPTED)
+    ctx.exit(INTERRUPTED)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,16 +75,21 @@ class Group(click.Group):
     help="An extra folder of manifests, searched first (repeatable; also PYGESTOR_CATALOG).",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and the data asked for.")
 @click.pass_context
 def cli(
     ctx: click.Context, data_dir: str | None, catalogs: tuple[str, ...], verbose: int, quiet: bool
 ) -> None:
     """A dataset catalog: one YAML manifest per dataset, one command to sync, list and fetch it."""
-    levels = (logging.WARNING, logging.INFO, logging.DEBUG)
-    level = logging.ERROR if quiet else levels[min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
-    ctx.obj = {"data_dir": data_dir, "catalog": catalogs}
+    logging.basicConfig(format="%(levelname)s: %(message)s", stream=sys.stderr)
+    ctx.obj = {
+        **(ctx.obj or {}),
+        "data_dir": data_dir,
+        "catalog": catalogs,
+        "verbose": verbose,
+        "quiet": quiet,
+    }
+    apply_logging(ctx.obj)
 
 
 for _command in (
@@ -72,7 +105,7 @@ for _command in (
     manifests.schema,
     manifests.add,
 ):
-    cli.add_command(_command)
+    cli.add_command(global_options(_command))
 
 
 # ---- the original tool's flags --------------------------------------------------------------
@@ -103,7 +136,8 @@ def legacy_args(argv: Sequence[str]) -> list[str]:
         return list(argv)
     actions: list[str] = []
     rest: list[str] = []
-    values: dict[str, str | None] = {"dataset": None, "subset": None}
+    datasets: list[str] = []
+    subsets: list[str] = []  # -s A -s B: both, as `pygestor download -s A -s B`
     it = iter(argv)
     for arg in it:
         if arg in _LEGACY_ACTIONS:
@@ -112,27 +146,53 @@ def legacy_args(argv: Sequence[str]) -> list[str]:
             value = next(it, None)
             if value is None:
                 raise click.UsageError(f"{arg} needs a value")
-            values[_LEGACY_VALUES[arg]] = value
+            (datasets if _LEGACY_VALUES[arg] == "dataset" else subsets).append(value)
         else:
             rest.append(arg)
     if len(set(actions)) != 1:
         raise click.UsageError("give one of -l, -u, -r, -init, -deinit")
-    command, dataset, subset = actions[0], values["dataset"], values["subset"]
+    command = actions[0]
     if command not in cli.commands:
         raise click.UsageError(f"'{command}' is not available in pygestor {__version__} yet")
+    if len(set(datasets)) > 1:
+        raise click.UsageError(f"give -d once (got {', '.join(datasets)})")
+    dataset = datasets[0] if datasets else None
     if command in ("download", "remove", "forget") and dataset is None:
         raise click.UsageError(f"{command} needs -d DATASET")
-    args = [command] + ([dataset] if dataset else []) + (["-s", subset] if subset else [])
+    if subsets and command in ("sync", "forget"):
+        raise click.UsageError(f"{command} works on a whole dataset; drop -s")
+    if command == "list" and len(set(subsets)) > 1:
+        raise click.UsageError("-l lists one subset's partitions; give -s once")
+    args = [command] + ([dataset] if dataset else [])
+    for subset in dict.fromkeys(subsets):
+        args += ["-s", subset]
     return args + rest
+
+
+_GROUP_VALUES = ("--data-dir", "--catalog")  # group options that take a value
+
+
+def json_after_command(argv: Sequence[str]) -> list[str]:
+    """`pygestor --json list` is `pygestor list --json`: --json belongs to the commands, so one
+    given before the command is moved after it."""
+    args = list(argv)
+    i, found = 0, []
+    while i < len(args) and args[i] not in cli.commands:
+        if args[i] == "--json":
+            found.append(i)
+        i += 2 if args[i] in _GROUP_VALUES else 1
+    if i >= len(args) or not found:
+        return args
+    return [a for n, a in enumerate(args[:i]) if n not in found] + args[i:] + ["--json"]
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Entry point of the `pygestor` script, of `python -m pygestor` and of `python cli.py`."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = legacy_args(args)
+        args = json_after_command(legacy_args(args))
     except click.UsageError as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    cli.main(args=args, prog_name="pygestor")
+    cli.main(args=args, prog_name="pygestor", obj={"argv": args})
     sys.exit(0)  # cli.main exits itself in standalone mode; this satisfies the type checker

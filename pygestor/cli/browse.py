@@ -34,14 +34,17 @@ PARTITION_COLUMNS: list[Column] = [  # `list DATASET -s SUBSET` and `info DATASE
 # ---- list ----------------------------------------------------------------------------------
 @click.command("list")
 @click.argument("dataset", required=False)
-@click.option("-s", "--subset", help="List this subset's partitions.")
+@click.option("-s", "--subset", "subsets", multiple=True, help="List this subset's partitions.")
 @json_option
 @click.pass_context
 def list_command(
-    ctx: click.Context, dataset: str | None, subset: str | None, as_json: bool
+    ctx: click.Context, dataset: str | None, subsets: tuple[str, ...], as_json: bool
 ) -> None:
     """List datasets, a dataset's subsets (DATASET), or a subset's partitions
     (DATASET -s SUBSET)."""
+    if len(set(subsets)) > 1:  # rather than the last one silently winning
+        raise click.UsageError("list shows one subset's partitions; give -s once")
+    subset = subsets[0] if subsets else None
     catalog = catalog_from(ctx)
     if dataset is None:
         if subset:

@@ -21,7 +21,9 @@ from .output import (
     echo_error,
     echo_json,
     human_bytes,
+    is_quiet,
     json_option,
+    note,
     plural,
     render,
 )
@@ -52,7 +54,7 @@ def sync(ctx: click.Context, datasets: tuple[str, ...], repair: bool, as_json: b
     if repair:
         _repair(ctx, catalog, datasets, as_json)
         return
-    show = None if as_json else _print_sync_result
+    show = None if as_json else _print_sync_result  # (errors only, under -q)
     results = catalog.sync(list(datasets) or None, on_error="collect", on_result=show)
     _finish(ctx, results, as_json)
 
@@ -69,6 +71,8 @@ def _print_sync_result(r: Any) -> None:
     if r.error:
         echo_error(r.error)
         return
+    if is_quiet():
+        return
     at = at_commit(r.commit)
     notes = [
         f"{len(v)} {k}"
@@ -77,20 +81,23 @@ def _print_sync_result(r: Any) -> None:
     ]
     extra = f" ({', '.join(notes)})" if notes else ""
     click.echo(
-        f"{r.dataset}: {r.subsets} subsets, {r.partitions} partitions, "
+        f"{r.dataset}: {plural(r.subsets, 'subset')}, {plural(r.partitions, 'partition')}, "
         f"{human_bytes(r.bytes)}{at}{extra}"
     )
     unmatched = [p for p in r.unmatched if p not in REPO_METADATA]
+    # notes go to stderr, where a sync of several datasets interleaves them: each names its own
     if unmatched:
         click.echo(
-            f"  {len(unmatched)} files matched no rule, e.g. {unmatched[0]} (see --json)", err=True
+            f"{r.dataset}: {plural(len(unmatched), 'file')} matched no rule, e.g. {unmatched[0]} "
+            "(see --json)",
+            err=True,
         )
     for rule in r.empty_rules:
-        click.echo(f"  rule {rule} matched no file", err=True)
+        click.echo(f"{r.dataset}: rule {rule} matched no file", err=True)
     for path, why in r.skipped[:5]:
-        click.echo(f"  skipped {path}: {why}", err=True)
+        click.echo(f"{r.dataset}: skipped {path}: {why}", err=True)
     if len(r.skipped) > 5:
-        click.echo(f"  skipped {len(r.skipped) - 5} more files (see --json)", err=True)
+        click.echo(f"{r.dataset}: skipped {len(r.skipped) - 5} more files (see --json)", err=True)
 
 
 def _repair(ctx: click.Context, catalog: Catalog, datasets: Sequence[str], as_json: bool) -> None:
@@ -113,6 +120,8 @@ def _repair(ctx: click.Context, catalog: Catalog, datasets: Sequence[str], as_js
 def _print_repair(r: Any) -> None:
     if r.error:
         echo_error(r.error)
+        return
+    if is_quiet():
         return
     at = at_commit(r.commit)
     click.echo(
@@ -148,9 +157,7 @@ def forget(ctx: click.Context, dataset: str) -> None:
     """Drop what sync recorded for DATASET (downloaded files and their records stay)."""
     catalog = catalog_from(ctx)
     catalog.manifest(dataset)
-    click.echo(
-        f"{dataset}: index dropped" if catalog.forget(dataset) else f"{dataset}: was not synced"
-    )
+    note(f"{dataset}: index dropped" if catalog.forget(dataset) else f"{dataset}: was not synced")
 
 
 # ---- what download and remove work on ------------------------------------------------------
@@ -208,7 +215,7 @@ def download(
     if dry_run:
         _show_plan(plan, as_json)
         return
-    with _progress_bar(plan, quiet=as_json) as on_progress:
+    with _progress_bar(plan, quiet=as_json or is_quiet()) as on_progress:
         report = plan.execute(workers=workers, progress=on_progress)
     copies = []
     if arrow_copy:
@@ -226,6 +233,8 @@ def download(
             if arrow_copy
             else report.to_json()
         )
+        return
+    if is_quiet():
         return
     rate = report.bytes_fetched / report.seconds if report.seconds else 0.0
     click.echo(
@@ -319,7 +328,7 @@ def remove(
     if dry_run or (plan.empty and not as_json):
         if as_json:
             echo_json(plan.to_json())
-        else:
+        elif dry_run or not is_quiet():
             _show_removal(plan, err=False)
             if not plan.empty:
                 click.echo("nothing deleted (dry run)")
@@ -330,17 +339,17 @@ def remove(
     if not yes:
         _show_removal(plan, err=as_json)
         click.confirm("Delete them?", default=False, abort=True, err=True)
-    elif not as_json:
+    elif not as_json and not is_quiet():
         _show_removal(plan, err=False)
     report = plan.execute()
     if as_json:
         echo_json(report.to_json())
         return
-    click.echo(
+    note(
         f"{dataset}: deleted {plural(len(report.files), 'file')}, freed {human_bytes(report.bytes)}"
     )
     if report.busy:
-        click.echo(
+        note(
             f"  {plural(len(report.busy), 'partition')} being downloaded by another "
             f"process, left alone: {', '.join(report.busy[:5])}",
             err=True,

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from ..errors import PygestorError
-from .output import catalog_from, echo_json, human_bytes, json_option, plural, render
+from .output import catalog_from, echo_json, human_bytes, json_option, note, plural, render
 
 
 # ---- updates -------------------------------------------------------------------------------
@@ -38,7 +38,7 @@ def updates(ctx: click.Context, dataset: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(rows)
     elif not names:
-        click.echo("no dataset has been synced yet; run 'pygestor sync DATASET'")
+        note("no dataset has been synced yet; run 'pygestor sync DATASET'")
     else:
         _show_updates(names, rows)
     if failed:
@@ -68,7 +68,7 @@ def _show_updates(names: Sequence[str], rows: list[dict[str, Any]]) -> None:
         if name not in changed:
             click.echo(f"{name}: up to date")
     if rows:
-        click.echo(
+        note(
             "record them with 'pygestor sync DATASET'; refresh changed local partitions "
             "with 'pygestor download DATASET --all --update'",
             err=True,
@@ -100,12 +100,12 @@ def verify(ctx: click.Context, dataset: str, subset: str | None, as_json: bool) 
             )
         counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "corrupt", "missing")}
         where = f"{dataset}/{subset}" if subset else dataset
-        click.echo(
+        note(
             f"{where}: {plural(len(rows), 'local partition')} checked: "
             + ", ".join(f"{n} {s}" for s, n in counts.items())
         )
         if bad:
-            click.echo(
+            note(
                 f"drop their records with 'pygestor sync --repair {dataset}', then fetch "
                 f"them again with 'pygestor download {dataset}'",
                 err=True,

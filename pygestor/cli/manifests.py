@@ -18,7 +18,9 @@ from .output import (
     count,
     echo_json,
     human_bytes,
+    is_quiet,
     json_option,
+    note,
     render,
 )
 
@@ -44,10 +46,10 @@ def validate(ctx: click.Context, paths: tuple[str, ...], resolve: bool, as_json:
     else:
         for problem in report.problems:
             click.echo(str(problem), err=True)
-        for note in report.notes:
-            click.echo(f"note: {note}", err=True)
+        for text in report.notes:
+            note(f"note: {text}", err=True)
         if report.ok:
-            click.echo(f"{len(report.files)} manifests valid")
+            note(f"{len(report.files)} manifests valid")
     ctx.exit(0 if report.ok else 1)
 
 
@@ -73,7 +75,7 @@ def schema(output: str | None, check: str | None, markdown: bool) -> None:
     if check:
         if Path(check).read_text(encoding="utf-8") != text:
             raise UserError(f"{check} is out of date; run 'pygestor schema{flag} --output {check}'")
-        click.echo(f"{check} is up to date")
+        note(f"{check} is up to date")
     elif output:  # atomically: an editor or CI reading it never sees half a schema
         from ..storage.local import LocalStorage
 
@@ -141,6 +143,8 @@ _ORIGINS = {
 
 
 def _report(result: Any, *, err: bool) -> None:
+    if is_quiet():
+        return
     at = at_commit(result.commit)
     click.echo(
         f"{result.name}: {len(result.subsets)} subsets, {result.partitions} partitions, "

@@ -29,11 +29,106 @@ class UserError(click.ClickException):
         echo_error(self.message)
 
 
+def settings_of(ctx: click.Context | None = None) -> dict[str, Any]:
+    """The global options (`data_dir`, `catalog`, `verbose`, `quiet`) as given to the group or,
+    after it, to the subcommand."""
+    ctx = ctx or click.get_current_context(silent=True)
+    if ctx is None:
+        return {}
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = {}
+    return root.obj
+
+
+def is_quiet() -> bool:
+    """True under -q/--quiet: only errors and the data asked for (tables, --json) are printed."""
+    return bool(settings_of().get("quiet"))
+
+
+def note(message: str = "", *, err: bool = False) -> None:
+    """A summary or hint line: printed unless -q/--quiet."""
+    if not is_quiet():
+        click.echo(message, err=err)
+
+
+def apply_logging(obj: dict[str, Any]) -> None:
+    """Set the log level from the -v count and -q of `obj` (warnings by default)."""
+    import logging
+    import warnings
+
+    levels = (logging.WARNING, logging.INFO, logging.DEBUG)
+    quiet = bool(obj.get("quiet"))
+    level = logging.ERROR if quiet else levels[min(int(obj.get("verbose") or 0), 2)]
+    logging.getLogger().setLevel(level)
+    if quiet:
+        from ..errors import PygestorWarning
+
+        warnings.simplefilter("ignore", PygestorWarning)
+
+
+def _store_global(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Callback of a global option given after the subcommand: merge it into the group's."""
+    if value in (None, (), 0, False):
+        return
+    obj = settings_of(ctx)
+    name = param.name or ""
+    if name == "catalogs":
+        obj["catalog"] = (*obj.get("catalog", ()), *value)
+    elif name == "verbose":
+        obj["verbose"] = int(obj.get("verbose") or 0) + value
+    else:
+        obj[name] = value
+    apply_logging(obj)
+
+
+def global_options(f: Any) -> Any:
+    """--data-dir, --catalog, -v and -q, also accepted after the subcommand
+    (`pygestor list wikipedia --data-dir X` is `pygestor --data-dir X list wikipedia`)."""
+    options = [
+        click.option(
+            "--data-dir",
+            type=click.Path(file_okay=False),
+            expose_value=False,
+            callback=_store_global,
+            help="Where data and the index live (as before the command).",
+        ),
+        click.option(
+            "--catalog",
+            "catalogs",
+            multiple=True,
+            type=click.Path(),
+            expose_value=False,
+            callback=_store_global,
+            help="An extra folder of manifests (repeatable; as before the command).",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            count=True,
+            expose_value=False,
+            callback=_store_global,
+            help="More log output (-vv for debug).",
+        ),
+        click.option(
+            "-q",
+            "--quiet",
+            is_flag=True,
+            expose_value=False,
+            callback=_store_global,
+            help="Only errors and the data asked for.",
+        ),
+    ]
+    for option in options:  # on a Command, each is appended to its parameters
+        f = option(f)
+    return f
+
+
 def catalog_from(ctx: click.Context) -> Catalog:
     """The `Catalog` for the data dir and catalog folders given to the `pygestor` group."""
     from ..catalog import Catalog
 
-    obj = ctx.find_root().obj or {}
+    obj = settings_of(ctx)
     return Catalog.open(data_dir=obj.get("data_dir"), catalog=obj.get("catalog", ()))
 
 

@@ -252,7 +252,24 @@ class LoadOptions(_Model):
     """How `load` and `stream` read the data by default; `columns`, `dtypes` and `decode` can be
     overridden per call. Together they replace pygestor 0.1's per-dataset `process_samples` code."""
 
-    columns: list[str] | None = Field(None, description="Default column projection.")
+    columns: list[str] | Literal["all"] | None = Field(
+        None,
+        description=(
+            "Default column projection: a list of column names, or `all` (the default: every "
+            'column). A call\'s `columns=` overrides it; `columns="all"` reads every column '
+            "whatever the manifest says. `pygestor validate --resolve` checks the names against "
+            "one file of each subset."
+        ),
+        examples=[["id", "text"], "all"],
+    )
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _columns(cls, value: Any) -> Any:
+        if value is None or value == "all" or isinstance(value, list):
+            return value
+        raise ValueError(f"expected a list of column names or 'all', got {value!r}")
+
     dtypes: dict[str, str] = Field(
         default_factory=dict,
         description=(

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from ..storage.base import Storage
 
 Output = Literal["pandas", "arrow"]
+_PY_OPS = {"=": "=="}  # pyarrow.parquet filter operators that Python spells otherwise
+ALL = "all"  # columns="all": every column, whatever the manifest's load.columns says
 
 
 class ReadOptions(NamedTuple):
@@ -32,6 +34,7 @@ class ReadOptions(NamedTuple):
     decode: Mapping[str, str]
     column_types: Mapping[str, str]  # reading types for json / csv / text
     json_field: str | None
+    filter_terms: tuple[tuple[Any, ...], ...] = ()  # (column, op, value) of tuple filters
 
 
 def read_options(
@@ -45,9 +48,11 @@ def read_options(
     defaults: bool = True,
 ) -> ReadOptions:
     manifest = selection.manifest.load
-    if isinstance(columns, str):
-        raise SelectionError(f"columns must be a list of column names, e.g. [{columns!r}]")
-    chosen = list(columns) if columns is not None else (manifest.columns if defaults else None)
+    if isinstance(columns, str) and columns != ALL:
+        raise SelectionError(
+            f"columns must be a list of column names, e.g. [{columns!r}], or 'all' for every column"
+        )
+    chosen = _columns(columns, manifest.columns if defaults else None)
     decoders = dict(decode if decode is not None else (manifest.decode if defaults else {}))
     for column, kind in decoders.items():
         if kind not in ("image", "json"):
@@ -67,7 +72,20 @@ def read_options(
         dtypes=dict(dtypes if dtypes is not None else (manifest.dtypes if defaults else {})),
         column_types=dict(manifest.column_types),
         json_field=manifest.json_field,
+        filter_terms=_terms(filters),
     )
+
+
+def _columns(
+    columns: Sequence[str] | None, default: Sequence[str] | str | None
+) -> list[str] | None:
+    """The columns to read (None: every column): `columns`, "all", or None for the manifest's
+    `load.columns` (itself a list, "all" or absent)."""
+    if columns is None:
+        columns = default
+    if columns is None or columns == ALL:
+        return None
+    return list(columns)
 
 
 def _filter(filters: Any) -> ds.Expression | None:
@@ -90,6 +108,54 @@ def _filter(filters: Any) -> ds.Expression | None:
             f"filters: {first_line(exc)}; write them as (column, op, value) tuples "
             f"with op one of = == != < > <= >= in 'not in'"
         ) from None
+
+
+def _terms(filters: Any) -> tuple[tuple[Any, ...], ...]:
+    """The `(column, op, value)` tuples of tuple filters (a list of them, or of lists of them),
+    for the type check; nothing for an Expression."""
+    if not isinstance(filters, list | tuple):
+        return ()
+    found: list[tuple[Any, ...]] = []
+    for term in filters:
+        if isinstance(term, list):
+            found += [t for t in term if isinstance(t, tuple) and len(t) == 3]
+        elif isinstance(term, tuple) and len(term) == 3:
+            found.append(term)
+    return tuple(found)
+
+
+def _filter_type_error(schema: pa.Schema, term: tuple[Any, ...]) -> str | None:
+    """Why `(column, op, value)` cannot compare with that column of `schema` (None: it can, or
+    it is not checked here)."""
+    import pyarrow as pa
+
+    column, op, value = term
+    if not isinstance(column, str) or column not in schema.names:
+        return None
+    kind = schema.field(column).type
+    listed = op in ("in", "not in") and isinstance(value, list | tuple | set)
+    values = list(value) if listed else [value]
+    hint = ""
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        wanted, ok = "a string", all(isinstance(v, str) for v in values)
+        if not listed and isinstance(value, int | float):
+            cast = (
+                f"pyarrow.compute.field({column!r}).cast('int64') {_PY_OPS.get(op, op)} {value!r}"
+            )
+            hint = f", e.g. filters={cast}"
+    elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        wanted = "a number"
+        ok = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    elif pa.types.is_boolean(kind):
+        wanted, ok = "True or False", all(isinstance(v, bool) for v in values)
+    else:
+        return None
+    if ok:
+        return None
+    return (
+        f"filter {column} {op} {value!r}: column {column} is {kind}; compare with {wanted} "
+        f"or cast it{hint}"
+    )
 
 
 def arrow_types(
@@ -134,6 +200,10 @@ def check_columns(schema: pa.Schema, opts: ReadOptions) -> None:
         for column in wanted:
             if column not in names:
                 raise no_column(argument, column, names, opts.where)
+    for term in opts.filter_terms:
+        wrong = _filter_type_error(schema, term)
+        if wrong:
+            raise SelectionError(f"{opts.where}: {wrong}")
 
 
 def no_column(argument: str, column: str, names: Sequence[str], where: str) -> SelectionError:
@@ -172,6 +242,13 @@ def read_errors(opts: ReadOptions, path: str | None, names: Sequence[str] = ()) 
         missing = re.search(r"No match for FieldRef\.Name\((.*?)\) in ", message)
         if missing:
             raise no_column("filters", missing.group(1), names, opts.where) from None
+        kernel = re.search(r"has no kernel matching input types \((\w+), (\w+)\)", message)
+        if kernel or "doesn't match type of values set" in message:
+            types = f" ({kernel.group(1)} against {kernel.group(2)})" if kernel else ""
+            raise SelectionError(
+                f"filters compare a column with a value of another type{types} in {opts.where}; "
+                "compare with a value of the column's type, or cast the column"
+            ) from None
         hint = ""
         if re.search(r"changed from|[Cc]onversion|[Cc]ast|parse|[Cc]ould not convert", message):
             hint = "; give the column types in load.column_types of the manifest"

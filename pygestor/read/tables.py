@@ -52,8 +52,9 @@ def load(
 ) -> pd.DataFrame | pa.Table:
     """The selection's local partitions as one pandas DataFrame (`output="arrow"`: one Table).
 
-    `columns` (default: the manifest's `load.columns`) and `filters` (a pyarrow Expression, or
-    `(column, op, value)` tuples as `pyarrow.parquet` takes them) are pushed down into one scan.
+    `columns` (None: the manifest's `load.columns`; `"all"`: every column) and `filters` (a
+    pyarrow Expression, or `(column, op, value)` tuples as `pyarrow.parquet` takes them) are
+    pushed down into one scan.
     `dtypes` and `decode` override the manifest's `load.dtypes` / `load.decode`. Partitions that
     are not local are skipped with a `PygestorWarning` (`download` says how it was called, for
     the messages). `whole_subset`: the selection is one whole subset, so its Arrow copy (in

@@ -140,9 +140,14 @@ class Transient(Exception):
     """A failure worth retrying (and resuming) after `delay` seconds (None: the caller's backoff):
     5xx, 429, a dropped connection, a body that broke off."""
 
-    def __init__(self, cause: str, delay: float | None = None) -> None:
+    def __init__(
+        self, cause: str, delay: float | None = None, *, retries: int | None = None
+    ) -> None:
         super().__init__(cause)
         self.delay = delay
+        # at most this many retries for this failure (None: the caller's); a refused connection
+        # is worth a couple of quick ones, not minutes of backoff, and ends the whole download
+        self.retries = retries
 
 
 class FileBody(Iterable[bytes], Protocol):

@@ -6,7 +6,9 @@ apart from final ones. What the Hub source downloads with (object stores bring t
 - Redirects are followed by hand so that `Authorization` is dropped the moment the origin
   changes (the LFS storage); the redirect body is drained so the connection is reused.
 - 5xx, 408, 429 (`Retry-After`, seconds or an HTTP date, honoured and capped), connection
-  problems and bodies that break off raise `Transient`: the caller retries and resumes.
+  problems and bodies that break off raise `Transient`: the caller retries and resumes. A
+  connection that cannot be made at all (refused, unknown host) is retried twice, quickly, and
+  names `HF_ENDPOINT`.
   Anything else is final: the client's typed error, translated once by the source.
 """
 
@@ -25,6 +27,7 @@ from .base import Transient
 
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 120.0
+UNREACHABLE_DELAY = 0.3  # seconds between the few retries of a refused connection
 
 Translate = Callable[[Exception], "PygestorError | None"]
 
@@ -97,11 +100,28 @@ def _open(
                 _check_status(response, path, commit, translate)
                 yield response
                 return
+        except httpx2.ConnectError as exc:  # refused, or no such host: not worth a long wait
+            raise _unreachable(url, origin, exc) from None
         except httpx2.TransportError as exc:
             raise Transient(
                 f"connection problem: {exc.__class__.__name__}: {exc}".rstrip(": ")
             ) from None
     raise SourceError(f"more than {MAX_REDIRECTS} redirects for {path}")
+
+
+def _unreachable(url: str, first: tuple[str, str], exc: Exception) -> Transient:
+    """A connection that could not be made (refused, unknown host): a couple of quick retries,
+    then the download gives up, naming HF_ENDPOINT when that is where it was going."""
+    scheme, host = _origin(url)
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if "Connection refused" in reason:
+        reason = "connection refused"
+    hint = "check the network or HF_ENDPOINT"
+    if (scheme, host) != first:
+        hint = f"the file storage {first[0]}://{first[1]} redirected to; check the network"
+    return Transient(
+        f"cannot reach {scheme}://{host} ({reason}); {hint}", UNREACHABLE_DELAY, retries=2
+    )
 
 
 def _check_status(response: Any, path: str, commit: str | None, translate: Translate) -> None:

@@ -32,7 +32,10 @@ from .replicas import (
 
 _FINEWEB_COLUMNS = ("text", "id", "dump", "url", "date", "file_path", "language",
                     "language_score", "token_count")  # fmt: skip
-_FINEWEB_EDU_COLUMNS = (*_FINEWEB_COLUMNS, "score", "int_score")
+# fineweb-edu has no `date` (dataset_info.features of the cards of its per-crawl copies, e.g.
+# airtrain-ai/fineweb-edu-fortified, TEL-LLM/fineweb-edu-1M, abideen/fineweb-edu-100k)
+_FINEWEB_EDU_COLUMNS = ("text", "id", "dump", "url", "file_path", "language", "language_score",
+                        "token_count", "score", "int_score")  # fmt: skip
 _FINEWEB_2_COLUMNS = ("text", "id", "dump", "url", "date", "file_path", "language",
                       "language_score", "language_script", "minhash_cluster_size",
                       "top_langs")  # fmt: skip
