@@ -167,10 +167,8 @@ def test_hostile_listing_on_the_command_line(tmp_path: Path, hub: HubServer) -> 
     }
     synced = run_cli(["sync", "hostile"], env=env)
     assert synced.returncode == 0, synced.stderr
-    assert synced.stdout.startswith("hostile: 1 subsets, 2 partitions, ")
-    # (the notes may come to name their dataset: "hostile: skipped ...")
-    notes = [n.strip().removeprefix("hostile: ") for n in synced.stderr.splitlines()]
-    assert notes == [line for _, line in HOSTILE_ENTRIES[:4]]
+    assert synced.stdout.startswith("hostile: 1 subset, 2 partitions, ")
+    assert synced.stderr.splitlines() == [f"hostile: {line}" for _, line in HOSTILE_ENTRIES[:4]]
     assert "Traceback" not in synced.stderr
     got = run_cli(["download", "hostile"], env=env)
     assert got.returncode == 0, got.stderr
@@ -380,7 +378,7 @@ def test_disk_full_during_a_sync_keeps_the_listing_in_force(
     filler.unlink()
     again = run_cli(["sync", "hostile"], env=env)
     assert again.returncode == 0, again.stderr
-    assert again.stdout.startswith("hostile: 1 subsets, 52 partitions, ")
+    assert again.stdout.startswith("hostile: 1 subset, 52 partitions, ")
     assert json.loads((index / "current.json").read_text()) != json.loads(pointer)
 
 
@@ -520,7 +518,7 @@ format: jsonl
     }  # read in place: nothing but the index was written
     synced = run_cli(["sync", "corpus"], env={"PYGESTOR_CATALOG": str(tmp_path / "user-catalog")})
     assert synced.returncode == 0, synced.stderr
-    notes = [n.strip().removeprefix("corpus: ") for n in synced.stderr.splitlines()]
+    notes = [n.removeprefix("corpus: ") for n in synced.stderr.splitlines()]
     assert notes == [f"skipped {path}: {why}" for path, why in result.skipped[:5]] + [
         "skipped 1 more files (see --json)"
     ]
@@ -563,7 +561,7 @@ def test_add_on_a_hostile_repo_writes_a_manifest_and_names_what_it_left_out(
     assert f"wrote {written} " in added.stdout
     synced = run_cli(["sync", "odd"], env=env)
     assert synced.returncode == 0, synced.stderr
-    assert synced.stdout.startswith("odd: 1 subsets, 1 partitions, ")
+    assert synced.stdout.startswith("odd: 1 subset, 1 partition, ")
     assert all(r.path.startswith("/api/") or r.path.endswith("/README.md") for r in hub.requests)
 
 
