@@ -339,7 +339,7 @@ def test_placeholders_can_be_refused() -> None:
 def test_lookbehind_is_not_a_named_group_but_has_no_linear_time_match() -> None:
     assert error_of("part-{n:(?<=-)[0-9]+}.txt") == (
         "placeholder 'n' regex '(?<=-)[0-9]+' in 'part-{n:(?<=-)[0-9]+}.txt' uses a lookahead or "
-        "lookbehind, which has no linear-time match; rewrite it without"
+        "lookbehind, which the linear-time matcher cannot run; rewrite it without"
     )
 
 
