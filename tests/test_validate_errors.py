@@ -290,7 +290,8 @@ def test_parse_file_too_large(tmp_path: Path) -> None:
     with pytest.raises(ManifestError) as info:
         parse_file(path)
     assert str(info.value) == (
-        f"{path}: larger than 1,000,000 bytes, far more than a manifest needs; is this the right file?"
+        f"{path}: larger than 1,000,000 bytes, far more than a manifest needs; "
+        "is this the right file?"
     )
 
 
