@@ -613,9 +613,7 @@ def python_answer(pattern_text: str, path: str) -> dict[str, str] | None:
     return m.groupdict()
 
 
-@FAST
-@given(st.lists(_REGEXES, min_size=1, max_size=3), st.sampled_from(["", "-", "_", "."]), _TEXTS)
-def test_fuzz_re2_agrees_with_python_re(regexes: list[str], sep: str, text: str) -> None:
+def check_agrees(regexes: list[str], sep: str, text: str) -> None:
     pattern_text = "x/" + sep.join(f"{{v{i}:{r}}}" for i, r in enumerate(regexes))
     try:
         pattern = compile_pattern(pattern_text)
@@ -624,6 +622,26 @@ def test_fuzz_re2_agrees_with_python_re(regexes: list[str], sep: str, text: str)
     assert isinstance(pattern.linear, patterns.LinearRegex)
     assert pattern.match("x/" + text) == python_answer(pattern_text, "x/" + text)
     assert within_segment(regexes[0]) in pattern.regex.pattern
+
+
+_REGEX_CASES = (
+    st.lists(_REGEXES, min_size=1, max_size=3),
+    st.sampled_from(["", "-", "_", "."]),
+    _TEXTS,
+)
+
+
+@FAST
+@given(*_REGEX_CASES)
+def test_fuzz_re2_agrees_with_python_re(regexes: list[str], sep: str, text: str) -> None:
+    check_agrees(regexes, sep, text)
+
+
+@pytest.mark.fuzz
+@LONG
+@given(*_REGEX_CASES)
+def test_fuzz_re2_agrees_with_python_re_long(regexes: list[str], sep: str, text: str) -> None:
+    check_agrees(regexes, sep, text)
 
 
 _GLOB_BITS = st.sampled_from(["a", "b", "-", ".", "*", "?", "{p}", "{q}", "/", "x", "**"])
