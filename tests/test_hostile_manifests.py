@@ -616,7 +616,7 @@ def python_answer(pattern_text: str, path: str) -> dict[str, str] | None:
 def check_agrees(regexes: list[str], sep: str, text: str) -> None:
     pattern_text = "x/" + sep.join(f"{{v{i}:{r}}}" for i, r in enumerate(regexes))
     try:
-        pattern = compile_pattern(pattern_text)
+        pattern = _re2_twin(pattern_text)
     except PatternError:
         return
     assert isinstance(pattern.linear, patterns.LinearRegex)
@@ -644,12 +644,18 @@ def test_fuzz_re2_agrees_with_python_re_long(regexes: list[str], sep: str, text:
     check_agrees(regexes, sep, text)
 
 
-_GLOB_BITS = st.sampled_from(["a", "b", "-", ".", "*", "?", "{p}", "{q}", "/", "x", "**"])
+_GLOB_BITS = st.sampled_from(
+    ["a", "b", "-", ".", "*", "?", "{p}", "{q}", "/", "x", "**", "{r:a|ab}", "{s:b|ba|x}"]
+)
 
 
-@FAST
-@given(st.lists(_GLOB_BITS, min_size=1, max_size=8).map("".join), st.lists(_TEXTS, max_size=4))
-def test_fuzz_python_fast_path_agrees_with_re2(text: str, segments: list[str]) -> None:
+_GLOB_CASES = (
+    st.lists(_GLOB_BITS, min_size=1, max_size=8).map("".join),
+    st.lists(_TEXTS, max_size=4),
+)
+
+
+def check_fast_path(text: str, segments: list[str]) -> None:
     """Patterns of `_unique_match` shape run on Python's re; RE2 must give the same answers."""
     try:
         fast = compile_pattern(text)
@@ -659,6 +665,19 @@ def test_fuzz_python_fast_path_agrees_with_re2(text: str, segments: list[str]) -
     for path in ["/".join(segments), *("/".join(segments[:n]) for n in range(len(segments)))]:
         if path:
             assert fast.match(path) == forced.match(path), path
+
+
+@FAST
+@given(*_GLOB_CASES)
+def test_fuzz_python_fast_path_agrees_with_re2(text: str, segments: list[str]) -> None:
+    check_fast_path(text, segments)
+
+
+@pytest.mark.fuzz
+@LONG
+@given(*_GLOB_CASES)
+def test_fuzz_python_fast_path_agrees_with_re2_long(text: str, segments: list[str]) -> None:
+    check_fast_path(text, segments)
 
 
 def _re2_twin(text: str) -> Any:
@@ -674,9 +693,11 @@ def _re2_twin(text: str) -> Any:
 
 
 def test_unique_match_shapes_run_on_python_and_the_rest_on_re2() -> None:
-    for text in ("data/{subset}/*.parquet", "{a}/x-?-*.json", "data/**", "*"):
+    fast = ("data/{subset}/*.parquet", "{a}/x-?-*.json", "data/**", "*", "{s:train|test}-*.parquet")
+    for text in fast:
         assert not isinstance(compile_pattern(text).linear, patterns.LinearRegex), text
-    for text in ("{a}-{b}.txt", "data/**/*.parquet", "*a*", "{x:[a-z]+}"):
+    many = "/".join(f"{{w{i}:a|b|c}}" for i in range(4))  # 81 ways
+    for text in ("{a}-{b}.txt", "data/**/*.parquet", "*a*", "{x:[a-z]+}", "{x:a.b|c}", many):
         assert isinstance(compile_pattern(text).linear, patterns.LinearRegex), text
 
 

@@ -101,15 +101,34 @@ class _PythonRegex:
         return None if m is None else m.groupdict()
 
 
+#: A placeholder regex that is a list of words (`train|validation`): a choice, not a wildcard.
+_WORDS = re.compile(r"[A-Za-z0-9_-]+(?:\|[A-Za-z0-9_-]+)*")
+#: The most ways a pattern on Python's `re` may have to match one path (its choices multiplied).
+MAX_BACKTRACKING_WAYS = 64
+
+
 def _unique_match(text: str) -> bool:
-    """Whether a path can match `text` in at most one way, found by backtracking in time linear
-    in the path: no placeholder regex, `**` only as the last segment, and at most one `*` or
-    `{name}` in each segment. (Neither can match '/', so the literal rest of the segment fixes
-    where that one wildcard ends; every other shape goes to RE2.)"""
-    if ":" in text:
-        return False
-    segments = text.split("/")
-    return all(
+    """Whether Python's backtracking matches `text` in time linear in the path: `**` only as the
+    last segment, at most one `*` or `{name}` in each segment, and placeholder regexes only as
+    lists of words (`{split:train|test}`) whose choices multiply to at most
+    MAX_BACKTRACKING_WAYS. Neither `*` nor `{name}` can match '/', so once the choices are
+    fixed the literal rest of a segment fixes where its one wildcard ends: a path has at most
+    that many ways to match, each tried in linear time. Every other shape goes to RE2."""
+    ways, skeleton, i = 1, [], 0
+    while i < len(text):
+        if text[i] != "{":
+            skeleton.append(text[i])
+            i += 1
+            continue
+        end = text.find("}", i)
+        _, sep, regex = text[i + 1 : end].partition(":")
+        if end < 0 or (sep and not _WORDS.fullmatch(regex)):
+            return False
+        ways *= regex.count("|") + 1
+        skeleton.append("=" if sep else "{")
+        i = end + 1
+    segments = "".join(skeleton).split("/")
+    return ways <= MAX_BACKTRACKING_WAYS and all(
         (seg == "**" and n == len(segments) - 1) or seg.count("*") + seg.count("{") <= 1
         for n, seg in enumerate(segments)
     )
