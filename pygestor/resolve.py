@@ -106,7 +106,7 @@ def _place(
             captures = pattern.match(path)
             if captures is None:
                 continue
-            if any(ex.regex.fullmatch(path) for ex in rule.excludes):
+            if any(ex.matches(path) for ex in rule.excludes):
                 break  # excluded from this rule; later rules may still take it
             name = rule.template.render(captures)
             return index, name, _Hit(file, pattern, rule.format or default_format)

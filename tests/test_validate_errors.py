@@ -281,7 +281,7 @@ def test_parse_file_not_utf8(tmp_path: Path) -> None:
     path.write_bytes(b"name: \xff\xfe\n")
     with pytest.raises(ManifestError) as info:
         parse_file(path)
-    assert str(info.value) == f"{path}: not UTF-8 text"
+    assert str(info.value) == f"{path}:1: not UTF-8 text (byte 0xff); save the file as UTF-8"
 
 
 def test_parse_file_too_large(tmp_path: Path) -> None:
@@ -289,7 +289,10 @@ def test_parse_file_too_large(tmp_path: Path) -> None:
     path.write_text(GOOD + "#" * 1_000_000 + "\n")
     with pytest.raises(ManifestError) as info:
         parse_file(path)
-    assert str(info.value) == f"{path}: file is larger than 1000000 bytes"
+    assert str(info.value) == (
+        f"{path}: larger than 1,000,000 bytes, far more than a manifest needs; "
+        "is this the right file?"
+    )
 
 
 # --- scanning folders ----------------------------------------------------------------------------

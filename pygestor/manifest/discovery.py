@@ -8,6 +8,7 @@ two manifests of one name among the user's folders are an error.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -103,27 +104,48 @@ def _key_line(path: Path, key: str) -> int | None:
 
 def parse_file(path: Path) -> Manifest:
     """Read and validate one manifest file; raises ManifestError listing every problem."""
+    return parse_text(_read_manifest(path), str(path))
+
+
+def _read_manifest(path: Path) -> str:
+    """The text of a manifest file: a regular file of at most MAX_MANIFEST_BYTES, in UTF-8 (a FIFO
+    or a device such as /dev/zero is refused before any read, so nothing blocks or grows)."""
+
+    def fail(message: str, line: int | None = None) -> ManifestError:
+        return ManifestError([Problem(str(path), line, "", message)])
+
     try:
-        if path.stat().st_size > MAX_MANIFEST_BYTES:
-            raise ManifestError(
-                [Problem(str(path), None, "", f"file is larger than {MAX_MANIFEST_BYTES} bytes")]
-            )
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ManifestError([Problem(str(path), None, "", "not UTF-8 text")]) from None
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise fail("not a regular file; give a .yaml file or a folder of them")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_MANIFEST_BYTES + 1)
     except OSError as exc:
-        raise ManifestError(
-            [Problem(str(path), None, "", f"cannot read: {exc.strerror or exc}")]
+        raise fail(f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise fail(_too_large())
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise fail(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8", line
         ) from None
-    return parse_text(text, str(path))
+
+
+def _too_large() -> str:
+    return (
+        f"larger than {MAX_MANIFEST_BYTES:,} bytes, far more than a manifest needs; "
+        "is this the right file?"
+    )
 
 
 def parse_text(text: str, file: str = "<manifest>") -> Manifest:
     """Validate manifest text; every problem carries `file`, a line and a field path."""
     import pydantic
 
-    node, data = _load_yaml(text, file)
-    duplicates = list(_duplicate_keys(node, file))
+    if len(text) > MAX_MANIFEST_BYTES:
+        raise ManifestError([Problem(file, None, "", _too_large())])
+    node, data, duplicates = _load_yaml(text, file)
     if duplicates:
         raise ManifestError(duplicates)
     if not isinstance(data, dict):
@@ -137,42 +159,189 @@ def parse_text(text: str, file: str = "<manifest>") -> Manifest:
         raise ManifestError(sorted(problems, key=lambda p: p.line or 0)) from None
 
 
-def _load_yaml(text: str, file: str) -> tuple[Any, Any]:
+def _load_yaml(text: str, file: str) -> tuple[Any, Any, list[Problem]]:
+    """The composed node graph, the constructed value and the keys' problems (twice, not text).
+    The graph is checked (`_check_nodes`: aliases, depth, tags, long numbers) before anything is
+    constructed from it."""
     import yaml
 
     loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loader = loader_class(text)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        if node is None:
+            return None, None, []
+        key_problems = _check_nodes(node, text, file)  # raises on a hazard
+        data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         what = exc.problem or exc.context or "syntax error"
+        raise ManifestError([Problem(file, line, "", f"invalid YAML: {_one_line(what)}")]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, ...)
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        code = (
+            exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        )
+        what = f"character U+{code:04X} is not allowed in YAML text; remove it"
         raise ManifestError([Problem(file, line, "", f"invalid YAML: {what}")]) from None
     except yaml.YAMLError as exc:
-        raise ManifestError([Problem(file, None, "", f"invalid YAML: {exc}")]) from None
+        raise ManifestError([Problem(file, None, "", f"invalid YAML: {_one_line(exc)}")]) from None
+    except (
+        RecursionError,
+        ValueError,
+        OverflowError,
+        MemoryError,
+    ) as exc:  # the pure-Python loader
+        raise ManifestError([Problem(file, None, "", f"invalid YAML: {_one_line(exc)}")]) from None
     finally:
         loader.dispose()
-    return node, data
+    return node, data, key_problems
 
 
-def _duplicate_keys(node: Any, file: str, path: str = "") -> Iterable[Problem]:
+def _one_line(what: object) -> str:
+    text = " ".join(str(what).split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+#: How much YAML aliases may add to a manifest, in nodes plus characters of text values, beyond
+#: what is written: a shared `load:` block used by a few subsets is a few hundred.
+MAX_ALIAS_EXPANSION = 100_000
+#: How deep mappings and lists may nest (a manifest needs five or six levels).
+MAX_DEPTH = 50
+#: How many characters a number may have (larger ones are refused before Python converts them).
+MAX_NUMBER_LENGTH = 100
+_YAML = "tag:yaml.org,2002:"
+_PLAIN_TAGS = {_YAML + t for t in ("str", "int", "float", "bool", "null", "seq", "map")}
+_PLAIN_TAGS |= {_YAML + "timestamp", _YAML + "merge"}  # implicit dates (reported later), `<<`
+
+
+def _check_nodes(root: Any, text: str, file: str) -> list[Problem]:
+    """One pass over the composed YAML graph, each node once (aliases are not expanded, so the
+    pass is linear in the text). Raises ManifestError on a hazard: aliases that expand the
+    manifest by more than MAX_ALIAS_EXPANSION (the billion-laughs shape), an alias inside its own
+    anchor (a loop), nesting deeper than MAX_DEPTH, a tag other than YAML's plain ones
+    (`!!python/object`, `!!binary`, ...), a number longer than MAX_NUMBER_LENGTH. Returns the
+    problems to report with the others: keys that appear twice, keys that are not text."""
     import yaml
 
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key, value in node.value:
-            name = str(key.value)
-            if name in seen:
-                yield Problem(
-                    file, key.start_mark.line + 1, _join(path, name), "key appears twice; keep one"
+    problems: list[Problem] = []
+    weight: dict[int, int] = {}  # id(node) -> its size once aliases are expanded
+    open_ids: set[int] = set()  # collections being walked: an alias to one is a loop
+    added = aliases = 0
+
+    def fail(node: Any, message: str) -> ManifestError:
+        return ManifestError([Problem(file, node.start_mark.line + 1, "", message)])
+
+    def visit(node: Any, depth: int) -> list[Any] | None:
+        """Account for `node`; returns the frame to walk for a collection seen the first time."""
+        nonlocal added, aliases
+        key = id(node)
+        if key in weight or key in open_ids:
+            aliases += 1
+            if key not in open_ids:
+                added += weight[key]
+                if added <= MAX_ALIAS_EXPANSION:
+                    return None
+            name, line = _alias_event(text, aliases)
+            message = (
+                f"YAML alias *{name} is inside its own anchor (a loop); write the value out"
+                if key in open_ids
+                else f"too many YAML aliases (*{name} here takes what they expand to past "
+                f"{MAX_ALIAS_EXPANSION:,} values and characters); manifests do not need anchors "
+                "this deep: write the repeated part out"
+            )
+            raise ManifestError([Problem(file, line, "", message)])
+        if node.tag not in _PLAIN_TAGS:
+            shown = "!!" + node.tag[len(_YAML) :] if node.tag.startswith(_YAML) else node.tag
+            raise fail(
+                node,
+                f"YAML tag {shown} is not allowed in a manifest; remove it (text, "
+                "numbers, true/false, lists and mappings only)",
+            )
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag in (_YAML + "int", _YAML + "float") and len(node.value) > MAX_NUMBER_LENGTH:
+                raise fail(
+                    node,
+                    f"a number of {len(node.value)} characters; the limit is {MAX_NUMBER_LENGTH}",
                 )
-            seen.add(name)
-            yield from _duplicate_keys(value, file, _join(path, name))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            yield from _duplicate_keys(item, file, f"{path}[{i}]")
+            weight[key] = 1 + len(node.value)
+            return None
+        if depth > MAX_DEPTH:
+            raise fail(node, f"nested more than {MAX_DEPTH} levels deep; a manifest needs a few")
+        open_ids.add(key)
+        if isinstance(node, yaml.MappingNode):
+            problems.extend(_key_problems(node, file, paths[key], paths))
+            items = [n for pair in node.value for n in pair]
+        else:
+            items = list(node.value)
+            for i, item in enumerate(items):
+                paths.setdefault(id(item), f"{paths[key]}[{i}]")
+        return [node, items, 0, 1, depth]  # node, children, next child, weight so far, depth
+
+    paths: dict[int, str] = {id(root): ""}
+    first = visit(root, 1)
+    stack = [first] if first is not None else []
+    while stack:
+        frame = stack[-1]
+        node, items, index, total, depth = frame
+        if index == len(items):
+            stack.pop()
+            open_ids.discard(id(node))
+            weight[id(node)] = total
+            if stack:
+                stack[-1][3] += total
+            continue
+        frame[2] += 1
+        child = items[index]
+        sub = visit(child, depth + 1)
+        if sub is None:
+            frame[3] += weight[id(child)]
+        else:
+            stack.append(sub)
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
+def _key_problems(node: Any, file: str, path: str, paths: dict[int, str]) -> list[Problem]:
+    """Keys of one mapping that appear twice or are not text; records the children's paths."""
+    import yaml
+
+    problems = []
+    seen: set[str] = set()
+    for key, value in node.value:
+        name = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
+        line = key.start_mark.line + 1
+        if name in seen:
+            problems.append(Problem(file, line, _join(path, name), "key appears twice; keep one"))
+        elif key.tag not in (_YAML + "str", _YAML + "merge") and isinstance(key, yaml.ScalarNode):
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    _join(path, name),
+                    f"YAML reads this key as {key.tag[len(_YAML) :]}, not text; quote it",
+                )
+            )
+        seen.add(name)
+        paths.setdefault(id(value), _join(path, name))
+        paths.setdefault(id(key), path)
+    return problems
+
+
+def _alias_event(text: str, n: int) -> tuple[str, int | None]:
+    """The anchor name and line of the n-th alias (`*name`) in the text: the walk meets aliases
+    in the order the parser does, so the n-th alias it meets is the n-th alias event."""
+    import yaml
+
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    seen = 0
+    for event in yaml.parse(text, Loader=loader_class):
+        if isinstance(event, yaml.AliasEvent):
+            seen += 1
+            if seen == n:
+                mark = event.start_mark
+                return str(event.anchor), mark.line + 1 if mark is not None else None
+    return "?", None
 
 
 def _join(path: str, key: str) -> str:
@@ -346,7 +515,7 @@ def discover_paths(
 def rule_line(path: Path, index: int | None) -> int | None:
     """The line of `source:` (index None) or of the index-th subset rule in a manifest file."""
     try:
-        node, _ = _load_yaml(path.read_text(encoding="utf-8"), str(path))
+        node, _, _ = _load_yaml(path.read_text(encoding="utf-8"), str(path))
     except (OSError, ManifestError):
         return None
     key = "source" if index is None else "subsets"

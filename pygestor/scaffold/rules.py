@@ -142,7 +142,7 @@ def place(rules: Sequence[Rule], files: Sequence[RemoteFile]) -> Placed:
                 ),
                 None,
             )
-            if captures is None or any(ex.regex.fullmatch(path) for ex in rule.excludes):
+            if captures is None or any(ex.matches(path) for ex in rule.excludes):
                 continue
             where[path] = (i, rule.template.render(captures))
             break
