@@ -347,6 +347,13 @@ def remove(
 
 def _show_removal(plan: Any, *, err: bool) -> None:
     not_local = plural(len(plan.not_local), "chosen partition") + " not local"
+    if plan.shared:
+        click.echo(
+            f"{plan.dataset}: {plural(len(plan.shared), 'chosen partition')} in a read-only "
+            f"shared data dir left untouched (only {plan.store.data_dir} is changed): "
+            f"{', '.join(plan.shared[:5])}{', ...' if len(plan.shared) > 5 else ''}",
+            err=err,
+        )
     if plan.empty:
         what = not_local if plan.not_local else "no local data"
         click.echo(f"{plan.dataset}: nothing to remove ({what})", err=err)
