@@ -23,6 +23,7 @@ pandas DataFrames with those keys as columns.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -330,6 +331,12 @@ class Catalog:
         with tiers.writes(self.store, "download"):
             return plan.execute(workers=workers, progress=progress)
 
+    def writing(self, action: str) -> contextlib.AbstractContextManager[None]:
+        """For running a plan made here (`plan_download(...).execute()`, `plan_remove`): a
+        permission or read-only-mount error met writing the data dir becomes one
+        `ReadOnlyDataDir` line naming it (`action`: what was being done, for the message)."""
+        return tiers.writes(self.store, action)
+
     def _fetcher(self, selection: Selection) -> Fetcher | None:
         if selection.in_place:
             return None
@@ -576,8 +583,8 @@ class Catalog:
         missing = selection.with_states("remote", "partial")
         if missing and download and not selection.in_place:
             action = (
-                f"a load with download=True ({len(missing)} partitions of {name} are not local; "
-                "download=False reads the local ones)"
+                f"a load with download=True ({len(missing)} of {len(selection.items)} partitions "
+                f"of {name} are not local; download=False reads the local ones)"
             )
             tiers.require_writable(self.store, action)
             wanted = replace(selection, items=missing)

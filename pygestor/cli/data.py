@@ -206,7 +206,7 @@ def download(
     if dry_run:
         _show_plan(plan, as_json)
         return
-    with _progress_bar(plan, quiet=as_json) as on_progress:
+    with catalog.writing("download"), _progress_bar(plan, quiet=as_json) as on_progress:
         report = plan.execute(workers=workers, progress=on_progress)
     copies = []
     if arrow_copy:
@@ -311,7 +311,8 @@ def remove(
     Shows what will be freed and asks first (unless --yes). The catalog entry and the synced
     listing stay; files are only deleted inside DATA_DIR/DATASET/, never in a local source."""
     picked = _picked(subsets, all_subsets)
-    plan = catalog_from(ctx).plan_remove(
+    catalog = catalog_from(ctx)
+    plan = catalog.plan_remove(
         dataset, picked, partitions=list(partitions) or None, all_subsets=all_subsets
     )
     if dry_run or (plan.empty and not as_json):
@@ -330,7 +331,8 @@ def remove(
         click.confirm("Delete them?", default=False, abort=True, err=True)
     elif not as_json:
         _show_removal(plan, err=False)
-    report = plan.execute()
+    with catalog.writing("remove"):
+        report = plan.execute()
     if as_json:
         echo_json(report.to_json())
         return
