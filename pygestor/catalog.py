@@ -381,24 +381,18 @@ class Catalog:
     def _shared_copies(
         self, manifest: Manifest, subsets: Sequence[str], partitions: Sequence[str] | None
     ) -> tuple[str, ...]:
-        """`subset/partition` of the chosen ones that are local in a shared tier (never removed)."""
+        """`subset/partition` of the chosen ones that are local in a shared tier (never removed,
+        whether or not the personal tier has a copy too)."""
         if not self.store.lower or manifest.source.kind == "local":
             return ()
-        listing = tiers.listing(self.store, manifest.name)
-        if listing is None:
-            return ()
-        known = {s.name for s in listing.subsets}
-        chosen = [s for s in subsets if s in known]
-        if not chosen:
-            return ()
-        selection = self._select(manifest, listing, chosen)
-        keys = set(partitions or ())
+        found: set[tuple[str, str]] = set()
+        for tier in self.store.lower:
+            found.update(tier.local_records(manifest.name))
+        wanted = set(partitions or ())
         return tuple(
-            i.key
-            for i in selection.items
-            if i.storage is not self.store.storage
-            and i.state in ("local", "stale")
-            and (partitions is None or i.partition.name in keys or i.key in keys)
+            f"{s}/{p}"
+            for s, p in sorted(found)
+            if s in subsets and (partitions is None or p in wanted or f"{s}/{p}" in wanted)
         )
 
     def updates(self, name: str | None = None) -> list[dict[str, Any]]:
