@@ -422,7 +422,7 @@ class Catalog:
             listing = self._listing(name, sync=False)
             selection = self._select(manifest, listing, subset, all_subsets=subset is None)
             return verify(self.store, name, subset, in_place=selection, workers=workers)
-        if subset is not None and not tiers.local_records(self.store, name, subset):
+        if subset is not None and not any(t.records(name, subset) for t in self.store.tiers):
             recorded = tiers.listing(self.store, name)
             if recorded is None:
                 raise SubsetNotFound(name, subset)
@@ -575,7 +575,7 @@ class Catalog:
         listing = self._listing(name, sync=True)
         selection = self._select(manifest, listing, subset, partitions=partitions)
         missing = selection.with_states("remote", "partial")
-        if missing and download and not selection.in_place:
+        if missing and download:
             action = (
                 f"a load with download=True ({len(missing)} of {len(selection.items)} partitions "
                 f"of {name} are not local; download=False reads the local ones)"

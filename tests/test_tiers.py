@@ -22,8 +22,9 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -629,3 +630,33 @@ def test_data_dirs_setting(tmp_path: Path) -> None:
         with pytest.raises(PygestorError) as caught:
             _from_config(tmp_path, text)
         assert str(caught.value) == message
+
+
+def test_an_arrow_copy_in_the_shared_tier_is_used(replica_hub: HubServer, tmp_path: Path) -> None:
+    """The copy is found in the shared tier and read instead of the files: with the shared data
+    file's bytes garbled (same size, so its record still counts it local) the load still returns
+    the reference rows; without the copy the same load reads the garbled file and fails."""
+    shared, personal = tmp_path / "shared", tmp_path / "personal"
+    settings = Settings(
+        data_dir=shared, user_catalog_dir=tmp_path / "uc", hf_endpoint=replica_hub.endpoint
+    )
+    builder = Catalog(settings)
+    builder.download("mnist", "train")
+    expected = _rows_hash(builder.load("mnist", "train"))
+    builder.build_arrow_copy("mnist", "train")
+    target = shared / "mnist" / "train" / MNIST_TRAIN
+    target.write_bytes(b"x" * target.stat().st_size)
+
+    layered = Catalog(replace(settings, data_dir=personal, shared_data_dirs=(shared,)))
+    copy = shared / ".pygestor" / "datasets" / "mnist" / "arrow" / "train.arrow"
+    assert [s["arrow_copy_bytes"] for s in layered.subset_records("mnist")] == [
+        None,
+        copy.stat().st_size,
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _rows_hash(layered.load("mnist", "train")) == expected
+    assert not personal.exists()
+    builder.drop_arrow_copy("mnist", "train")
+    with pytest.raises(PygestorError, match=f"cannot read {target}"):
+        layered.load("mnist", "train")

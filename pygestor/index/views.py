@@ -51,6 +51,7 @@ PARTITION_COLUMNS = (
     "downloaded_at",
     "location",  # the data directory (tier) the file is read from; None when not local
 )
+_ON_DISK = ("local", "stale", "gone")  # states whose file is in a data directory
 
 
 def dataset_record(store: Store, manifest: Manifest) -> dict[str, Any]:
@@ -139,9 +140,6 @@ def partition_records(
             row = _row(name, subset, pname, rec.path, rec.size, state, rec, rec.sha256)
             rows.append({**row, "location": where[tier]})
     return rows
-
-
-_ON_DISK = ("local", "stale", "gone")
 
 
 def _row(
