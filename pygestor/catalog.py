@@ -11,6 +11,11 @@ source, a `Selection` — and hands them over. Every rule lives in the operation
     copy, info
     maintain.*           remove, updates, verify, repair scaffold.*     `add`
 
+Layered data directories (`Settings.data_dirs`, see `pygestor.index.tiers`): `store` is the
+personal tier, written to; its `lower` stores are the read-only shared tiers, read in order.
+Every command that writes checks first that the personal tier is writable, and a refusal met
+anyway becomes one `ReadOnlyDataDir` line.
+
 Listings come in two flavours with the same keys: `*_records()` return lists of plain dicts
 (what `--json` prints, no pandas needed) and `datasets()` / `subsets()` / `partitions()` return
 pandas DataFrames with those keys as columns.
@@ -18,6 +23,7 @@ pandas DataFrames with those keys as columns.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -35,6 +41,7 @@ from .errors import (
     SubsetNotFound,
 )
 from .index import sync as syncing
+from .index import tiers
 from .index.records import Listing
 from .index.selection import Selection, select
 from .index.store import Store
@@ -88,15 +95,22 @@ class Catalog:
 
     @functools.cached_property
     def storage(self) -> Storage:
-        """The data directory's storage (local disks and NFS today; see `pygestor.storage`)."""
+        """The (personal) data directory's storage, the one written to (local disks and NFS
+        today; see `pygestor.storage`)."""
         from .storage.local import LocalStorage
 
         return LocalStorage(self.settings.data_dir, file_mode=self.settings.file_mode)
 
     @functools.cached_property
     def store(self) -> Store:
-        """The index of the data directory."""
-        return Store(self.storage, lock_timeout=self.settings.lock_timeout)
+        """The index of the data directory, with the read-only shared tiers below it (`lower`)."""
+        from .storage.local import LocalStorage
+
+        timeout = self.settings.lock_timeout
+        lower = tuple(
+            Store(LocalStorage(d), lock_timeout=timeout) for d in self.settings.shared_data_dirs
+        )
+        return Store(self.storage, lock_timeout=timeout, lower=lower)
 
     # ---- the manifests ------------------------------------------------------------------
     def discover(self) -> Discovery:
@@ -183,10 +197,14 @@ class Catalog:
             else sorted(found.entries)
         )
         results = []
+        if wanted:
+            tiers.require_writable(self.store, "sync")
         for name in wanted:
             try:
                 entry = self.entry(name, _found=found)
-                outcome = syncing.record(self.store, entry.manifest, self._list_source(entry))
+                listing = self._list_source(entry)
+                with tiers.writes(self.store, "sync"):
+                    outcome = syncing.record(self.store, entry.manifest, listing)
             except PygestorError as exc:
                 if on_error == "raise":
                     raise
@@ -206,13 +224,17 @@ class Catalog:
         return syncing.list_source(entry.manifest, source, where=str(entry.path))
 
     def synced(self) -> list[str]:
-        """Names of the catalog's datasets that have been synced into this data dir."""
+        """Names of the catalog's datasets that have been synced into this data dir (or into
+        one of its shared tiers)."""
         entries = self.discover().entries
-        return [n for n in self.store.synced_datasets() if n in entries]
+        return [n for n in tiers.synced_datasets(self.store) if n in entries]
 
     def forget(self, name: str) -> bool:
-        """Drop what sync recorded for `name` (downloaded files and their records stay)."""
-        return self.store.forget(name)
+        """Drop what sync recorded for `name` in the personal tier (downloaded files and their
+        records stay; shared tiers are never written)."""
+        tiers.require_writable(self.store, "forget")
+        with tiers.writes(self.store, "forget"):
+            return self.store.forget(name)
 
     def add(
         self,
@@ -290,7 +312,10 @@ class Catalog:
         from .fetch import plan_download
 
         selection = self.select(name, subset, partitions=partitions, all_subsets=all_subsets)
-        return plan_download(selection, self.store, self._fetcher(selection), update=update)
+        plan = plan_download(selection, self.store, self._fetcher(selection), update=update)
+        if plan.fetch:  # nothing to fetch (all local, in any tier) needs no write access
+            tiers.require_writable(self.store, "download")
+        return plan
 
     def download(
         self,
@@ -308,7 +333,14 @@ class Catalog:
         plan = self.plan_download(
             name, subset, partitions=partitions, all_subsets=all_subsets, update=update
         )
-        return plan.execute(workers=workers, progress=progress)
+        with tiers.writes(self.store, "download"):
+            return plan.execute(workers=workers, progress=progress)
+
+    def writing(self, action: str) -> contextlib.AbstractContextManager[None]:
+        """For running a plan made here (`plan_download(...).execute()`, `plan_remove`): a
+        permission or read-only-mount error met writing the data dir becomes one
+        `ReadOnlyDataDir` line naming it (`action`: what was being done, for the message)."""
+        return tiers.writes(self.store, action)
 
     def _fetcher(self, selection: Selection) -> Fetcher | None:
         if selection.in_place:
@@ -324,12 +356,19 @@ class Catalog:
         partitions: Sequence[str] | None = None,
         all_subsets: bool = False,
     ) -> RemovalPlan:
-        """What removing local data would delete and free (a value; `.execute()` does it)."""
+        """What removing local data would delete and free (a value; `.execute()` does it). Only
+        the personal tier is touched: partitions local in a shared tier are kept and listed in
+        `shared`."""
         from .maintain.remove import plan_remove
 
-        return plan_remove(
-            self.store, self.manifest(name), subset, partitions=partitions, all_subsets=all_subsets
+        manifest = self.manifest(name)
+        plan = plan_remove(
+            self.store, manifest, subset, partitions=partitions, all_subsets=all_subsets
         )
+        if not plan.empty:
+            tiers.require_writable(self.store, "remove")
+        shared = self._shared_copies(manifest, plan.subsets, partitions)
+        return replace(plan, shared=shared) if shared else plan
 
     def remove(
         self,
@@ -340,9 +379,26 @@ class Catalog:
         all_subsets: bool = False,
     ) -> RemovalReport:
         """Delete local data of a subset (or partitions, or every subset); the listing stays."""
-        return self.plan_remove(
-            name, subset, partitions=partitions, all_subsets=all_subsets
-        ).execute()
+        plan = self.plan_remove(name, subset, partitions=partitions, all_subsets=all_subsets)
+        with tiers.writes(self.store, "remove"):
+            return plan.execute()
+
+    def _shared_copies(
+        self, manifest: Manifest, subsets: Sequence[str], partitions: Sequence[str] | None
+    ) -> tuple[str, ...]:
+        """`subset/partition` of the chosen ones that are local in a shared tier (never removed,
+        whether or not the personal tier has a copy too)."""
+        if not self.store.lower or manifest.source.kind == "local":
+            return ()
+        found: set[tuple[str, str]] = set()
+        for tier in self.store.lower:
+            found.update(tier.local_records(manifest.name))
+        wanted = set(partitions or ())
+        return tuple(
+            f"{s}/{p}"
+            for s, p in sorted(found)
+            if s in subsets and (partitions is None or p in wanted or f"{s}/{p}" in wanted)
+        )
 
     def updates(self, name: str | None = None) -> list[dict[str, Any]]:
         """New, changed and deleted partitions upstream since the last sync/download; read-only.
@@ -352,7 +408,7 @@ class Catalog:
         rows: list[dict[str, Any]] = []
         for n in [name] if name is not None else self.synced():
             entry = self.entry(n)
-            before = self.store.listing(n)
+            before = tiers.listing(self.store, n)
             if before is None:
                 raise NotSynced(n)
             rows += updates(self.store, entry.manifest, before, self._list_source(entry))
@@ -371,8 +427,8 @@ class Catalog:
             listing = self._listing(name, sync=False)
             selection = self._select(manifest, listing, subset, all_subsets=subset is None)
             return verify(self.store, name, subset, in_place=selection, workers=workers)
-        if subset is not None and not self.store.records(name, subset):
-            recorded = self.store.listing(name)
+        if subset is not None and not any(t.records(name, subset) for t in self.store.tiers):
+            recorded = tiers.listing(self.store, name)
             if recorded is None:
                 raise SubsetNotFound(name, subset)
             self._require_subset(name, recorded, subset, sort=True)
@@ -385,7 +441,7 @@ class Catalog:
         if head < 0:
             raise SelectionError(f"head={head}: give a number of rows, 0 or more")
         manifest = self.manifest(name)
-        listing = self.store.listing(name)
+        listing = tiers.listing(self.store, name)
         if listing is None:
             if subset is not None:
                 raise NotSynced(name)
@@ -401,10 +457,14 @@ class Catalog:
         from .maintain.repair import remove_damaged, repair
 
         entry = self.entry(name)
-        damaged = remove_damaged(self.store, name)
-        listing = self._list_source(entry)
-        syncing.record(self.store, entry.manifest, listing)  # the sync, for the entry found above
-        return repair(self.store, entry.manifest, listing, damaged_removed=damaged, workers=workers)
+        tiers.require_writable(self.store, "sync --repair")
+        with tiers.writes(self.store, "sync --repair"):
+            damaged = remove_damaged(self.store, name)
+            listing = self._list_source(entry)
+            syncing.record(self.store, entry.manifest, listing)  # the sync, for the entry above
+            return repair(
+                self.store, entry.manifest, listing, damaged_removed=damaged, workers=workers
+            )
 
     # ---- reading local data (pygestor/read/) ----------------------------------------------
     def load(
@@ -492,14 +552,18 @@ class Catalog:
 
         if not isinstance(subset, str):
             raise SelectionError(f"build_arrow_copy takes one subset name, not {subset!r}")
-        return build_arrow_copy(self.select(name, subset), self.store)
+        selection = self.select(name, subset)
+        tiers.require_writable(self.store, "an Arrow copy")
+        with tiers.writes(self.store, "an Arrow copy"):
+            return build_arrow_copy(selection, self.store)
 
     def drop_arrow_copy(self, name: str, subset: str) -> bool:
         """Remove the subset's Arrow copy; True if there was one."""
         from .read.arrow_copy import drop_arrow_copy
 
         self.manifest(name)  # an unknown dataset is an error, not a silent False
-        return drop_arrow_copy(self.store, name, subset)
+        with tiers.writes(self.store, "drop_arrow_copy"):
+            return drop_arrow_copy(self.store, name, subset)
 
     def _readable(
         self,
@@ -517,8 +581,14 @@ class Catalog:
         selection = self._select(manifest, listing, subset, partitions=partitions)
         missing = selection.with_states("remote", "partial")
         if missing and download:
+            action = (
+                f"a load with download=True ({len(missing)} of {len(selection.items)} partitions "
+                f"of {name} are not local; download=False reads the local ones)"
+            )
+            tiers.require_writable(self.store, action)
             wanted = replace(selection, items=missing)
-            plan_download(wanted, self.store, self._fetcher(selection)).execute()
+            with tiers.writes(self.store, action):
+                plan_download(wanted, self.store, self._fetcher(selection)).execute()
             selection = self._select(manifest, listing, subset, partitions=partitions)
         return selection
 
@@ -565,10 +635,11 @@ class Catalog:
     def _listing(self, name: str, *, sync: bool) -> Listing:
         """The listing in force; a dataset never synced is synced first when `sync`, else
         NotSynced."""
-        listing = self.store.listing(name)
+        listing = tiers.listing(self.store, name)
         if listing is None:
             if not sync:
                 raise NotSynced(name)
+            tiers.require_writable(self.store, f"a first sync of {name} (before reading it)")
             self.sync(name)
             listing = self.store.listing(name)
             assert listing is not None

@@ -15,6 +15,9 @@
     │   └── DiskFull                     the disk filled up while writing (partial files kept)
     ├── LockTimeout (TimeoutError)       another process holds a lock for too long
     ├── UnsafePath (OSError)             a path to write is a link or leads outside the data dir
+
+
+    ├── ReadOnlyDataDir (PermissionError)  the data directory a write needs is read-only for you
     └── ScaffoldError (ValueError)       `pygestor add` cannot write the manifest asked for
         ├── BadRepoReference             not owner/name, a Hub URL or hf://datasets/...
         ├── InvalidName                  not a dataset name
@@ -259,4 +262,23 @@ class DownloadInterrupted(KeyboardInterrupt):
         super().__init__(
             f"{dataset}: interrupted: {done} files done, {partial} partial kept, "
             f"{remaining} not fetched"
+        )
+
+
+# issue 9 (tiers)
+class ReadOnlyDataDir(PygestorError, PermissionError):
+    """The data directory a command would write to is read-only for this user (permissions, a
+    read-only mount, or root squashed on NFS). Reads still work; `data_dirs:` puts a personal,
+    writable data directory in front of it."""
+
+    def __init__(self, data_dir: str, action: str, path: str | None = None) -> None:
+        self.data_dir = data_dir
+        self.action = action
+        self.path = path
+        where = f" ({path} cannot be written)" if path else ""
+        super().__init__(
+            f"data directory {data_dir} is read-only for you{where}: {action} needs write "
+            "access (list, info, verify, updates and reading local data do not); put a personal "
+            f"data dir first in the config file, data_dirs: [~/pygestor-data, {data_dir}] "
+            "(see README, Settings)"
         )

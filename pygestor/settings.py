@@ -4,13 +4,24 @@ Precedence for the data directory (first that is set wins):
 
 1. an explicit argument (`Catalog(data_dir=...)`, `pygestor --data-dir`),
 2. the environment variable `PYGESTOR_DATA_DIR`,
-3. `data_dir` in the config file (`$PYGESTOR_CONFIG`, else `$XDG_CONFIG_HOME/pygestor/config.yaml`,
-   else `~/.config/pygestor/config.yaml`),
+3. `data_dirs` (a list: layered data directories, see below) or `data_dir` (one) in the config
+   file (`$PYGESTOR_CONFIG`, else `$XDG_CONFIG_HOME/pygestor/config.yaml`, else
+   `~/.config/pygestor/config.yaml`); both at once is an error,
 4. the default `~/.cache/pygestor/data` (`$XDG_CACHE_HOME/pygestor/data` when set).
+
+Layered data directories (`data_dirs: [~/pyg, /shared/datasets]`): the first is the personal
+tier, the only one pygestor writes to (sync, download, remove); the others are read-only shared
+tiers, read in order: a partition downloaded (and recorded) in any tier is local and read where it
+is, and a dataset not synced in the personal tier uses the first shared tier's listing. An
+argument or `PYGESTOR_DATA_DIR` names one data directory and replaces the whole list (no shared
+tiers then), so `--data-dir X` always means "exactly X".
 
 Manifest folders, searched in this order: the `catalog` argument, then `PYGESTOR_CATALOG`
 (`os.pathsep`-separated), then `catalog` in the config file (a list), then the user folder
 `~/.config/pygestor/catalog` (where `pygestor add` writes), then the built-in catalog.
+
+The config file's keys: `data_dir`, `data_dirs`, `catalog`, `lock_timeout` (seconds),
+`file_mode` (octal text such as "664", for group-shared data dirs). Any other key is an error.
 
 The Hub endpoint and token are not settings of ours: `HF_ENDPOINT` and `HF_TOKEN` (or the
 client's saved login) are read by `huggingface_hub` itself, so every Hugging Face tool agrees.
@@ -40,7 +51,7 @@ def builtin_catalog_dir() -> Path:
 class Settings:
     """Everything pygestor needs to know about its environment, resolved once and passed down."""
 
-    data_dir: Path
+    data_dir: Path  # the personal tier: every write goes here
     user_catalog_dir: Path
     extra_catalog_dirs: tuple[Path, ...] = ()
     builtin_catalog_dir: Path = field(default_factory=builtin_catalog_dir)
@@ -49,6 +60,12 @@ class Settings:
     file_mode: int | None = None  # e.g. 0o664 for shared data dirs; None keeps the umask
     hf_endpoint: str | None = None  # None: the client's default (https://huggingface.co)
     hf_token: str | None = field(default=None, repr=False)  # None: the client's saved login
+    shared_data_dirs: tuple[Path, ...] = ()  # read-only tiers below `data_dir`, in order
+
+    @property
+    def data_dirs(self) -> tuple[Path, ...]:
+        """Every tier, the personal one (`data_dir`, written to) first, then the shared ones."""
+        return (self.data_dir, *self.shared_data_dirs)
 
     @property
     def catalog_dirs(self) -> tuple[Path, ...]:
@@ -84,10 +101,11 @@ class Settings:
             Path(env.get("PYGESTOR_CONFIG") or config_home / "pygestor" / "config.yaml")
         )
 
-        chosen = data_dir or env.get("PYGESTOR_DATA_DIR") or config.get("data_dir")
-        resolved_data = (
-            _local_data_dir(os.fspath(chosen)) if chosen else cache_home / "pygestor" / "data"
-        )
+        chosen = data_dir or env.get("PYGESTOR_DATA_DIR")
+        layers = [os.fspath(chosen)] if chosen else config.get("data_dirs", [])
+        tiers = [_local_data_dir(d).absolute() for d in layers]
+        if not tiers:
+            tiers = [cache_home / "pygestor" / "data"]
         extra = [Path(p).expanduser() for p in catalog]
         extra += [
             Path(p).expanduser() for p in env.get("PYGESTOR_CATALOG", "").split(os.pathsep) if p
@@ -95,7 +113,8 @@ class Settings:
         extra += [Path(p).expanduser() for p in config.get("catalog", [])]
         mode = config.get("file_mode")
         return cls(
-            data_dir=resolved_data.absolute(),
+            data_dir=tiers[0].absolute(),
+            shared_data_dirs=tuple(tiers[1:]),
             user_catalog_dir=config_home / "pygestor" / "catalog",
             extra_catalog_dirs=tuple(extra),
             include_builtin=include_builtin,
@@ -121,7 +140,7 @@ def _local_data_dir(text: str) -> Path:
     )
 
 
-_CONFIG_KEYS = {"data_dir", "catalog", "lock_timeout", "file_mode"}
+_CONFIG_KEYS = {"data_dir", "data_dirs", "catalog", "lock_timeout", "file_mode"}
 
 
 def _read_config(path: Path) -> dict:
@@ -147,4 +166,38 @@ def _read_config(path: Path) -> dict:
         )
     if isinstance(data.get("catalog"), str):
         data["catalog"] = [data["catalog"]]
+    for key in ("data_dir", "data_dirs"):
+        if data.get(key, "") is None:  # `data_dir:` left empty: not set
+            del data[key]
+    if "data_dir" in data:
+        if "data_dirs" in data:
+            raise PygestorError(
+                f"{path}: data_dir and data_dirs are both set; keep one (data_dirs: [personal, "
+                "shared, ...] layers data directories, data_dir: names one)"
+            )
+        data["data_dirs"] = _data_dirs(path, "data_dir", [data.pop("data_dir")])
+    elif "data_dirs" in data:
+        data["data_dirs"] = _data_dirs(path, "data_dirs", data["data_dirs"])
     return data
+
+
+def _data_dirs(path: Path, key: str, value: object) -> list[str]:
+    """The config file's `data_dirs` (or `data_dir`): a non-empty list of distinct folders."""
+    if isinstance(value, str):
+        value = [value]
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(v, str) and v.strip() for v in value)
+    ):
+        raise PygestorError(
+            f"{path}: {key} must name a folder (data_dirs: a list of folders, the personal one "
+            f"first, e.g. data_dirs: [~/pygestor-data, /shared/datasets]); got {value!r}"
+        )
+    seen: set[Path] = set()
+    for text in value:
+        where = Path(text).expanduser().absolute()
+        if where in seen:
+            raise PygestorError(f"{path}: data_dirs lists {text} twice; list each folder once")
+        seen.add(where)
+    return list(value)

@@ -55,7 +55,9 @@ def test_list_sync_list_json(runner: CliRunner, tmp_path: Path) -> None:
         "rows",
         "sha256",
         "downloaded_at",
+        "location",
     }
+    assert parts[0]["location"] is None  # not local: in no data directory
 
 
 def test_list_tables(runner: CliRunner) -> None:

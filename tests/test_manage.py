@@ -207,7 +207,17 @@ def test_remove_asks_first_and_no_aborts(mnist: Catalog) -> None:
 def test_remove_json_dry_run_and_yes(mnist: Catalog) -> None:
     dry = invoke("remove", "mnist", "--all", "--dry-run", "--json")
     plan = json.loads(dry.stdout)
-    assert set(plan) == {"dataset", "subsets", "bytes", "files", "records", "not_local", "kept"}
+    assert set(plan) == {
+        "dataset",
+        "subsets",
+        "bytes",
+        "files",
+        "records",
+        "not_local",
+        "kept",
+        "shared",
+    }
+    assert plan["shared"] == []  # no shared tier below this data dir
     assert plan["subsets"] == ["test", "train"] and len(plan["files"]) == 2
     assert set(plan["files"][0]) == {"subset", "partition", "kind", "path", "size"}
     assert data(mnist, "mnist", "test", TEST).exists()

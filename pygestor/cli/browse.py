@@ -75,7 +75,10 @@ def list_command(
             ],
         )
     else:
-        render(catalog.partition_records(dataset, subset), as_json, PARTITION_COLUMNS)
+        columns = PARTITION_COLUMNS
+        if catalog.settings.shared_data_dirs:  # layered data dirs: which one holds each file
+            columns = [*columns, ("LOCATION", "location", lambda v: v or "-")]
+        render(catalog.partition_records(dataset, subset), as_json, columns)
 
 
 def _local_of(key: str, *, human: bool = False) -> Any:

@@ -215,7 +215,10 @@ def download(
     if dry_run:
         _show_plan(plan, as_json)
         return
-    with _progress_bar(plan, quiet=as_json or is_quiet()) as on_progress:
+    with (
+        catalog.writing("download"),
+        _progress_bar(plan, quiet=as_json or is_quiet()) as on_progress,
+    ):
         report = plan.execute(workers=workers, progress=on_progress)
     copies = []
     if arrow_copy:
@@ -322,7 +325,8 @@ def remove(
     Shows what will be freed and asks first (unless --yes). The catalog entry and the synced
     listing stay; files are only deleted inside DATA_DIR/DATASET/, never in a local source."""
     picked = _picked(subsets, all_subsets)
-    plan = catalog_from(ctx).plan_remove(
+    catalog = catalog_from(ctx)
+    plan = catalog.plan_remove(
         dataset, picked, partitions=list(partitions) or None, all_subsets=all_subsets
     )
     if dry_run or (plan.empty and not as_json):
@@ -341,7 +345,8 @@ def remove(
         click.confirm("Delete them?", default=False, abort=True, err=True)
     elif not as_json and not is_quiet():
         _show_removal(plan, err=False)
-    report = plan.execute()
+    with catalog.writing("remove"):
+        report = plan.execute()
     if as_json:
         echo_json(report.to_json())
         return
@@ -358,6 +363,13 @@ def remove(
 
 def _show_removal(plan: Any, *, err: bool) -> None:
     not_local = plural(len(plan.not_local), "chosen partition") + " not local"
+    if plan.shared:
+        click.echo(
+            f"{plan.dataset}: {plural(len(plan.shared), 'chosen partition')} in a read-only "
+            f"shared data dir left untouched (only {plan.store.data_dir} is changed): "
+            f"{', '.join(plan.shared[:5])}{', ...' if len(plan.shared) > 5 else ''}",
+            err=err,
+        )
     if plan.empty:
         what = not_local if plan.not_local else "no local data"
         click.echo(f"{plan.dataset}: nothing to remove ({what})", err=err)

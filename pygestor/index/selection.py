@@ -3,7 +3,8 @@
 A `Selection` is what every data operation takes: the partitions the user chose (by subset and
 partition names), resolved against the listing in force, each with its state and record, and
 the storage its files are read from (the data directory, or for a `local:` source the source
-folder itself, read in place).
+folder itself, read in place). With layered data directories (`index.tiers`) each chosen
+partition is read from the first tier where it is local, and downloaded to the personal one.
 
 States are *derived* when read — the record (what was fetched) against the listing in force —
 never written at sync (see docs/design.md):
@@ -28,17 +29,21 @@ from .store import Store
 
 State = Literal["remote", "local", "stale", "gone", "partial"]
 States = dict[tuple[str, str], tuple[State, "Record | None"]]
+Placed = dict[tuple[str, str], tuple[State, "Record | None", int]]  # + index in `Store.tiers`
 
 
 @dataclass(frozen=True)
 class Selected:
-    """One chosen partition, with the key of its file in the selection's storage."""
+    """One chosen partition, with its file: `file_key` in `storage`."""
 
     subset: str
     partition: Partition
-    file_key: str  # in `Selection.storage`: the data dir, or the source folder for local sources
+    file_key: str  # in `storage`
     state: State
     record: Record | None
+    # where the file is read from: the tier it is local in (the personal one, where it would be
+    # downloaded, when it is not local), or a `local:` source's folder
+    storage: Storage
 
     @property
     def key(self) -> str:
@@ -54,7 +59,7 @@ class Selection:
     manifest: Manifest
     listing: Listing
     items: tuple[Selected, ...]
-    storage: Storage  # where the items' files are read from
+    storage: Storage  # the personal tier (downloads go there), or a `local:` source's folder
 
     @property
     def in_place(self) -> bool:
@@ -88,13 +93,17 @@ def select(
     by_name = {s.name: s for s in listing.subsets}
     chosen = [by_name[n] for n in names]
     only = chosen[0].name if len(chosen) == 1 else None  # read one subset's records, not all
-    found = states(store, manifest, listing, subset=only, check_partial=True)
+    found = placed(store, manifest, listing, subset=only, check_partial=True)
+    tiers = [tier.storage for tier in store.tiers]
     items = []
     for s in chosen:
         for p in s.partitions:
-            state, rec = found[(s.name, p.name)]
-            key = p.file.path if in_place is not None else f"{name}/{s.name}/{p.name}"
-            items.append(Selected(s.name, p, key, state, rec))
+            state, rec, tier = found[(s.name, p.name)]
+            if in_place is not None:
+                items.append(Selected(s.name, p, p.file.path, state, rec, in_place))
+            else:
+                key = f"{name}/{s.name}/{p.name}"
+                items.append(Selected(s.name, p, key, state, rec, tiers[tier]))
     if partitions is not None:
         picked = set(
             pick_partitions(name, [(i.subset, i.partition.name) for i in items], partitions)
@@ -112,26 +121,52 @@ def states(
     check_partial: bool = False,
 ) -> States:
     """(state, record) for every partition of the listing (or of one subset), plus gone ones."""
+    found = placed(store, manifest, listing, subset=subset, check_partial=check_partial)
+    return {key: (state, rec) for key, (state, rec, _) in found.items()}
+
+
+def placed(
+    store: Store,
+    manifest: Manifest,
+    listing: Listing,
+    *,
+    subset: str | None = None,
+    check_partial: bool = False,
+) -> Placed:
+    """`states`, with the index (in `store.tiers`) of the tier each partition is read from: the
+    first whose record matches the listing (local), else the first with any record (stale), else
+    the personal tier (0), where a `.part` download (partial) would be."""
     name = manifest.name
     in_place = manifest.source.kind == "local"
-    local = {} if in_place else store.local_records(name, subset)
+    tiers = [] if in_place else [t.local_records(name, subset) for t in store.tiers]
     info = store.storage.info
-    found: States = {}
+    found: Placed = {}
     for s in listing.subsets:
         if subset is not None and s.name != subset:
             continue
         for p in s.partitions:
-            rec = local.pop((s.name, p.name), None)
+            key = (s.name, p.name)
             if in_place:
-                found[(s.name, p.name)] = ("local", None)
-            elif rec is not None:
-                found[(s.name, p.name)] = ("local" if rec.matches(p.file) else "stale", rec)
+                found[key] = ("local", None, 0)
+                continue
+            best: tuple[State, Record | None, int] | None = None
+            for i, local in enumerate(tiers):
+                rec = local.pop(key, None)
+                if rec is None or (best is not None and best[0] == "local"):
+                    continue
+                if rec.matches(p.file):
+                    best = ("local", rec, i)
+                elif best is None:
+                    best = ("stale", rec, i)
+            if best is not None:
+                found[key] = best
             elif check_partial and info(store.listed_partial_key(name, s.name, p.name)) is not None:
-                found[(s.name, p.name)] = ("partial", None)
+                found[key] = ("partial", None, 0)
             else:
-                found[(s.name, p.name)] = ("remote", None)
-    for key, rec in local.items():
-        found[key] = ("gone", rec)
+                found[key] = ("remote", None, 0)
+    for i, local in enumerate(tiers):
+        for key, rec in local.items():
+            found.setdefault(key, ("gone", rec, i))
     return found
 
 

@@ -52,6 +52,7 @@ class Store:
         *,
         lock_timeout: float = 600.0,
         file_mode: int | None = None,
+        lower: tuple[Store, ...] = (),
     ) -> None:
         if isinstance(storage, (str, os.PathLike)):
             from ..storage.local import LocalStorage
@@ -59,6 +60,12 @@ class Store:
             storage = LocalStorage(storage, file_mode=file_mode)
         self.storage: Storage = storage
         self.lock_timeout = lock_timeout
+        self.lower = lower  # read-only shared tiers below this one (`index.tiers`); never written
+
+    @property
+    def tiers(self) -> tuple[Store, ...]:
+        """This store (the one written to) and the read-only tiers below it, in reading order."""
+        return (self, *self.lower)
 
     @property
     def data_dir(self) -> Path:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..manifest.models import Manifest
+from . import tiers
 from .records import Listing, Record
-from .selection import states
+from .selection import placed, states
 from .store import Store
 
 DATASET_COLUMNS = (
@@ -48,13 +49,15 @@ PARTITION_COLUMNS = (
     "rows",
     "sha256",
     "downloaded_at",
+    "location",  # the data directory (tier) the file is read from; None when not local
 )
+_ON_DISK = ("local", "stale", "gone")  # states whose file is in a data directory
 
 
 def dataset_record(store: Store, manifest: Manifest) -> dict[str, Any]:
     """One dataset: what its pointer says (no listing is read) and what is local."""
     m = manifest
-    pointer = store.pointer(m.name)
+    pointer = tiers.pointer(store, m.name)
     record: dict[str, Any] = {
         "name": m.name,
         "description": m.description,
@@ -82,7 +85,7 @@ def dataset_record(store: Store, manifest: Manifest) -> dict[str, Any]:
     if m.source.kind == "local":
         record.update(partitions_local=pointer.partitions, bytes_local=pointer.bytes)
     else:
-        local = store.local_records(m.name)
+        local = tiers.local_records(store, m.name)
         record.update(partitions_local=len(local), bytes_local=sum(r.size for r in local.values()))
     return record
 
@@ -98,7 +101,8 @@ def subset_records(store: Store, manifest: Manifest, listing: Listing) -> list[d
             p for p, st in zip(subset.partitions, local, strict=True) if st[0] in ("local", "stale")
         ]
         known_rows = [st[1].rows if st[1] else None for st in local]
-        copy = store.storage.info(store.arrow_copy_key(name, subset.name))
+        key = store.arrow_copy_key(name, subset.name)
+        copy = next(filter(None, (t.storage.info(key) for t in store.tiers)), None)
         rows.append(
             {
                 "dataset": name,
@@ -122,14 +126,19 @@ def partition_records(
     name = manifest.name
     listed = listing.subset(subset)
     assert listed is not None
-    found = states(store, manifest, listing, subset=subset, check_partial=True)
+    found = placed(store, manifest, listing, subset=subset, check_partial=True)
+    where = [t.storage.url for t in store.tiers]
+    if manifest.source.kind == "local":
+        where = [str(manifest.source.folder)]  # type: ignore[union-attr]
     rows = []
     for p in listed.partitions:
-        state, rec = found[(subset, p.name)]
-        rows.append(_row(name, subset, p.name, p.file.path, p.file.size, state, rec, p.file.sha256))
-    for (s, pname), (state, rec) in sorted(found.items()):
+        state, rec, tier = found[(subset, p.name)]
+        row = _row(name, subset, p.name, p.file.path, p.file.size, state, rec, p.file.sha256)
+        rows.append({**row, "location": where[tier] if state in _ON_DISK else None})
+    for (s, pname), (state, rec, tier) in sorted(found.items()):
         if s == subset and state == "gone" and rec is not None:
-            rows.append(_row(name, subset, pname, rec.path, rec.size, state, rec, rec.sha256))
+            row = _row(name, subset, pname, rec.path, rec.size, state, rec, rec.sha256)
+            rows.append({**row, "location": where[tier]})
     return rows
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import LockTimeout, PygestorError
+from ..index import tiers
 from ..index.records import Listing, Record
 from ..index.selection import choose_subsets, pick_partitions
 from ..index.store import INDEX, Store
@@ -87,6 +88,7 @@ class RemovalPlan:
     not_local: tuple[str, ...]
     kept: tuple[KeptFile, ...]
     store: Store = field(repr=False, compare=False)
+    shared: tuple[str, ...] = ()  # chosen ones local in a read-only shared tier: kept (issue 9)
 
     @property
     def bytes(self) -> int:
@@ -105,6 +107,7 @@ class RemovalPlan:
             "records": list(self.records),
             "not_local": list(self.not_local),
             "kept": [k.to_json() for k in self.kept],
+            "shared": list(self.shared),
         }
 
     def execute(self) -> RemovalReport:
@@ -205,7 +208,7 @@ def plan_remove(
             "deletes a local source's files (delete them there yourself if you mean to)"
         )
     records = store.records(name)
-    known = _known_partitions(store.listing(name), records)
+    known = _known_partitions(tiers.listing(store, name), records)  # a shared tier's too
     chosen = choose_subsets(name, list(known), subset, all_subsets)
     keys = [(s, p) for s in chosen for p in known[s]]
     if partitions is not None:

@@ -23,7 +23,7 @@ VERIFY_COLUMNS = (
     "actual",
 )
 
-Job = tuple[str, str, str, RemoteFile]  # subset, partition, key, what it should be
+Job = tuple[Storage, str, str, str, RemoteFile]  # where, subset, partition, key, what it should be
 
 
 def verify(
@@ -35,13 +35,14 @@ def verify(
     workers: int | None = None,
 ) -> list[dict[str, Any]]:
     """One record per local partition of `dataset` (or one subset; see VERIFY_COLUMNS) with
-    `status` ok, missing or corrupt (size or hash mismatch), checked against its record. A
-    local-folder source (`in_place`: its selection) is checked by size against the listing."""
+    `status` ok, missing or corrupt (size or hash mismatch), checked against its record, in every
+    tier (`Store.tiers`: the personal one first; `path` tells them apart). A local-folder source
+    (`in_place`: its selection) is checked by size against the listing."""
     jobs: list[Job]
     if in_place is not None:
-        storage = in_place.storage
         jobs = [
             (
+                i.storage,
                 i.subset,
                 i.partition.name,
                 i.file_key,
@@ -50,16 +51,16 @@ def verify(
             for i in in_place.items
         ]
     else:
-        storage = store.storage
         jobs = [
-            (s, p, store.data_key(dataset, s, p), rec.file)
-            for (s, p), rec in sorted(store.records(dataset, subset).items())
+            (tier.storage, s, p, tier.data_key(dataset, s, p), rec.file)
+            for tier in store.tiers
+            for (s, p), rec in sorted(tier.records(dataset, subset).items())
         ]
-    return parallel_map(lambda job: _row(storage, dataset, job), jobs, workers)
+    return parallel_map(lambda job: _row(dataset, job), jobs, workers)
 
 
-def _row(storage: Storage, dataset: str, job: Job) -> dict[str, Any]:
-    s, p, key, want = job
+def _row(dataset: str, job: Job) -> dict[str, Any]:
+    storage, s, p, key, want = job
     found = check(storage, key, want)
     return {
         "dataset": dataset,

@@ -51,9 +51,9 @@ def build_arrow_copy(selection: Selection, store: Store) -> ArrowCopy:
     subset = selection.subsets[0]
     local = local_items(selection, download=False)
     opts = read_options(selection, None, None, None, None, "arrow", defaults=False)
-    found = runs(local, opts, selection.storage)
+    found = runs(local, opts)
     schema = found[0].schema
-    built = {"fingerprint": _fingerprint(local, opts, selection.storage), "partitions": len(local)}
+    built = {"fingerprint": _fingerprint(local, opts), "partitions": len(local)}
     schema = schema.with_metadata({**(schema.metadata or {}), COPY_KEY: json.dumps(built).encode()})
     key = store.arrow_copy_key(selection.dataset, subset)
     # batches of COPY_BATCH_ROWS rows, not one per parquet row group: reading the copy back costs
@@ -72,7 +72,7 @@ def drop_arrow_copy(store: Store, dataset: str, subset: str) -> bool:
     return store.storage.remove(store.arrow_copy_key(dataset, subset))
 
 
-def _fingerprint(local: Sequence[Selected], opts: ReadOptions, storage: Storage) -> str:
+def _fingerprint(local: Sequence[Selected], opts: ReadOptions) -> str:
     """What an Arrow copy was built from: each partition's identity (its record, or for files
     read in place their size and mtime) and the reading options."""
     import hashlib
@@ -84,7 +84,7 @@ def _fingerprint(local: Sequence[Selected], opts: ReadOptions, storage: Storage)
         if rec is not None:
             ident: list[Any] = [rec.size, rec.sha256 or rec.blob_id, rec.downloaded_at]
         else:
-            info = storage.info(item.file_key, follow=True)
+            info = item.storage.info(item.file_key, follow=True)
             ident = [info.size, info.mtime_ns] if info else [None, None]
         items.append(
             [item.key, item.partition.format.value if item.partition.format else None, *ident]
@@ -107,14 +107,16 @@ def copy_table(
     import pyarrow as pa
 
     key = store.arrow_copy_key(selection.dataset, selection.subsets[0])
-    if store.storage.info(key) is None:
+    # the first tier (personal, then shared ones) holding a copy; its fingerprint decides
+    storage = next((t.storage for t in store.tiers if t.storage.info(key) is not None), None)
+    if storage is None:
         return None
-    where = shown(store.storage, key)
+    where = shown(storage, key)
     with read_errors(opts, where):
-        reader = pa.ipc.open_file(store.storage.open_arrow(key))
+        reader = pa.ipc.open_file(storage.open_arrow(key))
         metadata = dict(reader.schema.metadata or {})
         built = json.loads(metadata.pop(COPY_KEY, b"{}"))
-        if built.get("fingerprint") != _fingerprint(local, opts, selection.storage):
+        if built.get("fingerprint") != _fingerprint(local, opts):
             warn(
                 f"{opts.where}: the Arrow copy was built from other partitions than those local "
                 "now "

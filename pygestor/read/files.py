@@ -12,8 +12,9 @@ the per-file readers for what `pyarrow.dataset` cannot open.
          one after the other as record batches (streamed where the format allows) and a Scanner
          over those batches applies the same projection and filter.
 
-Files are read through the selection's storage (`pygestor.storage`): its pyarrow filesystem for
-datasets, its random-access files for the rest.
+Files are read through each partition's storage (`Selected.storage`: the data-directory tier it
+is local in, or a `local:` source's folder): its pyarrow filesystem for datasets, its
+random-access files for the rest. A run never spans two storages.
 """
 
 from __future__ import annotations
@@ -68,9 +69,10 @@ class Part(NamedTuple):
         return (self.format, self.delimiter, self.scannable)
 
 
-def parts(items: Sequence[Selected], storage: Storage) -> list[Part]:
+def parts(items: Sequence[Selected]) -> list[tuple[Part, Storage]]:
+    """Each item's file to read, with the storage it is read from (its tier, or the source)."""
     sniffed: dict[str, str] = {}  # `.json` files of one selection are taken to be all alike
-    return [_part(item, storage, sniffed) for item in items]
+    return [(_part(item, item.storage, sniffed), item.storage) for item in items]
 
 
 def _part(item: Selected, storage: Storage, sniffed: dict[str, str]) -> Part:
@@ -180,10 +182,11 @@ class Run:
         return pads.Scanner.from_batches(self.reader(), columns=columns, filter=filter_, **options)
 
 
-def runs(items: Sequence[Selected], opts: ReadOptions, storage: Storage) -> list[Run]:
+def runs(items: Sequence[Selected], opts: ReadOptions) -> list[Run]:
+    """Consecutive files of one reader and one storage (tier), in selection order."""
     found: list[Run] = []
-    for part in parts(items, storage):
-        if found and found[-1].key == part.reader:
+    for part, storage in parts(items):
+        if found and found[-1].key == part.reader and found[-1].storage is storage:
             found[-1].parts.append(part)
         else:
             found.append(Run([part], opts, storage))

@@ -66,8 +66,8 @@ def info(
 
 def _sample(selection: Selection, head: int, declared_format: str | None) -> dict[str, Any]:
     """The schema and first rows of the first local partition (in listing order), if any."""
-    storage = selection.storage
     for item in selection.items:
+        storage = item.storage  # the tier it is local in
         found = (
             storage.info(item.file_key, follow=True) if item.state in ("local", "stale") else None
         )

@@ -67,7 +67,7 @@ def load(
     if whole_subset and len(selection.subsets) == 1:
         table = copy_table(store, selection, items, opts)
     if table is None:
-        table = concat([run_table(run, opts) for run in runs(items, opts, selection.storage)], opts)
+        table = concat([run_table(run, opts) for run in runs(items, opts)], opts)
     table = apply_dtypes(table, opts)
     return table if output == "arrow" else to_pandas(table, opts)
 
@@ -91,7 +91,7 @@ def stream(
     check_batch_size(batch_size)
     items = local(selection, download)
     opts = read_options(selection, columns, filters, dtypes, decode, output)
-    found = runs(items, opts, selection.storage)
+    found = runs(items, opts)
     for run in found:
         check_columns(run.schema, opts)
     return _stream(found, opts, batch_size, output)
@@ -105,7 +105,7 @@ def scan(selection: Selection) -> ds.Dataset:
 
     items = local(selection, download=False)
     opts = read_options(selection, None, None, None, None, "arrow", defaults=False)
-    datasets = [run.dataset() for run in runs(items, opts, selection.storage)]
+    datasets = [run.dataset() for run in runs(items, opts)]
     return datasets[0] if len(datasets) == 1 else pads.dataset(datasets)
 
 
