@@ -285,8 +285,12 @@ class _Runner:
             self._futures.extend(then)
             for fut in then:
                 fut.result()
-        except BaseException:  # Ctrl-C (or any escape): stop at the next chunk, keep partials
+        except (
+            BaseException
+        ) as exc:  # Ctrl-C (or any escape): stop at the next chunk, keep partials
             self._cancel(pool)
+            if isinstance(exc, KeyboardInterrupt):
+                raise self._interrupted() from None
             raise
         pool.shutdown(wait=True)
         report = DownloadReport(
@@ -304,11 +308,14 @@ class _Runner:
         return report
 
     def _cancel(self, pool: ThreadPoolExecutor) -> None:
-        """Drop the queued partitions, let the running transfers stop at their next chunk (their
-        partial files stay, to be resumed), and raise DownloadInterrupted with the counts."""
+        """Drop the queued partitions and let the running transfers stop at their next chunk
+        (their partial files stay, to be resumed)."""
         self.cancelled.set()
         pool.shutdown(wait=False, cancel_futures=True)
         wait_futures([f for f in self._futures if not f.done()], timeout=CANCEL_GRACE)
+
+    def _interrupted(self) -> DownloadInterrupted:
+        """What a Ctrl-C stopped: the counts of done, partial and remaining files."""
         with self._lock:
             done = {*self.fetched, *self.skipped}
         storage, dataset = self.store.storage, self.plan.dataset
@@ -318,7 +325,7 @@ class _Runner:
             for i in left
             if storage.info(self.store.partial_key(dataset, i.subset, i.partition)) is not None
         )
-        raise DownloadInterrupted(dataset, len(done), partial, len(left)) from None
+        return DownloadInterrupted(dataset, len(done), partial, len(left))
 
     def _try_item(self, item: FetchItem) -> bool:
         """Fetch `item` unless another process holds its lock; True when it was busy."""
