@@ -38,6 +38,8 @@ class Fault:
     - `range_shift`: answer 206 starting `range_shift` bytes after (negative: before) the byte
       asked for, kept inside the file, with a `Content-Range` that says so (an honest server
       resuming at the wrong offset);
+    - `range_limit`: answer 206 with at most this many bytes of the range asked for, with a
+      `Content-Range` that says so (RFC 9110 lets a server send less than asked);
     - `corrupt`: the right status and headers, but the first body byte flipped.
 
     `status`, `drop` and `truncate_after` exclude each other; `status` and `drop` also exclude
@@ -52,6 +54,7 @@ class Fault:
     chunk_size: int = 64 * 1024
     ignore_range: bool = False
     range_shift: int = 0
+    range_limit: int | None = None
     corrupt: bool = False
     latency: float = 0.0
     method: str | None = None
@@ -63,7 +66,7 @@ class Fault:
         if sum([self.status is not None, self.drop, self.truncate_after is not None]) > 1:
             raise ValueError("choose at most one of status, drop and truncate_after")
         if self.resumes_badly and (self.status is not None or self.drop):
-            raise ValueError("ignore_range, range_shift and corrupt need an answer: no status/drop")
+            raise ValueError("range faults (ignore_range, ...) need an answer: no status or drop")
         if self.origin not in (None, "main", "lfs"):
             raise ValueError(f"origin must be 'main', 'lfs' or None, not {self.origin!r}")
         if self.chunk_size < 1 or (self.times is not None and self.times < 1):
@@ -73,7 +76,7 @@ class Fault:
     @property
     def resumes_badly(self) -> bool:
         """True for the faults that hit only ranged requests (`ignore_range`, ...)."""
-        return self.ignore_range or bool(self.range_shift) or self.corrupt
+        return self.ignore_range or bool(self.range_shift) or self.corrupt or bool(self.range_limit)
 
     def matches(self, method: str, target: str, origin: Origin, *, ranged: bool = False) -> bool:
         return (
@@ -97,6 +100,8 @@ class Fault:
             parts.append("range ignored (200)")
         if self.range_shift:
             parts.append(f"resumed {self.range_shift:+} bytes off")
+        if self.range_limit:
+            parts.append(f"at most {self.range_limit} bytes of the range")
         if self.corrupt:
             parts.append("first byte flipped")
         return ", ".join(parts) or "no-op"

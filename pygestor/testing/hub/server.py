@@ -183,18 +183,22 @@ def _resume_badly(response: _Response, fault: Fault) -> _Response:
     found = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", spec)
     if response.status != 206 or found is None or not isinstance(response.body, _BlobSlice):
         return response
-    blob, start, size = response.body.path, int(found[1]), int(found[3])
+    blob, start, end, size = response.body.path, int(found[1]), int(found[2]) + 1, int(found[3])
     headers = {k: v for k, v in response.headers.items() if k != "Content-Range"}
     if fault.ignore_range:
-        status, start = 200, 0
+        status, start, end = 200, 0, size
     else:
         status, start = 206, min(max(start + fault.range_shift, 0), size - 1)
-        headers["Content-Range"] = f"bytes {start}-{size - 1}/{size}"
-    body: bytes | _BlobSlice = _BlobSlice(blob, start, size - start)
+        end = max(end, start + 1)
+    if fault.range_limit is not None:
+        end = min(end, start + fault.range_limit)
+    if status == 206:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    body: bytes | _BlobSlice = _BlobSlice(blob, start, end - start)
     if fault.corrupt:
         with blob.open("rb") as fh:
             fh.seek(start)
-            data = bytearray(fh.read(size - start))
+            data = bytearray(fh.read(end - start))
         data[0] ^= 0xFF
         body = bytes(data)
     return _Response(status, headers, body)
