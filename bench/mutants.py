@@ -160,7 +160,9 @@ MUTANTS: tuple[Mutant, ...] = (
       '        if sel.state == "local" or selection.in_place:',
       '        if sel.state == "local":',
       "a local-folder source is planned as something to download",
-      (DL,)),
+      (DL,),
+      equivalent="states() already gives every partition of a local source the state 'local' "
+      "(the same test, manifest.source.kind == 'local'), so the second test never decides"),
     M("F17", FETCH,
       "            if timeout == 0:\n                return True",
       "            if timeout == 0:\n                return False",

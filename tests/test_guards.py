@@ -394,6 +394,23 @@ def test_write_renames_a_new_file_into_place_so_a_reader_keeps_whole_old_bytes(
     assert os.stat(path).st_ino != before and path.read_bytes() == b'{"new": 22}'
 
 
+def test_index_files_take_the_shared_file_mode_whatever_the_umask(tmp_path: Path) -> None:  # L10
+    old = os.umask(0o077)
+    try:
+        shared = Store(LocalStorage(tmp_path / "data", file_mode=0o664), lock_timeout=5)
+        listing = _listing()
+        shared.save_listing(listing)
+        f = listing.subset("train").partitions[0].file  # type: ignore[union-attr]
+        shared.put_record("ds", "train", "p0.bin", Record.of(f, commit="c", rows=None))
+    finally:
+        os.umask(old)
+    index = tmp_path / "data" / ".pygestor"
+    files = [p for p in index.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
+    assert {p.relative_to(index).parts[-2] for p in files} == {"ds", "listings", "train"}
+    assert {oct(p.stat().st_mode & 0o777) for p in files} == {"0o664"}
+    assert {oct(p.stat().st_mode & 0o777) for p in index.rglob("*") if p.is_dir()} == {"0o775"}
+
+
 def test_a_sibling_folder_sharing_a_name_prefix_is_not_inside(tmp_path: Path) -> None:  # L04
     storage = LocalStorage(tmp_path / "data")
     storage.write("ds-other/secret.bin", b"x")
