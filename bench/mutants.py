@@ -5,6 +5,7 @@ tests that should catch it. Reproducible, never part of CI.
     .venv/bin/python bench/mutants.py --list           # the mutants, nothing run
     .venv/bin/python bench/mutants.py --only F02 H01   # some of them
     .venv/bin/python bench/mutants.py --json out.json  # also write the results as JSON
+    .venv/bin/python bench/mutants.py --only S05 --tests tests/test_guards.py  # other tests
 
 Each mutant names a file, an exact snippet of its current text, the replacement, one line saying
 what bug it plants, and the test files to run for it. The script copies the repository (without
@@ -33,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -752,6 +753,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300, help="seconds per mutant")
     parser.add_argument("--no-clean-check", action="store_true", help="skip the unmutated runs")
     parser.add_argument("-v", "--verbose", action="store_true", help="show failing output")
+    parser.add_argument(
+        "--tests", nargs="+", metavar="PATH", help="run these tests instead of each mutant's own"
+    )
     args = parser.parse_args(argv)
     ids = [m.id for m in MUTANTS]
     if len(set(ids)) != len(ids):
@@ -762,6 +766,8 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             sys.exit(f"unknown mutant ids: {', '.join(sorted(unknown))}")
         chosen = [m for m in MUTANTS if m.id in args.only]
+    if args.tests:
+        chosen = [replace(m, tests=tuple(args.tests)) for m in chosen]
     if args.list:
         for m in chosen:
             mark = f"  [equivalent: {m.equivalent}]" if m.equivalent else ""

@@ -7,7 +7,9 @@ Downloads run against the offline Hub, with its range faults where a real server
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import threading
 import time
 import urllib.request
@@ -137,6 +139,20 @@ def test_a_206_with_less_than_asked_is_resumed_from_where_it_stopped(
     ]
     assert _lfs_gets(hub) == [(f"bytes={KEPT}-", 206), (f"bytes={KEPT + 1000}-", 206)]
     assert report.bytes_fetched == SIZE - KEPT
+
+
+def test_a_body_cut_off_is_retried_from_the_bytes_received_and_says_how_many(
+    tmp_path: Path, hub: HubServer
+) -> None:  # H10
+    catalog = _repo(tmp_path, hub)
+    hub.faults.add(Fault(truncate_after=KEPT, origin="lfs", method="GET", times=1))
+    events: list[ProgressEvent] = []
+    report = catalog.download("one", progress=events.append)
+    [retry] = [e.message for e in events if e.kind == "retry"]
+    assert re.fullmatch(rf"the transfer broke off after {KEPT:,} bytes \(\w+\)", retry), retry
+    assert _lfs_gets(hub) == [(None, 200), (f"bytes={KEPT}-", 206)]
+    assert report.bytes_fetched == SIZE
+    assert _target(tmp_path).read_bytes() == hub.hub.read("pygestor/one", PATH)
 
 
 def test_a_failing_server_is_asked_exactly_retries_plus_one_times(
@@ -352,6 +368,42 @@ def test_a_sync_removes_only_temporary_files_older_than_an_hour(store: Store) ->
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     store.save_listing(_listing(1))
     assert young.exists() and not old.exists()
+
+
+def _saved(store: Store, n: int) -> str:
+    time.sleep(0.02)  # listings are pruned by age: keep their mtimes apart
+    return store.save_listing(_listing(n)).listing
+
+
+def test_the_three_newest_listings_are_kept(store: Store) -> None:  # S05
+    ids = [_saved(store, n) for n in range(5)]
+    folder = store.index_dir / "datasets" / "ds" / "listings"
+    assert sorted(p.stem for p in folder.iterdir()) == sorted(ids[2:])
+    assert store.listing("ds", ids[2]) == _listing(2)
+
+
+def test_pruning_keeps_the_previous_listing_even_when_it_is_the_oldest(store: Store) -> None:
+    # S06: re-syncing back to an older listing, then to a new one, leaves the one before the
+    # current listing as the oldest file
+    ids = [_saved(store, n) for n in range(4)]  # files of 1, 2, 3 kept
+    assert _saved(store, 1) == ids[1]  # in force again; its file keeps its old mtime
+    new = _saved(store, 4)
+    pointer = store.pointer("ds")
+    assert pointer is not None and (pointer.listing, pointer.previous) == (new, ids[1])
+    assert store.listing("ds", ids[1]) == _listing(1)
+    folder = store.index_dir / "datasets" / "ds" / "listings"
+    assert sorted(p.stem for p in folder.iterdir()) == sorted([*ids[1:], new])  # 3 + previous
+
+
+def test_a_record_of_another_format_version_counts_as_no_record(store: Store) -> None:  # S09
+    listing = _listing()
+    store.save_listing(listing)
+    f = listing.subset("train").partitions[0].file  # type: ignore[union-attr]
+    store.put_record("ds", "train", "p0.bin", Record.of(f, commit="c", rows=None))
+    key = store.record_key("ds", "train", "p0.bin")
+    data = json.loads(store.storage.read(key) or b"")
+    store.storage.write(key, json.dumps({**data, "format": 99}).encode())
+    assert store.record("ds", "train", "p0.bin") is None and store.records("ds") == {}
 
 
 def test_a_temporary_record_file_is_not_a_record(store: Store) -> None:  # S10
