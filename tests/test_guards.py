@@ -530,6 +530,36 @@ def test_repair_drops_the_record_of_a_file_matching_neither_record_nor_listing(
     assert [p["state"] for p in mnist.partition_records("mnist", "train")] == ["remote"]
 
 
+def test_repair_checks_a_small_file_by_its_git_blob_id(tmp_path: Path, hub: HubServer) -> None:
+    # D02: small (non-LFS) files have no sha256, only the git blob id
+    hub.hub.create_repo("pygestor/small", {"data/a.csv": b"x,y\n1,2\n3,4\n"})
+    write_manifest(
+        tmp_path / "user-catalog",
+        "small",
+        "name: small\nsource: {huggingface: pygestor/small}\n"
+        "subsets: [{files: 'data/*.csv', name: all}]\n",
+    )
+    catalog = Catalog(make_settings(tmp_path, hub.endpoint))
+    catalog.download("small")
+    record = catalog.store.record("small", "all", "a.csv")
+    assert record is not None and record.sha256 is None and record.blob_id
+    target = tmp_path / "data" / "small" / "all" / "a.csv"
+    target.write_bytes(b"x,y\n1,2\n3,5\n")  # same size, other bytes
+    report = catalog.repair("small")
+    assert (report.checked, report.kept, report.mismatched) == (1, 0, ("all/a.csv",))
+    assert catalog.store.records("small") == {}
+
+
+def test_a_removal_plan_drops_the_record_of_a_file_already_gone(mnist: Catalog) -> None:  # R08
+    (mnist.settings.data_dir / "mnist" / "train" / TRAIN).unlink()
+    plan = mnist.plan_remove("mnist", "train")
+    assert (plan.files, plan.records, plan.not_local) == ((), (f"train/{TRAIN}",), ())
+    report = plan.execute()
+    assert report.records == (f"train/{TRAIN}",) and ("train", TRAIN) not in mnist.store.records(
+        "mnist"
+    )
+
+
 def test_repair_leaves_the_partial_file_of_a_running_download(mnist: Catalog) -> None:  # P05
     part = mnist.store.partial_path("mnist", "train", TRAIN)
     part.write_bytes(b"half")
