@@ -30,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -615,6 +616,147 @@ MUTANTS: tuple[Mutant, ...] = (
 # fmt: on
 
 
+# The tests that catch each mutant (found by the audit, or written for it): run instead of the
+# whole files they are in, so an audit costs minutes rather than an hour on a busy machine. A
+# mutant without an entry runs its `tests` files whole; the files of its `tests` that hold none of
+# its catchers still run whole, after them. `--whole-files` ignores this table.
+# Entries are "FILE::TEST" for tests/test_FILE.py::TEST.
+CATCHERS: dict[str, tuple[str, ...]] = {
+    "F01": (
+        "guards::test_a_file_at_the_final_path_with_the_right_size_but_other_bytes_is_fetched_again",
+    ),
+    "F02": ("guards::test_a_recorded_file_truncated_on_disk_is_not_local_and_is_fetched_again",),
+    "F03": ("guards::test_update_refetches_a_changed_file_of_the_same_size",),
+    "F04": (
+        "guards::test_a_206_with_wrong_bytes_fails_the_hash_and_is_fetched_again_whole",
+        "download::test_corrupt_bytes_are_discarded_and_fetched_again",
+    ),
+    "F05": (
+        "guards::test_a_206_with_wrong_bytes_fails_the_hash_and_is_fetched_again_whole",
+        "download::test_corrupt_bytes_are_discarded_and_fetched_again",
+    ),
+    "F06": ("guards::test_a_partial_file_one_byte_too_long_is_discarded_not_resumed",),
+    "F07": ("guards::test_a_complete_partial_file_is_verified_and_renamed_without_a_request",),
+    "F08": (
+        "guards::test_a_server_ignoring_range_sends_the_whole_file_which_replaces_the_partial",
+    ),
+    "F09": (
+        "guards::test_a_server_ignoring_range_sends_the_whole_file_which_replaces_the_partial",
+    ),
+    "F10": ("guards::test_a_206_with_less_than_asked_is_resumed_from_where_it_stopped",),
+    "F11": ("guards::test_a_failing_server_is_asked_exactly_retries_plus_one_times",),
+    "F12": ("download::test_faults_are_survived",),
+    "F13": ("download::test_stale_partitions_are_kept_until_update",),
+    "F14": (
+        "guards::test_a_server_ignoring_range_sends_the_whole_file_which_replaces_the_partial",
+    ),
+    "F15": ("download::test_not_enough_space_fails_before_anything_starts",),
+    "F17": ("download::test_two_processes_fetch_each_file_once",),
+    "F18": ("download::test_download_gives_identical_files_and_records",),
+    "H01": (
+        "guards::test_a_server_ignoring_range_sends_the_whole_file_which_replaces_the_partial",
+    ),
+    "H02": (
+        "guards::test_a_server_ignoring_range_sends_the_whole_file_which_replaces_the_partial",
+    ),
+    "H03": (
+        "guards::test_a_206_at_another_offset_than_asked_is_refused_and_the_resume_asked_again",
+    ),
+    "H04": ("download::test_resume_after_kill_9_asks_for_a_range",),
+    "H05": ("download::test_gated_repo_needs_a_token_that_never_reaches_the_lfs_origin",),
+    "H06": ("download::test_faults_are_survived",),
+    "H07": ("download::test_faults_are_survived",),
+    "H08": ("guards::test_retry_after_is_capped_and_never_negative",),
+    "H09": ("download::test_resume_after_kill_9_asks_for_a_range",),
+    "H10": ("guards::test_a_body_cut_off_is_retried_from_the_bytes_received_and_says_how_many",),
+    "S01": ("guards::test_save_listing_moves_the_pointer_only_under_the_dataset_lock",),
+    "S02": ("guards::test_a_listing_pruned_while_waiting_for_the_lock_is_written_again",),
+    "S03": ("sync::test_forget_drops_the_index_but_keeps_records",),
+    "S04": ("index::test_records_count_as_local_only_with_their_file",),
+    "S05": ("guards::test_the_three_newest_listings_are_kept",),
+    "S06": ("guards::test_pruning_keeps_the_previous_listing_even_when_it_is_the_oldest",),
+    "S07": ("index::test_listings_are_content_addressed_and_the_pointer_keeps_one_before",),
+    "S08": ("guards::test_a_sync_removes_only_temporary_files_older_than_an_hour",),
+    "S09": ("guards::test_a_record_of_another_format_version_counts_as_no_record",),
+    "S10": ("guards::test_a_temporary_record_file_is_not_a_record",),
+    "S11": ("index::test_listings_are_content_addressed_and_the_pointer_keeps_one_before",),
+    "L01": (
+        "guards::test_write_renames_a_new_file_into_place_so_a_reader_keeps_whole_old_bytes",
+        "tests/test_storage.py::TestSharedLocalStorage::test_modes_of_what_it_creates",
+    ),
+    "L02": ("tests/test_storage.py::TestLocalStorage::test_create_is_create_only",),
+    "L03": ("tests/test_storage.py::TestLocalStorage::test_unclean_keys_are_refused",),
+    "L04": ("guards::test_a_sibling_folder_sharing_a_name_prefix_is_not_inside",),
+    "L05": ("tests/test_storage.py::TestLocalStorage::test_links_are_entries_never_followed",),
+    "L06": ("tests/test_storage.py::TestLocalStorage::test_append_then_replace",),
+    "L09": ("guards::test_walk_of_a_folder_that_is_a_link_yields_nothing",),
+    "L10": (
+        "guards::test_index_files_take_the_shared_file_mode_whatever_the_umask",
+        "tests/test_storage.py::TestSharedLocalStorage::test_modes_of_what_it_creates",
+    ),
+    "T01": ("index::test_states_are_derived_from_records_and_the_listing",),
+    "T02": ("index::test_states_are_derived_from_records_and_the_listing",),
+    "T03": (
+        "guards::test_a_selection_of_two_subsets_sees_the_records_of_both",
+        "index::test_select_chooses_and_names_files",
+    ),
+    "T04": ("index::test_states_are_derived_from_records_and_the_listing",),
+    "T05": ("index::test_choosing_subsets_and_partitions_errors",),
+    "T06": ("index::test_select_chooses_and_names_files",),
+    "R01": ("manage::test_remove_frees_exactly_the_recorded_bytes_and_keeps_the_listing",),
+    "R02": ("guards::test_a_link_planted_after_the_removal_plan_is_refused_at_delete_time",),
+    "R03": ("manage::test_partitions_being_downloaded_are_left_alone",),
+    "R04": ("guards::test_removing_one_partition_deletes_its_partial_download_too",),
+    "R05": ("manage::test_remove_frees_exactly_the_recorded_bytes_and_keeps_the_listing",),
+    "R06": ("manage::test_remove_never_deletes_a_local_source",),
+    "R08": ("guards::test_a_removal_plan_drops_the_record_of_a_file_already_gone",),
+    "P01": ("guards::test_repair_drops_the_record_of_a_file_matching_neither_record_nor_listing",),
+    "P02": ("manage::test_repair_rebuilds_records_after_the_index_is_deleted",),
+    "P03": ("guards::test_repair_drops_the_record_of_a_file_matching_neither_record_nor_listing",),
+    "P04": ("manage::test_repair_rebuilds_records_after_the_index_is_deleted",),
+    "P05": (
+        "guards::test_repair_leaves_the_partial_file_of_a_running_download",
+        "manage::test_partitions_being_downloaded_are_left_alone",
+    ),
+    "P06": ("guards::test_repair_removes_only_temporary_files_older_than_an_hour",),
+    "N01": ("guards::test_a_capture_that_would_hold_a_slash_is_refused",),
+    "N02": ("guards::test_placeholder_regexes_stay_inside_one_folder",),
+    "N03": ("guards::test_placeholder_regexes_stay_inside_one_folder",),
+    "N04": ("guards::test_placeholder_regexes_stay_inside_one_folder",),
+    "N05": ("guards::test_placeholder_regexes_stay_inside_one_folder",),
+    "N06": (
+        "guards::test_placeholder_regexes_stay_inside_one_folder",
+        "patterns::test_regex_placeholder_before_double_star_stays_in_its_segment",
+    ),
+    "N07": ("guards::test_absolute_patterns_are_refused_whatever_the_drive_letter_case",),
+    "N08": ("patterns::test_regex_placeholder_keeps_validation_out",),
+    "N09": ("patterns::test_question_mark_is_one_character_other_than_slash",),
+    "N10": ("patterns::test_placeholder_is_lazy",),
+    "N11": ("patterns::test_double_star_matches_zero_or_more_folders",),
+    "N12": ("patterns::test_safe_name",),
+    "N13": ("patterns::test_unsafe_relpaths",),
+    "N14": ("patterns::test_unsafe_literal_in_template_is_rejected",),
+    "N15": ("patterns::test_rejected_patterns",),
+    "N16": ("patterns::test_rejected_patterns",),
+    "N17": ("patterns::test_unsafe_literal_in_template_is_rejected",),
+    "N18": ("patterns::test_rejected_patterns",),
+    "V01": (
+        "guards::test_every_pattern_of_a_rule_is_tried_after_the_first_fails",
+        "resolve::test_exclude_applies_to_every_pattern_of_its_rule",
+    ),
+    "V02": ("guards::test_every_pattern_of_a_rule_is_tried_after_the_first_fails",),
+    "V03": ("resolve::test_exclude_only_keeps_the_file_out_of_that_rule",),
+    "V04": ("resolve::test_subset_names_differing_only_by_case_are_refused",),
+    "V05": ("guards::test_a_case_only_clash_across_folders_names_partitions_by_their_folder",),
+    "V06": ("resolve::test_partition_names_differing_only_by_case_are_refused",),
+    "V07": ("resolve::test_partitions_named_by_path_below_the_prefix_when_file_names_repeat",),
+    "V08": ("resolve::test_first_rule_wins",),
+    "V09": ("resolve::test_rule_format_overrides_the_manifest_format",),
+    "D01": ("manage::test_repair_rebuilds_records_after_the_index_is_deleted",),
+    "D02": ("guards::test_repair_checks_a_small_file_by_its_git_blob_id",),
+}
+
+
 @dataclass
 class Result:
     id: str
@@ -668,7 +810,19 @@ def _existing(copy: Path, tests: tuple[str, ...]) -> list[str]:
     return [t for t in tests if (copy / t.split("::", 1)[0]).exists()]
 
 
+def selection(m: Mutant) -> tuple[str, ...]:
+    """What to run for `m`: its catchers first, then its files that hold none of them (pytest
+    would merge a file given twice into file order)."""
+    nodes = [
+        f"tests/test_{c.split('::', 1)[0]}.py::{c.split('::', 1)[1]}"
+        for c in CATCHERS.get(m.id, ())
+    ]
+    files = {n.split("::", 1)[0] for n in nodes}
+    return (*nodes, *(t for t in m.tests if t not in files))
+
+
 def run(mutants: list[Mutant], *, timeout: float, clean_check: bool, verbose: bool) -> list[Result]:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the temporary copy is removed
     copy = _copy_repo(REPO)
     try:
         check = subprocess.run(
@@ -754,6 +908,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-clean-check", action="store_true", help="skip the unmutated runs")
     parser.add_argument("-v", "--verbose", action="store_true", help="show failing output")
     parser.add_argument(
+        "--whole-files", action="store_true", help="run each mutant's test files whole"
+    )
+    parser.add_argument(
         "--tests", nargs="+", metavar="PATH", help="run these tests instead of each mutant's own"
     )
     args = parser.parse_args(argv)
@@ -768,6 +925,8 @@ def main(argv: list[str] | None = None) -> int:
         chosen = [m for m in MUTANTS if m.id in args.only]
     if args.tests:
         chosen = [replace(m, tests=tuple(args.tests)) for m in chosen]
+    elif not args.whole_files:
+        chosen = [replace(m, tests=selection(m)) for m in chosen]
     if args.list:
         for m in chosen:
             mark = f"  [equivalent: {m.equivalent}]" if m.equivalent else ""
