@@ -166,7 +166,7 @@ def test_a_failing_server_is_asked_exactly_retries_plus_one_times(
     assert not _target(tmp_path).exists()
 
 
-def test_range_faults_leave_requests_without_a_range_alone(hub: HubServer) -> None:
+def test_range_faults_leave_requests_without_a_range_alone() -> None:
     fault = Fault(ignore_range=True, corrupt=True, times=1)
     assert not fault.matches("GET", "/lfs/x", "lfs") and fault.matches(
         "GET", "/lfs/x", "lfs", ranged=True
