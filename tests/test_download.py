@@ -21,7 +21,6 @@ from conftest import make_settings, write_manifest
 from pygestor.catalog import Catalog
 from pygestor.cli import cli
 from pygestor.errors import (
-    AccessDenied,
     DownloadError,
     InsufficientSpace,
     SelectionError,
@@ -452,10 +451,6 @@ def test_missing_repo_is_a_source_error_at_plan_time(tmp_path: Path, hub: HubSer
     catalog = Catalog(make_settings(tmp_path, hub.endpoint))
     with pytest.raises(SourceError, match="ylecun/mnist"):
         catalog.plan_download("mnist", "train")
-
-
-def test_access_denied_is_a_source_error_subclass() -> None:
-    assert issubclass(AccessDenied, SourceError)
 
 
 def test_download_with_arrow_copy_lists_its_size(tmp_path: Path, hub: HubServer) -> None:

@@ -309,10 +309,6 @@ def test_rejected_patterns(pattern: str, message: str) -> None:
     assert error_of(pattern) == message
 
 
-def test_pattern_error_is_a_value_error() -> None:
-    assert issubclass(PatternError, ValueError)
-
-
 def test_pattern_length_limit() -> None:
     assert MAX_PATTERN_LENGTH == 1024
     assert compile_pattern("a" * 1024).match("a" * 1024) == {}

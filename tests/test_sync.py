@@ -311,8 +311,19 @@ subsets:
 def test_forget_drops_the_index_but_keeps_records(tmp_path: Path, hub: HubServer) -> None:
     replicas.install(hub.hub, replicas.mnist())
     catalog = Catalog(make_settings(tmp_path, hub.endpoint))
-    catalog.sync("mnist")
+    catalog.download("mnist", all_subsets=True)
+    data = tmp_path / "data" / "mnist"
+    files = {p: p.read_bytes() for p in data.rglob("*") if p.is_file()}
+    records = catalog.store.records("mnist")
+    assert len(files) == len(records) == 2
     assert catalog.forget("mnist") is True
     with pytest.raises(NotSynced):
         catalog.subset_records("mnist")
     assert catalog.forget("mnist") is False
+    # the downloaded files and their records stay: a re-sync knows them again, nothing refetched
+    assert {p: p.read_bytes() for p in data.rglob("*") if p.is_file()} == files
+    assert catalog.store.records("mnist") == records
+    catalog.sync("mnist")
+    hub.requests.clear()
+    assert catalog.download("mnist", all_subsets=True).fetched == ()
+    assert hub.requests.filter(path="/resolve/") == []

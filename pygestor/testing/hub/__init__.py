@@ -3,7 +3,8 @@
 `LocalHub` is a small content-addressed, git-like store of dataset repos in a folder. `HubServer`
 serves it over HTTP the way the Hub answers `huggingface_hub` 2.4, so the real client (never a
 mock) lists, resolves and downloads from it. Faults (error statuses, dropped connections, cut,
-slow or over-long bodies, latency) can be injected per request, hostile tree entries published
+slow or over-long bodies, latency, range requests answered with 200, at the wrong offset or with
+wrong bytes) can be injected per request, hostile tree entries published
 (`LocalHub.add_raw_entries`), and every request is logged for assertions. Standard library only.
 
 - `model`: `LocalHub`, its records and errors, and its storage layout;

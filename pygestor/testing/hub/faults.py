@@ -35,7 +35,19 @@ class Fault:
       when the connection closes); the connection is closed after them;
     - none of these: the normal answer, late by `latency`.
 
-    `status`, `drop` and `truncate_after` exclude each other. Faults compare by identity.
+    Faults of a server that resumes badly hit only requests carrying a `Range` header (a file's
+    bytes asked from an offset), and change the answer the server would give:
+
+    - `ignore_range`: answer 200 with the whole body, as a server without range support does;
+    - `range_shift`: answer 206 starting `range_shift` bytes after (negative: before) the byte
+      asked for, kept inside the file, with a `Content-Range` that says so (an honest server
+      resuming at the wrong offset);
+    - `range_limit`: answer 206 with at most this many bytes of the range asked for, with a
+      `Content-Range` that says so (RFC 9110 lets a server send less than asked);
+    - `corrupt`: the right status and headers, but the first body byte flipped.
+
+    `status`, `drop` and `truncate_after` exclude each other; `status` and `drop` also exclude
+    the range faults. Faults compare by identity.
     """
 
     status: int | None = None
@@ -44,6 +56,10 @@ class Fault:
     truncate_after: int | None = None
     chunk_delay: float = 0.0
     chunk_size: int = 64 * 1024
+    ignore_range: bool = False
+    range_shift: int = 0
+    range_limit: int | None = None
+    corrupt: bool = False
     latency: float = 0.0
     method: str | None = None
     path: str = ""
@@ -57,16 +73,24 @@ class Fault:
             raise ValueError("choose at most one of status, drop and truncate_after")
         if self.extra_bytes < 0 or self.content_length not in ("actual", "listed", "none"):
             raise ValueError("extra_bytes must be >= 0; content_length actual, listed or none")
+        if self.resumes_badly and (self.status is not None or self.drop):
+            raise ValueError("range faults (ignore_range, ...) need an answer: no status or drop")
         if self.origin not in (None, "main", "lfs"):
             raise ValueError(f"origin must be 'main', 'lfs' or None, not {self.origin!r}")
         if self.chunk_size < 1 or (self.times is not None and self.times < 1):
             raise ValueError("chunk_size and times must be positive")
         re.compile(self.path)
 
-    def matches(self, method: str, target: str, origin: Origin) -> bool:
+    @property
+    def resumes_badly(self) -> bool:
+        """True for the faults that hit only ranged requests (`ignore_range`, ...)."""
+        return self.ignore_range or bool(self.range_shift) or self.corrupt or bool(self.range_limit)
+
+    def matches(self, method: str, target: str, origin: Origin, *, ranged: bool = False) -> bool:
         return (
             (self.method is None or self.method.upper() == method)
             and (self.origin is None or self.origin == origin)
+            and (ranged or not self.resumes_badly)
             and re.search(self.path, target) is not None
         )
 
@@ -82,6 +106,14 @@ class Fault:
             parts.append(f"slow body {self.chunk_delay}s per {self.chunk_size} bytes")
         if self.extra_bytes:
             parts.append(f"{self.extra_bytes} extra bytes (Content-Length {self.content_length})")
+        if self.ignore_range:
+            parts.append("range ignored (200)")
+        if self.range_shift:
+            parts.append(f"resumed {self.range_shift:+} bytes off")
+        if self.range_limit:
+            parts.append(f"at most {self.range_limit} bytes of the range")
+        if self.corrupt:
+            parts.append("first byte flipped")
         return ", ".join(parts) or "no-op"
 
 
@@ -112,11 +144,13 @@ class FaultSet:
         with self._lock:
             return next((r.left for r in self._rules if r.fault is fault), 0)
 
-    def take(self, method: str, target: str, origin: Origin) -> Fault | None:
-        """The fault for this request, if any, counting it as fired."""
+    def take(
+        self, method: str, target: str, origin: Origin, *, ranged: bool = False
+    ) -> Fault | None:
+        """The fault for this request (`ranged`: it has a Range header), counting it as fired."""
         with self._lock:
             for rule in self._rules:
-                if rule.left != 0 and rule.fault.matches(method, target, origin):
+                if rule.left != 0 and rule.fault.matches(method, target, origin, ranged=ranged):
                     rule.left = None if rule.left is None else rule.left - 1
                     return rule.fault
         return None

@@ -177,6 +177,33 @@ def _blob_response(blob: Path, size: int, req: _Request, headers: dict[str, str]
     return _Response(206, headers, _BlobSlice(blob, start, end - start))
 
 
+def _resume_badly(response: _Response, fault: Fault) -> _Response:
+    """A ranged blob answer (206) as a server that resumes badly gives it (see `Fault`)."""
+    spec = response.headers.get("Content-Range", "")
+    found = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", spec)
+    if response.status != 206 or found is None or not isinstance(response.body, _BlobSlice):
+        return response
+    blob, start, end, size = response.body.path, int(found[1]), int(found[2]) + 1, int(found[3])
+    headers = {k: v for k, v in response.headers.items() if k != "Content-Range"}
+    if fault.ignore_range:
+        status, start, end = 200, 0, size
+    else:
+        status, start = 206, min(max(start + fault.range_shift, 0), size - 1)
+        end = max(end, start + 1)
+    if fault.range_limit is not None:
+        end = min(end, start + fault.range_limit)
+    if status == 206:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    body: bytes | _BlobSlice = _BlobSlice(blob, start, end - start)
+    if fault.corrupt:
+        with blob.open("rb") as fh:
+            fh.seek(start)
+            data = bytearray(fh.read(end - start))
+        data[0] ^= 0xFF
+        body = bytes(data)
+    return _Response(status, headers, body)
+
+
 def _file_json(path: str, entry: FileEntry) -> dict[str, Any]:
     out: dict[str, Any] = {
         "type": "file",
@@ -504,7 +531,9 @@ class _Handler(BaseHTTPRequestHandler):
         owner, origin = self.server.owner, self.server.origin
         path, _, query = self.path.partition("?")
         body = self._read_body()
-        fault = owner.faults.take(self.command, self.path, origin)
+        fault = owner.faults.take(
+            self.command, self.path, origin, ranged=self.headers.get("Range") is not None
+        )
         delay = owner.faults.latency + (fault.latency if fault else 0.0)
         if delay:
             time.sleep(delay)
@@ -524,6 +553,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._drop()
             return
         response = self._respond(fault, path, query, body)
+        if fault is not None and fault.resumes_badly:
+            response = _resume_badly(response, fault)
         self._send(response, fault, replace(record, status=response.status))
 
     def _respond(self, fault: Fault | None, path: str, query: str, body: bytes) -> _Response:
