@@ -45,6 +45,7 @@ subsets:
   - files: "data/{{subset}}/*.bin"
 """
 SUBSETS = ("a", "b")
+SCENARIOS = ("kill", "faults", "processes", "locks", "links", "index", "listing")
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Row:
     falsely_complete: int = 0
     healed: int = 0  # rounds whose final, fault-free rerun finished with every byte identical
     notes: list[str] = field(default_factory=list)
+    info: str = ""  # a figure shown whatever the outcome
 
     @property
     def ok(self) -> bool:
@@ -291,17 +293,188 @@ def scenario_processes(rig: Rig, server: HubServer, rounds: int) -> Row:
     return row
 
 
+LINK_KINDS = ("part", "subset folder", "records folder", "partition file", "listings folder")
+
+
+def _plant(data: Path, kind: str, outside: Path) -> None:
+    """A symbolic link into `outside` where pygestor would write (what any member of a
+    group-writable data dir can do). The dataset folder itself is left out: a link there made by
+    the data dir's owner (this script runs as that owner) is the documented exception."""
+    sub = data / "soak" / "a"
+    index = data / ".pygestor" / "datasets" / "soak"
+    target = outside / "keep.txt"
+    where = {
+        "part": (sub / ".f00.bin.part", target),
+        "subset folder": (sub, outside),
+        "records folder": (index / "records", outside),
+        "partition file": (sub / "f00.bin", target),
+        "listings folder": (index / "listings", outside),
+    }[kind]
+    link, to = where
+    if link.is_dir() and not link.is_symlink():
+        import shutil
+
+        shutil.rmtree(link)
+    elif link.exists() or link.is_symlink():
+        link.unlink()
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(to)
+
+
+def scenario_links(rig: Rig, server: HubServer, rounds: int) -> Row:
+    """A link planted where pygestor writes, then download, sync and remove --all --yes: the
+    folder outside must not change (checked at the end), and no command may show a traceback."""
+    row = Row("planted links (5 kinds)")
+    for r in range(rounds):
+        data = rig.fresh()
+        rig.run(server, data, "sync", "soak")
+        kind = LINK_KINDS[r % len(LINK_KINDS)]
+        _plant(data, kind, rig.outside)
+        for args in (
+            ("download", "soak", "--all"),
+            ("sync", "soak"),
+            ("remove", "soak", "--all", "--yes"),
+        ):
+            _tally(row, rig.run(server, data, *args))
+        if not rig.outside_unchanged():
+            row.falsely_complete += 1  # counted as a broken promise
+            row.notes.append(f"{kind}: the folder outside changed")
+        row.rounds += 1
+        row.healed += rig.outside_unchanged()  # "healed" here: outside untouched
+    return row
+
+
+DAMAGES: dict[str, Callable[[Path], None]] = {
+    "empty": lambda f: f.write_bytes(b""),
+    "truncated": lambda f: f.write_bytes(f.read_bytes()[: max(1, f.stat().st_size // 2)]),
+    "garbage": lambda f: f.write_bytes(b"\x00\xff garbage \x80"),
+    "a list": lambda f: f.write_text("[]"),
+    "an empty object": lambda f: f.write_text("{}"),
+    "format only": lambda f: f.write_text('{"format": 1}'),
+    "size is text": lambda f: f.write_text(
+        f.read_text().replace('"size": ', '"size": "abc", "_": ', 1)
+    ),
+    "a folder": lambda f: (f.unlink(), f.mkdir()),
+    "deleted": lambda f: f.unlink(),
+}
+
+
+def scenario_index(rig: Rig, server: HubServer, rounds: int) -> Row:
+    """A random index file (pointer, listing or record) damaged a random way after a download:
+    list, download and sync must each be one line or work; `sync --repair` must heal it."""
+    row = Row("damaged index files")
+    for _ in range(rounds):
+        data = rig.fresh()
+        rig.run(server, data, "download", "soak", "--all")
+        index = data / ".pygestor" / "datasets" / "soak"
+        files = [index / "current.json", *sorted((index / "listings").glob("*.json"))]
+        files += sorted((index / "records").rglob("*.json"))
+        victim = rig.rng.choice(files)
+        damage = rig.rng.choice(sorted(DAMAGES))
+        try:
+            DAMAGES[damage](victim)
+        except (OSError, UnicodeDecodeError):
+            DAMAGES["garbage"](victim)
+        for args in (("list", "soak"), ("list", "soak", "-s", "a"), ("download", "soak", "--all")):
+            _tally(row, rig.run(server, data, *args))
+        _tally(row, rig.run(server, data, "sync", "soak", "--repair"))
+        _finish(rig, server, data, row)
+    return row
+
+
+def scenario_deleted_locks(rig: Rig, server: HubServer, rounds: int) -> Row:
+    """Two downloaders into one data dir while a third process deletes every lock file it sees:
+    no crash, and (checked in the notes) how many times each file was fetched."""
+    row = Row("lock files deleted under 2 downloaders")
+    cleaner = (
+        "import os, sys, time\n"
+        "end = time.monotonic() + 60\n"
+        "while time.monotonic() < end:\n"
+        "    for d, _, fs in os.walk(sys.argv[1]):\n"
+        "        for f in fs:\n"
+        "            if f.endswith('.lock') or f == 'lock':\n"
+        "                try: os.unlink(os.path.join(d, f))\n"
+        "                except OSError: pass\n"
+        "    time.sleep(0.002)\n"
+    )
+    extra = 0
+    for _ in range(rounds):
+        data = rig.fresh()
+        rig.run(server, data, "sync", "soak")
+        server.faults.add(Fault(origin="lfs", method="GET", chunk_delay=0.005, times=None))
+        server.requests.clear()
+        sweeper = subprocess.Popen([sys.executable, "-c", cleaner, str(data / ".pygestor")])
+        procs = [rig.start(server, data, "download", "soak", "--all") for _ in range(2)]
+        for proc in procs:
+            _, err = proc.communicate(timeout=600)
+            _tally(row, Run(proc.returncode, err))
+        sweeper.kill()
+        sweeper.wait()
+        gets: dict[str, int] = {}
+        for r in server.requests.filter(method="GET", origin="lfs"):
+            gets[r.path] = gets.get(r.path, 0) + 1
+        extra += sum(n - 1 for n in gets.values())
+        _finish(rig, server, data, row)
+    row.info = f"{extra} GETs beyond one per file, over {rounds * len(rig.files)} files"
+    return row
+
+
+HOSTILE_PATHS = (
+    "../escape.bin",
+    "data/a/../../etc/passwd.bin",
+    "data/a/%2e%2e/x.bin",
+    "data/a/%2E%2e/y.bin",
+    "data/a/a%2Fb.bin",
+    "data\\a\\c.bin",
+    "data/a/n\n.bin",
+    "data/a/\x7f.bin",
+)
+
+
+def scenario_hostile_listing(rig: Rig, server: HubServer, rounds: int) -> Row:
+    """A repo whose tree lists hostile paths and sizes beside good files: sync skips them with
+    notes, nothing of them is ever requested, the good files download."""
+    row = Row("hostile listing entries")
+    repo = "soak/hostile"
+    rig.hub.create_repo(repo, {"data/a/good.bin": b"good bytes\n"})
+    entries = [{"path": p} for p in HOSTILE_PATHS]
+    entries += [{"path": "data/a/nosize.bin", "size": None}, {"path": "data/a/neg.bin", "size": -5}]
+    entries += [{"path": "data/a/text.bin", "size": "abc"}]
+    rig.hub.add_raw_entries(repo, entries)
+    (rig.catalog / "hostile.yaml").write_text(
+        MANIFEST.replace("name: soak", "name: hostile").replace(REPO, repo), encoding="utf-8"
+    )
+    for _ in range(rounds):
+        data = rig.fresh()
+        server.requests.clear()
+        for args in (("sync", "hostile"), ("download", "hostile", "--all")):
+            _tally(row, rig.run(server, data, *args))
+        asked = [r.target for r in server.requests]
+        bad = [
+            t for t in asked if any(x in t for x in ("escape", "passwd", "%2e", "%2E", "nosize"))
+        ]
+        good = (data / "hostile" / "a" / "good.bin").is_file()
+        row.falsely_complete += bool(bad)
+        if bad:
+            row.notes.append(f"requested: {bad[0]}")
+        row.rounds += 1
+        row.healed += good and not bad
+    (rig.catalog / "hostile.yaml").unlink()
+    return row
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a few rounds of each scenario")
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--only", nargs="*", choices=("kill", "faults", "processes"), default=None)
+    parser.add_argument("--only", nargs="*", choices=SCENARIOS, default=None)
     parser.add_argument("--json", action="store_true", help="print the rows as JSON too")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
-    only = set(args.only or ("kill", "faults", "processes"))
+    only = set(args.only or SCENARIOS)
     kills, mixed, procs = (4, 3, 2) if args.quick else (20, 10, 5)
+    hostile = 5 if args.quick else 20
     print(f"soak: seed {seed} ({'quick' if args.quick else 'full'})", flush=True)
     rows: list[Row] = []
     start = time.monotonic()
@@ -314,6 +487,14 @@ def main(argv: list[str] | None = None) -> int:
                 rows += scenario_faults(rig, server, mixed)
             if "processes" in only:
                 rows.append(scenario_processes(rig, server, procs))
+            if "locks" in only:
+                rows.append(scenario_deleted_locks(rig, server, procs))
+            if "links" in only:
+                rows.append(scenario_links(rig, server, hostile))
+            if "index" in only:
+                rows.append(scenario_index(rig, server, hostile))
+            if "listing" in only:
+                rows.append(scenario_hostile_listing(rig, server, 2))
         outside = rig.outside_unchanged()
     width = max(len(r.scenario) for r in rows)
     print(
@@ -324,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{r.scenario:<{width}}  {r.rounds:>6}  {r.errors_seen:>14}  {r.tracebacks:>10}  "
             f"{r.falsely_complete:>16}  {r.healed:>7}/{r.rounds:<7}"
+            + (f"  ({r.info})" if r.info else "")
             + ("" if r.ok else "  <-- " + "; ".join(r.notes[:2]))
         )
     print(f"outside the data dirs unchanged: {'yes' if outside else 'NO'}")
