@@ -342,6 +342,10 @@ def test_disk_full_mid_download_keeps_the_partial_file_and_the_rerun_finishes(
     assert not (small_disk / "data" / "long" / "all" / "big.bin").exists()
 
     filler.unlink()
+    # the stopped download's request is logged once the server notices the closed connection
+    deadline = time.monotonic() + 10
+    while not hub.requests.filter(origin="lfs", path="/big.bin$") and time.monotonic() < deadline:
+        time.sleep(0.05)
     hub.requests.clear()
     again = run_cli(["download", "long"], env=env)
     assert again.returncode == 0, again.stderr
