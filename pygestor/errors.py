@@ -215,3 +215,14 @@ def suggest(name: str, choices: Sequence[str], *, limit: int = 8) -> str:
         f", ... ({len(choices)} in all)" if len(choices) > limit else ""
     )
     return f"; known: {shown}"
+
+
+# issue 9 (index)
+class DamagedIndex(PygestorError):
+    """A file of pygestor's index (`DATA_DIR/.pygestor/...`) cannot be read or has the wrong
+    shape: `path` names it, `what` says what is wrong; `sync DATASET --repair` rebuilds it."""
+
+    def __init__(self, path: str, what: str, dataset: str | None = None) -> None:
+        self.path, self.what, self.dataset = path, what, dataset
+        fix = f"pygestor sync {dataset} --repair" if dataset else "pygestor sync --repair"
+        super().__init__(f"{path}: {what}; run '{fix}'")

@@ -19,23 +19,35 @@ records* (one small file per partition, written on its own after the file was ve
 write is atomic: a unique temporary file beside the target, fsync, rename. A file on disk without
 its record, or a `.part` file, is not downloaded. All of it is JSON with a format version, and
 can be rebuilt from a source listing plus a rescan of the data.
+
+Every read checks what it read (`records.py`: one `parse` per kind): a damaged pointer or listing
+(unreadable, wrong shape, a folder in its place, a pointer naming a missing listing, a file or
+link in place of the dataset's index folder) is a `DamagedIndex` naming the file and
+`pygestor sync DATASET --repair`; a damaged record only makes its partition not local, with a
+warning naming it (logged once per file and process). Reads follow a symbolic link planted in
+place of an index file; writes never do (an atomic write replaces the link itself), and repair
+replaces it with a real file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..errors import PygestorError
+from ..errors import DamagedIndex, PygestorError
 from ..manifest.patterns import is_safe_relpath
 from ..storage.base import TEMP_PREFIX, FileInfo, Storage
-from .records import FORMAT_VERSION, Listing, Pointer, Record, check_format, utc_now
+from .records import Listing, Pointer, Record, utc_now
+
+log = logging.getLogger(__name__)
 
 KEEP_LISTINGS = 3  # listings kept per dataset: the current one and a few before it
 INDEX = ".pygestor"  # the index folder's key (nothing of this name is a dataset)
@@ -158,11 +170,24 @@ class Store:
         return pointer
 
     def pointer(self, dataset: str) -> Pointer | None:
-        data = self._read_json(f"{self.dataset_index_key(dataset)}/current.json")
-        if data is None:
+        """The pointer in force, None if the dataset was never synced; DamagedIndex when it (or
+        the dataset's index folder) is damaged."""
+        folder = self.dataset_index_key(dataset)
+        found = self.storage.info(folder)
+        if found is None:
             return None
-        check_format(data)
-        return Pointer(**data)
+        if found.kind != "dir":
+            what = "a symbolic link" if found.kind == "link" else "a file"
+            raise DamagedIndex(
+                str(self.storage.local_path(folder)),
+                f"is {what}, not the folder of the dataset's index",
+                dataset,
+            )
+        key = f"{folder}/current.json"
+        raw = self._read(key, dataset)
+        if raw is None:
+            return None
+        return Pointer.parse(raw, where=self._shown(key), dataset=dataset)
 
     def listing(self, dataset: str, listing_id: str | None = None) -> Listing | None:
         """The listing named (default: the current one), or None if the dataset was never synced."""
@@ -174,14 +199,16 @@ class Store:
                 wanted = pointer.listing
             else:
                 wanted = listing_id
-            data = self._read_json(f"{self.dataset_index_key(dataset)}/listings/{wanted}.json")
-            if data is not None:
-                return Listing.from_json(data)
+            key = f"{self.dataset_index_key(dataset)}/listings/{wanted}.json"
+            raw = self._read(key, dataset)
+            if raw is not None:
+                return Listing.parse(raw, where=self._shown(key), dataset=dataset)
             if listing_id is not None:
                 return None
-        raise PygestorError(
-            f"the index of {dataset!r} names a listing that is missing; run 'pygestor sync "
-            f"{dataset}'"
+        raise DamagedIndex(
+            self._shown(f"{self.dataset_index_key(dataset)}/current.json"),
+            f"names the listing {wanted}, which is missing from listings/",
+            dataset,
         )
 
     def forget(self, dataset: str) -> bool:
@@ -217,17 +244,22 @@ class Store:
         # Not fsynced: a record lost to a crash only means its (fsynced, verified) file is
         # hashed again and re-recorded by the next download or `sync --repair`.
         key = self.record_key(dataset, subset, partition)
-        self.storage.write(
-            key, json.dumps(asdict(record), indent=1, sort_keys=True).encode(), durable=False
-        )
+        text = json.dumps(asdict(record), indent=1, sort_keys=True).encode()
+        try:
+            self.storage.write(key, text, durable=False)
+        except IsADirectoryError:
+            raise DamagedIndex(self._shown(key), "is a folder, not a record", dataset) from None
 
     def record(self, dataset: str, subset: str, partition: str) -> Record | None:
-        """One partition's record, or None (also when damaged: it then counts as not downloaded)."""
+        """One partition's record, or None (also when damaged, warned: it then counts as not
+        downloaded)."""
+        key = self.record_key(dataset, subset, partition)
         try:
-            data = self._read_json(self.record_key(dataset, subset, partition))
-        except PygestorError:
+            raw = self._read(key, dataset)
+            return None if raw is None else Record.parse(raw, where=key, dataset=dataset)
+        except DamagedIndex as exc:
+            self._warn_record(key, exc)
             return None
-        return Record(**data) if data and data.get("format") == FORMAT_VERSION else None
 
     def drop_record(self, dataset: str, subset: str, partition: str) -> None:
         self.storage.remove(self.record_key(dataset, subset, partition))
@@ -244,15 +276,20 @@ class Store:
         for key in storage.walk(f"{root}/{subset}" if subset is not None else root):
             name = key[cut:]
             if not name.endswith(".json") or "/." in f"/{name}" or "/" not in name:
+                if ".json/" in name:  # a folder in place of a record
+                    folder = key[: key.index(".json/") + 5]
+                    self._warn_record(folder, DamagedIndex(folder, "is a folder, not a record"))
                 continue
             try:
-                data = json.loads(storage.read(key) or b"null")
-                record = Record(**data) if data.get("format") == FORMAT_VERSION else None
-            except (OSError, ValueError, TypeError, AttributeError):
-                continue  # vanished or damaged: that partition counts as not downloaded
-            if record is not None:
-                subset_name, _, partition = name[: -len(".json")].partition("/")
-                found[(subset_name, partition)] = record
+                raw = storage.read(key)
+                if raw is None:
+                    continue  # vanished meanwhile (removed by another process)
+                record = Record.parse(raw, where=key, dataset=dataset)
+            except (OSError, DamagedIndex) as exc:  # that partition counts as not downloaded
+                self._warn_record(key, exc)
+                continue
+            subset_name, _, partition = name[: -len(".json")].partition("/")
+            found[(subset_name, partition)] = record
         return found
 
     def local_records(
@@ -275,8 +312,8 @@ class Store:
         """An exclusive per-dataset lock across processes (fcntl locks work on NFSv4 and local
         disks);
         waits at most `lock_timeout` seconds, then raises LockTimeout."""
-        return self.storage.lock(
-            f"{self.dataset_index_key(dataset)}/lock", timeout=self.lock_timeout
+        return self._locked(
+            f"{self.dataset_index_key(dataset)}/lock", dataset, timeout=self.lock_timeout
         )
 
     def partition_lock(
@@ -284,20 +321,59 @@ class Store:
     ) -> AbstractContextManager[None]:
         """The lock held while one partition is downloaded or removed; LockTimeout after
         `timeout`."""
-        return self.storage.lock(
-            self.partition_lock_key(dataset, subset, partition), timeout=timeout
+        return self._locked(
+            self.partition_lock_key(dataset, subset, partition), dataset, timeout=timeout
         )
 
-    def _read_json(self, key: str) -> Any:
-        data = self.storage.read(key)
-        if data is None:
-            return None
+    @contextmanager
+    def _locked(self, key: str, dataset: str, *, timeout: float) -> Iterator[None]:
+        """`storage.lock`, with a lock file that cannot be opened (a folder or a link in its
+        place) a DamagedIndex naming it."""
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(self.storage.lock(key, timeout=timeout))
+            except PygestorError:
+                raise
+            except OSError as exc:
+                raise DamagedIndex(self._shown(key), _cannot_open(exc), dataset) from None
+            yield
+
+    # ---- reads ---------------------------------------------------------------------------
+    def _read(self, key: str, dataset: str) -> bytes | None:
+        """The bytes of index file `key`, None when missing; DamagedIndex when it cannot be read
+        (a folder in its place, a link leading nowhere readable, ...)."""
         try:
-            return json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise PygestorError(
-                f"{self.storage.local_path(key)}: damaged index file; run 'pygestor sync --repair'"
-            ) from None
+            return self.storage.read(key)
+        except OSError as exc:
+            raise DamagedIndex(self._shown(key), _cannot_open(exc), dataset) from None
+
+    def _shown(self, key: str) -> str:
+        """How messages name an index file: its local path (or the storage's URL and key)."""
+        try:
+            return str(self.storage.local_path(key))
+        except NotImplementedError:
+            return f"{self.storage.url}/{key}"
+
+    def _warn_record(self, key: str, exc: DamagedIndex | OSError) -> None:
+        """Warn (once per file and process) that a record cannot be used."""
+        shown = self._shown(key)
+        if shown in _WARNED:
+            return
+        _WARNED.add(shown)
+        what = exc.what if isinstance(exc, DamagedIndex) else _cannot_open(exc)
+        dataset = key.split("/")[2] if key.startswith(f"{INDEX}/datasets/") else None
+        log.warning(
+            "%s", DamagedIndex(shown, f"{what}; its partition counts as not downloaded", dataset)
+        )
+
+
+_WARNED: set[str] = set()  # damaged records already warned about in this process
+
+
+def _cannot_open(exc: OSError) -> str:
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a file"
+    return f"cannot be read ({exc.strerror or exc})"
 
 
 def _require_safe(name: str) -> None:

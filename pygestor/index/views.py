@@ -7,8 +7,10 @@ when unknown (e.g. before a sync).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from ..errors import DamagedIndex
 from ..manifest.models import Manifest
 from .records import Listing, Record
 from .selection import states
@@ -52,9 +54,15 @@ PARTITION_COLUMNS = (
 
 
 def dataset_record(store: Store, manifest: Manifest) -> dict[str, Any]:
-    """One dataset: what its pointer says (no listing is read) and what is local."""
+    """One dataset: what its pointer says (no listing is read) and what is local. A damaged
+    pointer is warned about (the dataset then shows as not synced), so one dataset's damaged
+    index does not hide the catalog."""
     m = manifest
-    pointer = store.pointer(m.name)
+    try:
+        pointer = store.pointer(m.name)
+    except DamagedIndex as exc:
+        logging.getLogger(__name__).warning("%s", exc)
+        pointer = None
     record: dict[str, Any] = {
         "name": m.name,
         "description": m.description,
