@@ -24,7 +24,7 @@ Every read checks what it read (`records.py`: one `parse` per kind): a damaged p
 (unreadable, wrong shape, a folder in its place, a pointer naming a missing listing, a file or
 link in place of the dataset's index folder) is a `DamagedIndex` naming the file and
 `pygestor sync DATASET --repair`; a damaged record only makes its partition not local, with a
-warning naming it (logged once per file and process). Reads follow a symbolic link planted in
+warning naming it (logged once per file and `Store`). Reads follow a symbolic link planted in
 place of an index file; writes never do (an atomic write replaces the link itself), and repair
 replaces it with a real file.
 """
@@ -276,9 +276,6 @@ class Store:
         for key in storage.walk(f"{root}/{subset}" if subset is not None else root):
             name = key[cut:]
             if not name.endswith(".json") or "/." in f"/{name}" or "/" not in name:
-                if ".json/" in name:  # a folder in place of a record
-                    folder = key[: key.index(".json/") + 5]
-                    self._warn_record(folder, DamagedIndex(folder, "is a folder, not a record"))
                 continue
             try:
                 raw = storage.read(key)
@@ -355,19 +352,17 @@ class Store:
             return f"{self.storage.url}/{key}"
 
     def _warn_record(self, key: str, exc: DamagedIndex | OSError) -> None:
-        """Warn (once per file and process) that a record cannot be used."""
+        """Warn (once per file and `Store`) that a record cannot be used."""
         shown = self._shown(key)
-        if shown in _WARNED:
+        warned = self.__dict__.setdefault("_warned_records", set())
+        if shown in warned:
             return
-        _WARNED.add(shown)
+        warned.add(shown)
         what = exc.what if isinstance(exc, DamagedIndex) else _cannot_open(exc)
         dataset = key.split("/")[2] if key.startswith(f"{INDEX}/datasets/") else None
         log.warning(
             "%s", DamagedIndex(shown, f"{what}; its partition counts as not downloaded", dataset)
         )
-
-
-_WARNED: set[str] = set()  # damaged records already warned about in this process
 
 
 def _cannot_open(exc: OSError) -> str:

@@ -14,6 +14,7 @@ never deleted (a `.part` excepted, as before).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,8 @@ from ..manifest.patterns import is_safe_relpath
 from ..sources.base import RemoteFile
 from ..storage.base import TEMP_PREFIX, FileInfo, Storage
 from .remove import partial_of
+
+Key = tuple[str, str]  # (subset, partition)
 
 
 @dataclass(frozen=True)
@@ -225,8 +228,9 @@ def repair(
     )
     if manifest.source.kind == "local":  # read in place: no records, nothing downloaded
         return RepairReport(name, **report)
-    records = store.records(name)
     listed = {(s.name, p.name): p.file for s in listing.subsets for p in s.partitions}
+    report["damaged_removed"] += _remove_folders_in_place_of_records(store, name, listed)
+    records = store.records(name)
     candidates, dropped = [], []
     for key in sorted(set(listed) | set(records)):
         data = store.data_key(name, *key)
@@ -251,6 +255,18 @@ def repair(
         unknown=tuple(unknown),
         partials_removed=partials,
     )
+
+
+def _remove_folders_in_place_of_records(store: Store, name: str, listed: Iterable[Key]) -> int:
+    """Remove a folder standing where a listed partition's record goes (`remove_damaged` cannot
+    tell it from the folder of partitions named by a path without the listing)."""
+    removed = 0
+    for key in listed:
+        record = store.record_key(name, *key)
+        found = store.storage.info(record)
+        if found is not None and found.kind == "dir":
+            removed += _remove_entry(store.storage, found)
+    return removed
 
 
 def _repair_one(store: Store, name: str, listing: Listing, c: _Candidate) -> str:
