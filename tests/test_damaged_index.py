@@ -60,7 +60,13 @@ KINDS = {  # kind -> its path in the data dir ({listing}: the listing in force)
     "partition-lock": f"{INDEX}/locks/train/{TRAIN}.lock",
     "arrow": f"{INDEX}/arrow/train.arrow",
     "index-folder": INDEX,
+    "index-root": ".pygestor",
+    "datasets-folder": ".pygestor/datasets",
+    "listings-folder": f"{INDEX}/listings",
+    "records-folder": f"{INDEX}/records/train",
+    "locks-folder": f"{INDEX}/locks/train",
 }
+FOLDERS = ("index-folder", "index-root", "datasets-folder")  # the chain down to the dataset's
 JSON_KINDS = ("pointer", "listing", "record")
 # a required key, and a field of a size, for each JSON kind
 MISSING_KEY = {"pointer": "listing", "listing": "subsets", "record": "size"}
@@ -102,7 +108,7 @@ DAMAGES = {
     "lock": ["empty", "garbage", "folder", *LINKS, "missing"],
     "partition-lock": ["garbage", "folder", *LINKS, "missing"],
     "arrow": ["empty", "truncated", "garbage", "folder", *LINKS, "missing"],
-    "index-folder": ["file", *LINKS, "missing"],
+    **{kind: ["file", *LINKS, "missing"] for kind in (*FOLDERS, *list(KINDS)[-3:])},
 }
 DAMAGES["listing"].append("unsafe-name")
 CASES = [(kind, damage) for kind, damages in DAMAGES.items() for damage in damages]
@@ -193,15 +199,26 @@ def expected(kind: str, how: str) -> dict[str, str]:
     naming the file and the fix) or 'unsynced' (the dataset reads as never synced)."""
     ok = dict.fromkeys(COMMANDS, "ok")
     harmless_link = how == "link-outside"  # a readable copy: read through, never written through
-    if kind in ("pointer", "listing") or (kind == "index-folder" and how in ("file", *LINKS)):
+    if kind in ("pointer", "listing") or (kind in FOLDERS and how in ("file", *LINKS)):
         if how in ("missing", "dangling-link") and kind == "pointer":  # a link to nothing: missing
             return {**ok, "list DATASET": "unsynced", "list -s": "unsynced"}
-        if harmless_link and kind != "index-folder":
+        if harmless_link and kind not in FOLDERS:
             return ok
         failing = dict.fromkeys(COMMANDS, "error")
         return {**failing, "list": "ok" if kind == "listing" else "warn"}
-    if kind == "index-folder":  # missing: never synced; the files on disk are adopted
+    if kind in FOLDERS:  # missing: never synced; the files on disk are adopted
         return {**ok, "list DATASET": "unsynced", "list -s": "unsynced"}
+    if kind == "listings-folder":
+        if how == "link-outside":  # read through; the sync's write into it is refused
+            return {**ok, "sync": "error"}
+        return {**dict.fromkeys(COMMANDS, "error"), "list": "ok"}
+    if kind == "records-folder":  # a link to a folder is never followed: its records not read
+        if how == "missing":
+            return ok
+        warned = dict.fromkeys(COMMANDS, "warn")
+        return {**warned, "load": "error", "download": "error"}  # the record cannot be written
+    if kind == "locks-folder":
+        return ok  # nothing is downloaded, so no lock is taken (see test_a_damaged_lock_...)
     if kind == "record":
         if harmless_link or how in ("missing", "dangling-link"):
             return ok  # a missing record: the file is adopted (hashed) by the next download
@@ -282,10 +299,17 @@ def _error(stderr: str) -> tuple[str, str]:
     return ("error", stderr)
 
 
+def fix(kind: str) -> str:
+    """The fix a message gives: the dataset's repair, or any repair for the folders above."""
+    return "run 'pygestor sync --repair'" if kind in FOLDERS[1:] else FIX
+
+
 def named(case: Damaged, kind: str, how: str) -> Path:
     """The file the messages name: the damaged one, or for a listing that is not there (or a
     link leading nowhere), the pointer naming it."""
-    if kind == "listing" and how in ("missing", "dangling-link"):
+    if kind in ("listing", "listings-folder") and how == "missing":
+        return case.data_dir / KINDS["pointer"]
+    if kind == "listing" and how == "dangling-link":
         return case.data_dir / KINDS["pointer"]
     return case.target
 
@@ -300,7 +324,7 @@ def check(case: Damaged, kind: str, how: str, found: dict[str, tuple[str, str]])
             problems.append(f"{command}: {got} (expected {want}): {text.strip()}")
         elif got in ("error", "warn"):
             lines = [line for line in text.splitlines() if shown in line]
-            if not lines or not all(FIX in line for line in lines):
+            if not lines or not all(fix(kind) in line for line in lines):
                 problems.append(f"{command}: does not name {shown} with the fix: {text!r}")
     return problems
 

@@ -31,6 +31,7 @@ replaces it with a real file.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -149,11 +150,12 @@ class Store:
         listing_id = hashlib.sha256(text).hexdigest()[:32]
         folder = self.dataset_index_key(listing.dataset)
         target = f"{folder}/listings/{listing_id}.json"
-        self.storage.create(target, text)
+        with self._writing(target, listing.dataset):
+            self.storage.create(target, text)
         with self.lock(listing.dataset):
-            self.storage.create(
-                target, text
-            )  # pruned by a concurrent sync between our write and the lock
+            with self._writing(target, listing.dataset):
+                # pruned by a concurrent sync between our write and the lock
+                self.storage.create(target, text)
             old = self.pointer(listing.dataset)
             if old is None:
                 previous = None
@@ -165,7 +167,8 @@ class Store:
                 previous=previous,
                 **listing.totals(),
             )
-            self.write_json(f"{folder}/current.json", asdict(pointer))
+            with self._writing(f"{folder}/current.json", listing.dataset):
+                self.write_json(f"{folder}/current.json", asdict(pointer))
             self._prune_listings(f"{folder}/listings", keep={listing_id, pointer.previous})
         return pointer
 
@@ -173,16 +176,17 @@ class Store:
         """The pointer in force, None if the dataset was never synced; DamagedIndex when it (or
         the dataset's index folder) is damaged."""
         folder = self.dataset_index_key(dataset)
-        found = self.storage.info(folder)
-        if found is None:
-            return None
-        if found.kind != "dir":
-            what = "a symbolic link" if found.kind == "link" else "a file"
-            raise DamagedIndex(
-                str(self.storage.local_path(folder)),
-                f"is {what}, not the folder of the dataset's index",
-                dataset,
-            )
+        for above in (INDEX, f"{INDEX}/datasets", folder):
+            found = self.storage.info(above)
+            if found is None:
+                return None
+            if found.kind != "dir":
+                what = "a symbolic link" if found.kind == "link" else "a file"
+                raise DamagedIndex(  # above the dataset's folder: repair any (or all) datasets
+                    self._shown(above),
+                    f"is {what}, not a folder of pygestor's index",
+                    dataset if above == folder else None,
+                )
         key = f"{folder}/current.json"
         raw = self._read(key, dataset)
         if raw is None:
@@ -205,6 +209,10 @@ class Store:
                 return Listing.parse(raw, where=self._shown(key), dataset=dataset)
             if listing_id is not None:
                 return None
+        listings = f"{self.dataset_index_key(dataset)}/listings"
+        found = self.storage.info(listings)
+        if found is not None and found.kind != "dir":
+            raise DamagedIndex(self._shown(listings), "is not a folder", dataset)
         raise DamagedIndex(
             self._shown(f"{self.dataset_index_key(dataset)}/current.json"),
             f"names the listing {wanted}, which is missing from listings/",
@@ -245,15 +253,17 @@ class Store:
         # hashed again and re-recorded by the next download or `sync --repair`.
         key = self.record_key(dataset, subset, partition)
         text = json.dumps(asdict(record), indent=1, sort_keys=True).encode()
-        try:
+        with self._writing(key, dataset):
             self.storage.write(key, text, durable=False)
-        except IsADirectoryError:
-            raise DamagedIndex(self._shown(key), "is a folder, not a record", dataset) from None
 
     def record(self, dataset: str, subset: str, partition: str) -> Record | None:
         """One partition's record, or None (also when damaged, warned: it then counts as not
         downloaded)."""
         key = self.record_key(dataset, subset, partition)
+        folder = key.rpartition("/")[0]
+        if not self.storage.inside(folder, self.dataset_index_key(dataset)):
+            self._not_a_folder_of_records(self._in_the_way(key, dataset), True)
+            return None  # as `records`, which never follows a link to a folder
         try:
             raw = self._read(key, dataset)
             return None if raw is None else Record.parse(raw, where=key, dataset=dataset)
@@ -273,9 +283,12 @@ class Store:
         storage = self.storage
         found: dict[tuple[str, str], Record] = {}
         cut = len(root) + 1
-        for key in storage.walk(f"{root}/{subset}" if subset is not None else root):
+        base = f"{root}/{subset}" if subset is not None else root
+        for key in storage.walk(base):
             name = key[cut:]
             if not name.endswith(".json") or "/." in f"/{name}" or "/" not in name:
+                if "/." not in f"/{name}":
+                    self._not_a_folder_of_records(key, "/" not in name)
                 continue
             try:
                 raw = storage.read(key)
@@ -287,7 +300,22 @@ class Store:
                 continue
             subset_name, _, partition = name[: -len(".json")].partition("/")
             found[(subset_name, partition)] = record
+        if not found:  # a link or a file in place of the folder walked: nothing was read
+            self._not_a_folder_of_records(base, True)
         return found
+
+    def _not_a_folder_of_records(self, key: str, subset_level: bool) -> None:
+        """Warn about a link where a folder of records goes (never followed: its records are not
+        read), or a file in place of a subset's folder of records."""
+        found = self.storage.info(key)
+        if found is None or found.kind == "dir" or (found.kind == "file" and not subset_level):
+            return
+        what = "a symbolic link" if found.kind == "link" else "a file"
+        self._warn_record(
+            key,
+            DamagedIndex(key, f"is {what}, not a folder of records (its records are not read)"),
+            partition=False,
+        )
 
     def local_records(
         self, dataset: str, subset: str | None = None
@@ -327,13 +355,47 @@ class Store:
         """`storage.lock`, with a lock file that cannot be opened (a folder or a link in its
         place) a DamagedIndex naming it."""
         with ExitStack() as stack:
-            try:
+            with self._writing(key, dataset):
                 stack.enter_context(self.storage.lock(key, timeout=timeout))
-            except PygestorError:
-                raise
-            except OSError as exc:
-                raise DamagedIndex(self._shown(key), _cannot_open(exc), dataset) from None
             yield
+
+    @contextmanager
+    def _writing(self, key: str, dataset: str) -> Iterator[None]:
+        """Around a write of index file `key`: refused when a symbolic link (or a file) in place
+        of a folder above it would take the write elsewhere; a folder, file or link in the way
+        is a DamagedIndex naming it (other errors, a full disk say, pass as they are)."""
+        # the folder the write lands in (a link at `key` itself is replaced, never followed)
+        if not self.storage.inside(key.rpartition("/")[0], self.dataset_index_key(dataset)):
+            raise DamagedIndex(
+                self._shown(self._in_the_way(key, dataset)),
+                "is a symbolic link leading out of the index; index files are never written "
+                "through links",
+                dataset,
+            )
+        try:
+            yield
+        except PygestorError:
+            raise
+        except (IsADirectoryError, NotADirectoryError, FileExistsError) as exc:
+            culprit = self._in_the_way(key, dataset)
+            what = "is a folder, not a file" if culprit == key else "is not a folder"
+            raise DamagedIndex(self._shown(culprit), what, dataset) from exc
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            raise DamagedIndex(self._shown(key), "is a symbolic link", dataset) from None
+
+    def _in_the_way(self, key: str, dataset: str) -> str:
+        """The first path from the dataset's index folder down to `key` that is not what it
+        should be (a link, or a file where a folder goes); `key` itself otherwise."""
+        folder = self.dataset_index_key(dataset)
+        parts = key[len(folder) + 1 :].split("/")
+        for i in range(len(parts) - 1):
+            above = "/".join([folder, *parts[: i + 1]])
+            found = self.storage.info(above)
+            if found is not None and found.kind != "dir":
+                return above
+        return key
 
     # ---- reads ---------------------------------------------------------------------------
     def _read(self, key: str, dataset: str) -> bytes | None:
@@ -351,18 +413,23 @@ class Store:
         except NotImplementedError:
             return f"{self.storage.url}/{key}"
 
-    def _warn_record(self, key: str, exc: DamagedIndex | OSError) -> None:
-        """Warn (once per file and `Store`) that a record cannot be used."""
-        shown = self._shown(key)
-        warned = self.__dict__.setdefault("_warned_records", set())
-        if shown in warned:
-            return
-        warned.add(shown)
+    def _warn_record(
+        self, key: str, exc: DamagedIndex | OSError, *, partition: bool = True
+    ) -> None:
+        """Warn that a record (or a folder of them) cannot be used."""
         what = exc.what if isinstance(exc, DamagedIndex) else _cannot_open(exc)
         dataset = key.split("/")[2] if key.startswith(f"{INDEX}/datasets/") else None
-        log.warning(
-            "%s", DamagedIndex(shown, f"{what}; its partition counts as not downloaded", dataset)
-        )
+        if partition:
+            what += "; its partition counts as not downloaded"
+        self.warn_once(DamagedIndex(self._shown(key), what, dataset))
+
+    def warn_once(self, exc: DamagedIndex) -> None:
+        """Log `exc` as a warning, once per damaged file and `Store` (a listing reads the same
+        records several times; a damaged folder of the index is named once, not per dataset)."""
+        warned = self.__dict__.setdefault("_warned", set())
+        if exc.path not in warned:
+            warned.add(exc.path)
+            log.warning("%s", exc)
 
 
 def _cannot_open(exc: OSError) -> str:

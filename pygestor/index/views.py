@@ -7,7 +7,6 @@ when unknown (e.g. before a sync).
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from ..errors import DamagedIndex
@@ -61,7 +60,7 @@ def dataset_record(store: Store, manifest: Manifest) -> dict[str, Any]:
     try:
         pointer = store.pointer(m.name)
     except DamagedIndex as exc:
-        logging.getLogger(__name__).warning("%s", exc)
+        store.warn_once(exc)
         pointer = None
     record: dict[str, Any] = {
         "name": m.name,

@@ -22,7 +22,7 @@ from typing import Any
 from ..errors import DamagedIndex, LockTimeout
 from ..index.digest import digests, parallel_map, parquet_rows, same
 from ..index.records import Listing, Pointer, Record
-from ..index.store import STALE_TEMP_SECONDS, Store
+from ..index.store import INDEX, STALE_TEMP_SECONDS, Store
 from ..manifest.models import Manifest
 from ..manifest.patterns import is_safe_relpath
 from ..sources.base import RemoteFile
@@ -88,11 +88,12 @@ def remove_damaged(store: Store, dataset: str) -> int:
     or are folders or links in place of files), so that the sync and rescan can write them
     again. Returns how many."""
     storage, folder = store.storage, store.dataset_index_key(dataset)
-    found = storage.info(folder)
-    if found is None:
-        return 0
-    if found.kind != "dir":  # a file, or a link (removed itself, never what it leads to)
-        return int(storage.remove(folder))
+    for above in (INDEX, f"{INDEX}/datasets", folder):
+        found = storage.info(above)
+        if found is None:
+            return 0
+        if found.kind != "dir":  # a file, or a link (removed itself, never what it leads to)
+            return int(storage.remove(above))
     removed = 0
     for entry in storage.list(folder):
         name = entry.key.rsplit("/", 1)[-1]
@@ -140,7 +141,9 @@ def _check_folder(store: Store, dataset: str, folder: FileInfo, suffix: str, dep
             removed += _remove_entry(store.storage, entry)
         elif entry.kind == "dir":
             removed += _check_folder(store, dataset, entry, suffix, depth + 1)
-        elif name.endswith(suffix):
+        elif not name.endswith(suffix):  # in place of a folder, or left there: not an index file
+            removed += int(store.storage.remove(entry.key))
+        else:
             kind = "listing" if folder.key.endswith("/listings") else _KINDS[suffix]
             removed += _check_file(store, dataset, entry, "record" if kind == "json" else kind)
     return removed
