@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -434,3 +435,175 @@ def test_the_real_cli_says_one_line_then_repairs(
 def _fetched(stdout: str) -> int:
     out = json.loads(stdout)
     return sum(r["bytes_fetched"] for r in (out if isinstance(out, list) else [out]))
+
+
+# ---- what the matrix cannot show on its own ---------------------------------------------------
+LOCK_CASES = [
+    ("lock", "folder"),
+    ("lock", "link-outside"),
+    ("partition-lock", "folder"),
+    ("partition-lock", "link-outside"),
+    ("partition-lock", "dangling-link"),
+    ("locks-folder", "file"),
+    ("locks-folder", "link-outside"),
+    ("locks-folder", "dangling-link"),
+]
+
+
+@pytest.mark.parametrize(("kind", "how"), LOCK_CASES, ids=[f"{k}-{h}" for k, h in LOCK_CASES])
+def test_a_damaged_lock_fails_the_download_that_takes_it_then_repair_heals(
+    pristine: Path,
+    tmp_path: Path,
+    replica_hub: HubServer,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    how: str,
+) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", replica_hub.endpoint)
+    case = damage(pristine, tmp_path, replica_hub, kind, how)
+    outside = case.outside_snapshot()
+    (case.data_dir / "mnist" / "train" / TRAIN).unlink()  # so the download takes its lock
+    result = invoke("download", "mnist", "-s", "train")
+    if kind == "lock":  # only a sync moves the pointer under the dataset lock
+        assert result.exit_code == 0, result.output
+        result = invoke("sync", "mnist")
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.output
+    assert str(case.target) in result.stderr and result.stderr.rstrip().endswith(FIX)
+    assert case.outside_snapshot() == outside  # no lock file was made through the link
+    assert invoke("sync", "mnist", "--repair").exit_code == 0
+    pristine_copy = tmp_path / "expected"
+    shutil.copytree(pristine / "mnist", pristine_copy)
+    report = Catalog(case.catalog.settings).download("mnist", all_subsets=True)
+    assert report.fetched == (() if kind == "lock" else (f"train/{TRAIN}",))
+    assert _files(case.data_dir / "mnist") == _files(pristine_copy)
+    assert case.outside_snapshot() == outside
+
+
+def test_repair_rescans_files_against_the_listing(
+    pristine: Path, tmp_path: Path, replica_hub: HubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Garbled records: a file matching the listing gets a fresh record; a file of the right size
+    with other bytes is not counted local, its record dropped, and the file itself kept."""
+    monkeypatch.setenv("HF_ENDPOINT", replica_hub.endpoint)
+    case = damage(pristine, tmp_path, replica_hub, "record", "garbage")
+    test_record = case.data_dir / INDEX / "records" / "test" / f"{TEST}.json"
+    test_file = case.data_dir / "mnist" / "test" / TEST
+    changed = bytearray(test_file.read_bytes())
+    changed[-20] ^= 0x01  # same size, other bytes: matches neither the listing nor its record
+    test_file.write_bytes(bytes(changed))
+    report = case.catalog.repair("mnist")
+    assert (report.recorded, report.kept, report.mismatched, report.damaged_removed) == (
+        1,
+        0,
+        (f"test/{TEST}",),
+        1,
+    )
+    assert not test_record.exists() and test_file.read_bytes() == bytes(changed)
+    states = [
+        p["state"] for s in ("train", "test") for p in case.catalog.partition_records("mnist", s)
+    ]
+    assert states == ["local", "remote"]
+    report = case.catalog.download("mnist", all_subsets=True)
+    assert report.fetched == (f"test/{TEST}",)  # only the file that was wrong
+    assert _files(case.data_dir / "mnist") == _files(pristine / "mnist")
+
+
+def test_repair_removes_stray_temp_files_but_not_young_ones(
+    pristine: Path, tmp_path: Path, replica_hub: HubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", replica_hub.endpoint)
+    case = damage(pristine, tmp_path, replica_hub, "pointer", "truncated")
+    index = case.data_dir / INDEX
+    old = [index / ".tmp-0a-current.json", index / "records" / "train" / ".tmp-0b-y.json"]
+    young = index / "records" / "test" / ".tmp-0c-z.json"
+    for path in (*old, young):
+        path.write_bytes(b"half a write")
+    for path in old:
+        os.utime(path, (1_000_000, 1_000_000))
+    report = case.catalog.repair("mnist")
+    assert (report.temp_removed, report.damaged_removed) == (2, 1)
+    assert [p.exists() for p in old] == [False, False] and young.read_bytes() == b"half a write"
+    assert Catalog(case.catalog.settings).store.pointer("mnist") is not None
+
+
+def test_each_kind_of_file_is_parsed_with_its_message(tmp_path: Path) -> None:
+    from pygestor.errors import DamagedIndex
+    from pygestor.index.records import Listing, Pointer, Record
+
+    def message(parse: Callable[..., object], value: object) -> str:
+        raw = value if isinstance(value, bytes) else json.dumps(value).encode()
+        with pytest.raises(DamagedIndex) as caught:
+            parse(raw, where="/d/x.json", dataset="mnist")
+        return str(caught.value)
+
+    record = {"format": 1, "path": "a.parquet", "size": 3, "downloaded_at": "2026-01-01T00:00:00Z"}
+    assert Record.parse(json.dumps(record).encode(), where="w", dataset="mnist").size == 3
+    end = "; run 'pygestor sync mnist --repair'"
+    assert message(Record.parse, {**record, "size": "abc"}) == (
+        f'/d/x.json: size: "abc" is not a whole number of 0 or more{end}'
+    )
+    assert message(Record.parse, {**record, "size": -5}) == (
+        f"/d/x.json: size: -5 is not a whole number of 0 or more{end}"
+    )
+    assert message(Record.parse, {**record, "mtime": "x"}) == (
+        f'/d/x.json: mtime: "x" is not a number or null{end}'
+    )
+    assert message(Pointer.parse, {"format": 1}) == f"/d/x.json: misses the key 'listing'{end}"
+    assert message(Pointer.parse, [1]) == f"/d/x.json: holds a list, not a JSON object{end}"
+    assert message(Pointer.parse, b"\xff") == f"/d/x.json: is not UTF-8 text (garbled){end}"
+    assert message(Pointer.parse, b" ") == f"/d/x.json: is empty{end}"
+    assert message(Listing.parse, {"format": 7}) == (
+        "/d/x.json: index format 7 is not supported by this pygestor (it reads 1); upgrade "
+        f"pygestor, or rebuild the index for this one{end}"
+    )
+    assert message(Listing.parse, {"format": True}) == (
+        "/d/x.json: index format True is not supported by this pygestor (it reads 1); upgrade "
+        f"pygestor, or rebuild the index for this one{end}"
+    )
+    listing = {
+        "format": 1,
+        "dataset": "other",
+        "source": "hf",
+        "revision": None,
+        "commit": None,
+        "manifest": "m",
+        "subsets": [],
+        "unmatched": [],
+        "empty_rules": [],
+        "skipped": [],
+    }
+    assert message(Listing.parse, listing) == (
+        f"/d/x.json: is a listing of 'other', not of 'mnist'{end}"
+    )
+    partition = {
+        "name": "p",
+        "path": "p",
+        "size": 1,
+        "sha256": None,
+        "blob_id": None,
+        "mtime": None,
+        "format": "parquet",
+    }
+    listing = {**listing, "dataset": "mnist"}
+    subsets = [{"name": "s", "partitions": [partition, partition]}]
+    assert message(Listing.parse, {**listing, "subsets": subsets}) == (
+        f"/d/x.json: names a partition of subset 's' twice{end}"
+    )
+    subsets = [{"name": "s", "partitions": [{**partition, "format": "exe"}]}]
+    assert message(Listing.parse, {**listing, "subsets": subsets}) == (
+        f"/d/x.json: has a partition of format 'exe', which is not a known format{end}"
+    )
+    subsets = [{"name": "s", "partitions": [{**partition, "size": None}]}]
+    assert message(Listing.parse, {**listing, "subsets": subsets}) == (
+        f"/d/x.json: size of a partition of subset 's': null is not a whole number of 0 or "
+        f"more{end}"
+    )
+    assert message(Listing.parse, {**listing, "skipped": [["a"]]}) == (
+        f'/d/x.json: skipped: ["a"] is not a [path, reason] pair{end}'
+    )
+    parsed = Listing.parse(
+        json.dumps({**listing, "subsets": [{"name": "s", "partitions": [partition]}]}).encode(),
+        where="w",
+        dataset="mnist",
+    )
+    assert [p.name for p in parsed.subsets[0].partitions] == ["p"]
