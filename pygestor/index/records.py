@@ -185,6 +185,23 @@ def _subset_from_json(s: dict[str, Any]) -> Subset:
 
 
 def _partition_checked(d: dict[str, Any], subset: str) -> Partition:
+    """One partition of a listing, its shape checked (a listing has thousands: the usual case
+    is tested inline, the full check runs only to say what is wrong)."""
+    if d.keys() == _PARTITION_KEYSET:
+        name, size, sha, blob, mtime = d["name"], d["size"], d["sha256"], d["blob_id"], d["mtime"]
+        path, fmt = d["path"], d["format"]
+        if (
+            type(path) is str
+            and type(size) is int
+            and size >= 0
+            and (sha is None or type(sha) is str)
+            and (blob is None or type(blob) is str)
+            and (mtime is None or type(mtime) is int or (type(mtime) is float and _finite(mtime)))
+            and fmt in _FORMAT_OF
+            and type(name) is str
+            and _SAFE_RELPATH(name)
+        ):
+            return Partition(name, RemoteFile(path, size, sha, blob, mtime), _FORMAT_OF[fmt])
     _check_keys(d, _PARTITION_KEYS, f"a partition of subset {subset!r}")
     if not _SAFE_RELPATH(d["name"]):
         raise _Bad(f"has a partition named {d['name']!r}, which is not a safe relative path")
@@ -243,6 +260,22 @@ class Record:
         """The record stored as `raw` (a file of `dataset`'s records), its shape checked;
         DamagedIndex otherwise."""
         data = _object(raw, where, dataset)
+        if data.keys() == _RECORD_KEYSET:  # as written: every key (the usual case, inline)
+            size, rows, mtime = data["size"], data["rows"], data["mtime"]
+            if (
+                type(data["path"]) is str
+                and type(size) is int
+                and size >= 0
+                and _text_or_none(data["sha256"])
+                and _text_or_none(data["blob_id"])
+                and _text_or_none(data["commit"])
+                and type(data["downloaded_at"]) is str
+                and (rows is None or (type(rows) is int and rows >= 0))
+                and (
+                    mtime is None or type(mtime) is int or (type(mtime) is float and _finite(mtime))
+                )
+            ):
+                return cls(**data)
         try:
             _check_keys(data, _RECORD_KEYS)
         except _Bad as exc:
@@ -298,6 +331,8 @@ _SAFE_RELPATH = re.compile(  # `patterns.is_safe_relpath` as one regex: a listin
 ).fullmatch
 _LISTING_ID = re.compile(r"[0-9a-f]{1,64}").fullmatch
 _FORMATS = frozenset(f.value for f in Format)
+_FORMAT_OF: dict[str | None, Format | None] = {None: None, **{f.value: f for f in Format}}
+_finite = math.isfinite
 
 
 def _text(v: Any) -> bool:
@@ -375,23 +410,25 @@ _PARTITION_KEYS: dict[str, tuple[Check, bool]] = {
     "mtime": (_number_or_none, True),
     "format": (_text_or_none, True),
 }
+_PARTITION_KEYSET = frozenset(_PARTITION_KEYS)
+_RECORD_KEYSET = frozenset(_RECORD_KEYS) | {"format"}
 assert set(_POINTER_KEYS) | {"format"} == {f.name for f in fields(Pointer)}
 assert set(_RECORD_KEYS) | {"format"} == {f.name for f in fields(Record)}
 
 
 def _object(raw: Raw, where: str, dataset: str) -> dict[str, Any]:
     """`raw` decoded as a JSON object of this format version; DamagedIndex otherwise."""
-    if not raw.strip():
-        raise DamagedIndex(where, "is empty", dataset)
     try:
         data = json.loads(raw)
     except UnicodeDecodeError:
         raise DamagedIndex(where, "is not UTF-8 text (garbled)", dataset) from None
     except (ValueError, RecursionError):
-        raise DamagedIndex(where, "is not valid JSON (truncated or garbled)", dataset) from None
-    if not isinstance(data, dict):
+        what = "is empty" if not raw.strip() else "is not valid JSON (truncated or garbled)"
+        raise DamagedIndex(where, what, dataset) from None
+    if type(data) is not dict:
         raise DamagedIndex(where, f"holds {_json_kind(data)}, not a JSON object", dataset)
-    check_format(data, where, dataset)
+    if data.get("format") != FORMAT_VERSION or type(data["format"]) is not int:
+        check_format(data, where, dataset)
     return data
 
 
