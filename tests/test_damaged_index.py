@@ -1,28 +1,32 @@
 """A damaged index is one clear line and always repairable (issue 9, section 5).
 
-The matrix: every kind of index file (the pointer `current.json`, the listing it names, a
-partition's record, the dataset lock, a partition lock, an Arrow copy, and the dataset's index
-folder itself) x every damage (empty, truncated, garbage, not UTF-8, `[]`, `{}`, `{"format": 1}`,
-a future format, an extra key, a missing key, a wrong type, a negative size, `null`, deep nesting,
-an unsafe name, a folder in its place, a symbolic link to an outside copy, a dangling link,
-missing). For each case the commands a user runs (`list`, `list DATASET`, `list DATASET -s S`,
-`info`, `load`, `download`, `sync`) end without a traceback, each either succeeding (the damage
-is harmless to it) or failing with ONE line that names the damaged file, says what is wrong and
-gives the fix, `pygestor sync mnist --repair`. What each case is expected to do is decided once,
-in `expected()`:
+The matrix: every kind of index file and folder (the pointer `current.json`, the listing it
+names, a partition's record, the dataset lock, a partition lock, an Arrow copy; the dataset's
+index folder, `.pygestor`, `.pygestor/datasets`, `listings/`, a subset's folder of records and of
+locks) x every damage that applies (empty, truncated, garbage, not UTF-8, `[]`, `{}`,
+`{"format": 1}`, `null`, deep nesting, a future format, an extra key, a missing key, a wrong
+type, a negative, fractional or boolean size, an unsafe name, a folder or a file in its place, a
+symbolic link to an outside copy, a dangling link, missing): 103 cases. For each the commands a
+user runs (`list`, `list DATASET`, `list DATASET -s S`, `info`, `load`, `download`, `sync`) end
+without a traceback, each either succeeding (the damage is harmless to it) or failing with ONE
+line that names the damaged file, says what is wrong and gives the fix, `pygestor sync mnist
+--repair`. What each case does is decided once, in `expected()`:
 
-- a damaged pointer, listing, or dataset index folder (a file or a link in its place): every
-  command about the dataset fails with that line; the catalog `list` warns and shows the
-  dataset as not synced (a listing is not read there at all);
+- a damaged pointer, listing, or index folder (a file or a link in its place): every command
+  about the dataset fails with that line; the catalog `list` warns and shows the dataset as not
+  synced (it reads no listing: a damaged listing is no concern of it). A pointer naming a
+  missing listing is damage of the pointer. A link to nothing reads as a missing file.
 - a damaged record: its partition counts as not downloaded, with a warning naming the record;
   a download (or load) adopts the file on disk after hashing it and rewrites the record: no
-  byte is fetched. A folder in place of the record makes that download fail with the line;
-- a damaged lock: its content never matters; a folder or link in its place fails the commands
-  that take that lock, with the line;
-- a damaged Arrow copy: `load` warns and reads the partition files instead;
+  byte is fetched. A folder in place of a record reads as no record; writing the adopted
+  file's record then fails with the line. A link or file in place of a subset's folder of
+  records: warned, never read through, never written through.
+- a damaged lock: its content never matters; a folder or link in its place fails what takes
+  that lock, with the line (`test_a_damaged_lock_...`).
+- a damaged Arrow copy: `load` warns and reads the partition files instead.
 - a missing pointer or index folder: the dataset is simply not synced (the usual message).
-- a link in place of any index file is read (it leads to a readable copy) but never written
-  through: a write replaces the link itself, and repair removes it.
+- a link in place of an index file is read (it leads to a readable copy) but never written
+  through: an atomic write replaces the link itself, and repair removes it.
 
 Then, on a fresh copy of the same damage, `sync mnist --repair` must heal the index in every
 case: `list` shows both partitions local, `verify` passes, the data files are byte-identical,
