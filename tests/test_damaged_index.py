@@ -25,8 +25,9 @@ line that names the damaged file, says what is wrong and gives the fix, `pygesto
   that lock, with the line (`test_a_damaged_lock_...`).
 - a damaged Arrow copy: `load` warns and reads the partition files instead.
 - a missing pointer or index folder: the dataset is simply not synced (the usual message).
-- a link in place of an index file is read (it leads to a readable copy) but never written
-  through: an atomic write replaces the link itself, and repair removes it.
+- a link in place of an index file is read (a dangling one reads as a missing file) but never
+  written through or replaced: the write stops with the line (so a sync stops at a linked
+  pointer or listing, a download at a linked record), and repair removes it.
 
 Then, on a fresh copy of the same damage, `sync mnist --repair` must heal the index in every
 case: `list` shows both partitions local, `verify` passes, the data files are byte-identical,
@@ -205,10 +206,13 @@ def expected(kind: str, how: str) -> dict[str, str]:
     ok = dict.fromkeys(COMMANDS, "ok")
     harmless_link = how == "link-outside"  # a readable copy: read through, never written through
     if kind in ("pointer", "listing") or (kind in FOLDERS and how in ("file", *LINKS)):
-        if how in ("missing", "dangling-link") and kind == "pointer":  # a link to nothing: missing
+        if how == "missing" and kind == "pointer":
             return {**ok, "list DATASET": "unsynced", "list -s": "unsynced"}
+        if how == "dangling-link" and kind == "pointer":  # reads as missing; is never replaced
+            writes = dict.fromkeys(("load", "download", "sync"), "error")  # (they sync first)
+            return {**ok, "list DATASET": "unsynced", "list -s": "unsynced", **writes}
         if harmless_link and kind not in FOLDERS:
-            return ok
+            return {**ok, "sync": "error"}  # the sync's write of it stops at the link
         failing = dict.fromkeys(COMMANDS, "error")
         return {**failing, "list": "ok" if kind == "listing" else "warn"}
     if kind in FOLDERS:  # missing: never synced; the files on disk are adopted
@@ -225,8 +229,10 @@ def expected(kind: str, how: str) -> dict[str, str]:
     if kind == "locks-folder":
         return ok  # nothing is downloaded, so no lock is taken (see test_a_damaged_lock_...)
     if kind == "record":
-        if harmless_link or how in ("missing", "dangling-link"):
+        if harmless_link or how == "missing":
             return ok  # a missing record: the file is adopted (hashed) by the next download
+        if how == "dangling-link":  # reads as missing; writing the adopted file's stops at it
+            return {**ok, "load": "error", "download": "error"}
         warned = {**dict.fromkeys(COMMANDS[:5], "warn"), "download": "ok", "sync": "ok"}
         if how == "folder":  # read as no record (silently); the adopted file's cannot be written
             return {**ok, "load": "error", "download": "error"}

@@ -25,8 +25,8 @@ Every read checks what it read (`records.py`: one `parse` per kind): a damaged p
 link in place of the dataset's index folder) is a `DamagedIndex` naming the file and
 `pygestor sync DATASET --repair`; a damaged record only makes its partition not local, with a
 warning naming it (logged once per file and `Store`). Reads follow a symbolic link planted in
-place of an index file; writes never do (an atomic write replaces the link itself), and repair
-replaces it with a real file.
+place of an index file (a dangling one reads as missing); no write follows or replaces it (the
+write stops with the `DamagedIndex` line), and repair removes it.
 """
 
 from __future__ import annotations
@@ -361,10 +361,18 @@ class Store:
 
     @contextmanager
     def _writing(self, key: str, dataset: str) -> Iterator[None]:
-        """Around a write of index file `key`: refused when a symbolic link (or a file) in place
-        of a folder above it would take the write elsewhere; a folder, file or link in the way
-        is a DamagedIndex naming it (other errors, a full disk say, pass as they are)."""
-        # the folder the write lands in (a link at `key` itself is replaced, never followed)
+        """Around a write of index file `key`: refused when `key` is a symbolic link, or a link
+        (or a file) in place of a folder above it would take the write elsewhere; a folder, file
+        or link in the way is a DamagedIndex naming it (other errors, a full disk say, pass as
+        they are)."""
+        found = self.storage.info(key)
+        if found is not None and found.kind == "link":  # planted: neither followed nor replaced
+            raise DamagedIndex(
+                self._shown(key),
+                "is a symbolic link; index files are never written through links",
+                dataset,
+            )
+        # the folder the write lands in
         if not self.storage.inside(key.rpartition("/")[0], self.dataset_index_key(dataset)):
             raise DamagedIndex(
                 self._shown(self._in_the_way(key, dataset)),
