@@ -15,6 +15,7 @@
     │   └── DiskFull                     the disk filled up while writing (partial files kept)
     ├── LockTimeout (TimeoutError)       another process holds a lock for too long
     ├── UnsafePath (OSError)             a path to write is a link or leads outside the data dir
+    ├── DamagedIndex                     an index file is unreadable or wrong-shaped (repair)
 
 
     ├── ReadOnlyDataDir (PermissionError)  the data directory a write needs is read-only for you
@@ -282,3 +283,14 @@ class ReadOnlyDataDir(PygestorError, PermissionError):
             f"data dir first in the config file, data_dirs: [~/pygestor-data, {data_dir}] "
             "(see README, Settings)"
         )
+
+
+# issue 9 (index)
+class DamagedIndex(PygestorError):
+    """A file of pygestor's index (`DATA_DIR/.pygestor/...`) cannot be read or has the wrong
+    shape: `path` names it, `what` says what is wrong; `sync DATASET --repair` rebuilds it."""
+
+    def __init__(self, path: str, what: str, dataset: str | None = None) -> None:
+        self.path, self.what, self.dataset = path, what, dataset
+        fix = f"pygestor sync {dataset} --repair" if dataset else "pygestor sync --repair"
+        super().__init__(f"{path}: {what}; run '{fix}'")

@@ -102,7 +102,9 @@ def test_listings_are_content_addressed_and_the_pointer_keeps_one_before(store: 
 def test_damaged_and_foreign_index_files(store: Store) -> None:
     store.storage.write(".pygestor/datasets/ds/current.json", b"{not json")
     with pytest.raises(
-        PygestorError, match=r"current\.json: damaged index file; run 'pygestor sync --repair'"
+        PygestorError,
+        match=r"/ds/current\.json: is not valid JSON \(truncated or garbled\); "
+        r"run 'pygestor sync ds --repair'$",
     ):
         store.pointer("ds")
     store.storage.write(".pygestor/datasets/ds/current.json", json.dumps({"format": 99}).encode())

@@ -179,8 +179,10 @@ def test_remove_refuses_dotdot(mnist: Catalog, tmp_path: Path) -> None:
     listing = json.loads(path.read_bytes())
     listing["subsets"][1]["partitions"][0]["name"] = "../../../outside.parquet"
     path.write_text(json.dumps(listing))
-    with pytest.raises(
-        PygestorError, match=r"refusing to remove mnist/train/\.\./\.\./\.\./outside\.parquet"
+    with pytest.raises(  # refused as soon as the listing is read (issue 9: shapes checked)
+        PygestorError,
+        match=r"has a partition named '\.\./\.\./\.\./outside\.parquet', which is not a safe "
+        r"relative path; run 'pygestor sync mnist --repair'",
     ):
         mnist.plan_remove("mnist", "train")
     assert outside.read_bytes() == b"keep me"

@@ -19,23 +19,36 @@ records* (one small file per partition, written on its own after the file was ve
 write is atomic: a unique temporary file beside the target, fsync, rename. A file on disk without
 its record, or a `.part` file, is not downloaded. All of it is JSON with a format version, and
 can be rebuilt from a source listing plus a rescan of the data.
+
+Every read checks what it read (`records.py`: one `parse` per kind): a damaged pointer or listing
+(unreadable, wrong shape, a folder in its place, a pointer naming a missing listing, a file or
+link in place of the dataset's index folder) is a `DamagedIndex` naming the file and
+`pygestor sync DATASET --repair`; a damaged record only makes its partition not local, with a
+warning naming it (logged once per file and `Store`). Reads follow a symbolic link planted in
+place of an index file (a dangling one reads as missing); no write follows or replaces it (the
+write stops with the `DamagedIndex` line), and repair removes it.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import logging
 import os
 import time
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..errors import PygestorError
+from ..errors import DamagedIndex, PygestorError
 from ..manifest.patterns import is_safe_relpath
 from ..storage.base import TEMP_PREFIX, FileInfo, Storage
-from .records import FORMAT_VERSION, Listing, Pointer, Record, check_format, utc_now
+from .records import Listing, Pointer, Record, utc_now
+
+log = logging.getLogger(__name__)
 
 KEEP_LISTINGS = 3  # listings kept per dataset: the current one and a few before it
 INDEX = ".pygestor"  # the index folder's key (nothing of this name is a dataset)
@@ -144,11 +157,12 @@ class Store:
         listing_id = hashlib.sha256(text).hexdigest()[:32]
         folder = self.dataset_index_key(listing.dataset)
         target = f"{folder}/listings/{listing_id}.json"
-        self.storage.create(target, text)
+        with self._writing(target, listing.dataset):
+            self.storage.create(target, text)
         with self.lock(listing.dataset):
-            self.storage.create(
-                target, text
-            )  # pruned by a concurrent sync between our write and the lock
+            with self._writing(target, listing.dataset):
+                # pruned by a concurrent sync between our write and the lock
+                self.storage.create(target, text)
             old = self.pointer(listing.dataset)
             if old is None:
                 previous = None
@@ -160,16 +174,31 @@ class Store:
                 previous=previous,
                 **listing.totals(),
             )
-            self.write_json(f"{folder}/current.json", asdict(pointer))
+            with self._writing(f"{folder}/current.json", listing.dataset):
+                self.write_json(f"{folder}/current.json", asdict(pointer))
             self._prune_listings(f"{folder}/listings", keep={listing_id, pointer.previous})
         return pointer
 
     def pointer(self, dataset: str) -> Pointer | None:
-        data = self._read_json(f"{self.dataset_index_key(dataset)}/current.json")
-        if data is None:
+        """The pointer in force, None if the dataset was never synced; DamagedIndex when it (or
+        the dataset's index folder) is damaged."""
+        folder = self.dataset_index_key(dataset)
+        for above in (INDEX, f"{INDEX}/datasets", folder):
+            found = self.storage.info(above)
+            if found is None:
+                return None
+            if found.kind != "dir":
+                what = "a symbolic link" if found.kind == "link" else "a file"
+                raise DamagedIndex(  # above the dataset's folder: repair any (or all) datasets
+                    self._shown(above),
+                    f"is {what}, not a folder of pygestor's index",
+                    dataset if above == folder else None,
+                )
+        key = f"{folder}/current.json"
+        raw = self._read(key, dataset)
+        if raw is None:
             return None
-        check_format(data)
-        return Pointer(**data)
+        return Pointer.parse(raw, where=self._shown(key), dataset=dataset)
 
     def listing(self, dataset: str, listing_id: str | None = None) -> Listing | None:
         """The listing named (default: the current one), or None if the dataset was never synced."""
@@ -181,14 +210,20 @@ class Store:
                 wanted = pointer.listing
             else:
                 wanted = listing_id
-            data = self._read_json(f"{self.dataset_index_key(dataset)}/listings/{wanted}.json")
-            if data is not None:
-                return Listing.from_json(data)
+            key = f"{self.dataset_index_key(dataset)}/listings/{wanted}.json"
+            raw = self._read(key, dataset)
+            if raw is not None:
+                return Listing.parse(raw, where=self._shown(key), dataset=dataset)
             if listing_id is not None:
                 return None
-        raise PygestorError(
-            f"the index of {dataset!r} names a listing that is missing; run 'pygestor sync "
-            f"{dataset}'"
+        listings = f"{self.dataset_index_key(dataset)}/listings"
+        found = self.storage.info(listings)
+        if found is not None and found.kind != "dir":
+            raise DamagedIndex(self._shown(listings), "is not a folder", dataset)
+        raise DamagedIndex(
+            self._shown(f"{self.dataset_index_key(dataset)}/current.json"),
+            f"names the listing {wanted}, which is missing from listings/",
+            dataset,
         )
 
     def forget(self, dataset: str) -> bool:
@@ -224,17 +259,24 @@ class Store:
         # Not fsynced: a record lost to a crash only means its (fsynced, verified) file is
         # hashed again and re-recorded by the next download or `sync --repair`.
         key = self.record_key(dataset, subset, partition)
-        self.storage.write(
-            key, json.dumps(asdict(record), indent=1, sort_keys=True).encode(), durable=False
-        )
+        text = json.dumps(asdict(record), indent=1, sort_keys=True).encode()
+        with self._writing(key, dataset):
+            self.storage.write(key, text, durable=False)
 
     def record(self, dataset: str, subset: str, partition: str) -> Record | None:
-        """One partition's record, or None (also when damaged: it then counts as not downloaded)."""
+        """One partition's record, or None (also when damaged, warned: it then counts as not
+        downloaded)."""
+        key = self.record_key(dataset, subset, partition)
+        folder = key.rpartition("/")[0]
+        if not self.storage.inside(folder, self.dataset_index_key(dataset)):
+            self._not_a_folder_of_records(self._in_the_way(key, dataset), True)
+            return None  # as `records`, which never follows a link to a folder
         try:
-            data = self._read_json(self.record_key(dataset, subset, partition))
-        except PygestorError:
+            raw = self._read(key, dataset)
+            return None if raw is None else Record.parse(raw, where=key, dataset=dataset)
+        except DamagedIndex as exc:
+            self._warn_record(key, exc)
             return None
-        return Record(**data) if data and data.get("format") == FORMAT_VERSION else None
 
     def drop_record(self, dataset: str, subset: str, partition: str) -> None:
         self.storage.remove(self.record_key(dataset, subset, partition))
@@ -248,19 +290,39 @@ class Store:
         storage = self.storage
         found: dict[tuple[str, str], Record] = {}
         cut = len(root) + 1
-        for key in storage.walk(f"{root}/{subset}" if subset is not None else root):
+        base = f"{root}/{subset}" if subset is not None else root
+        for key in storage.walk(base):
             name = key[cut:]
             if not name.endswith(".json") or "/." in f"/{name}" or "/" not in name:
+                if "/." not in f"/{name}":
+                    self._not_a_folder_of_records(key, "/" not in name)
                 continue
             try:
-                data = json.loads(storage.read(key) or b"null")
-                record = Record(**data) if data.get("format") == FORMAT_VERSION else None
-            except (OSError, ValueError, TypeError, AttributeError):
-                continue  # vanished or damaged: that partition counts as not downloaded
-            if record is not None:
-                subset_name, _, partition = name[: -len(".json")].partition("/")
-                found[(subset_name, partition)] = record
+                raw = storage.read(key)
+                if raw is None:
+                    continue  # vanished meanwhile (removed by another process)
+                record = Record.parse(raw, where=key, dataset=dataset)
+            except (OSError, DamagedIndex) as exc:  # that partition counts as not downloaded
+                self._warn_record(key, exc)
+                continue
+            subset_name, _, partition = name[: -len(".json")].partition("/")
+            found[(subset_name, partition)] = record
+        if not found:  # a link or a file in place of the folder walked: nothing was read
+            self._not_a_folder_of_records(base, True)
         return found
+
+    def _not_a_folder_of_records(self, key: str, subset_level: bool) -> None:
+        """Warn about a link where a folder of records goes (never followed: its records are not
+        read), or a file in place of a subset's folder of records."""
+        found = self.storage.info(key)
+        if found is None or found.kind == "dir" or (found.kind == "file" and not subset_level):
+            return
+        what = "a symbolic link" if found.kind == "link" else "a file"
+        self._warn_record(
+            key,
+            DamagedIndex(key, f"is {what}, not a folder of records (its records are not read)"),
+            partition=False,
+        )
 
     def local_records(
         self, dataset: str, subset: str | None = None
@@ -282,8 +344,8 @@ class Store:
         """An exclusive per-dataset lock across processes (fcntl locks work on NFSv4 and local
         disks);
         waits at most `lock_timeout` seconds, then raises LockTimeout."""
-        return self.storage.lock(
-            f"{self.dataset_index_key(dataset)}/lock", timeout=self.lock_timeout
+        return self._locked(
+            f"{self.dataset_index_key(dataset)}/lock", dataset, timeout=self.lock_timeout
         )
 
     def partition_lock(
@@ -291,20 +353,104 @@ class Store:
     ) -> AbstractContextManager[None]:
         """The lock held while one partition is downloaded or removed; LockTimeout after
         `timeout`."""
-        return self.storage.lock(
-            self.partition_lock_key(dataset, subset, partition), timeout=timeout
+        return self._locked(
+            self.partition_lock_key(dataset, subset, partition), dataset, timeout=timeout
         )
 
-    def _read_json(self, key: str) -> Any:
-        data = self.storage.read(key)
-        if data is None:
-            return None
+    @contextmanager
+    def _locked(self, key: str, dataset: str, *, timeout: float) -> Iterator[None]:
+        """`storage.lock`, with a lock file that cannot be opened (a folder or a link in its
+        place) a DamagedIndex naming it."""
+        with ExitStack() as stack:
+            with self._writing(key, dataset):
+                stack.enter_context(self.storage.lock(key, timeout=timeout))
+            yield
+
+    @contextmanager
+    def _writing(self, key: str, dataset: str) -> Iterator[None]:
+        """Around a write of index file `key`: refused when `key` is a symbolic link, or a link
+        (or a file) in place of a folder above it would take the write elsewhere; a folder, file
+        or link in the way is a DamagedIndex naming it (other errors, a full disk say, pass as
+        they are)."""
+        found = self.storage.info(key)
+        if found is not None and found.kind == "link":  # planted: neither followed nor replaced
+            raise DamagedIndex(
+                self._shown(key),
+                "is a symbolic link; index files are never written through links",
+                dataset,
+            )
+        # the folder the write lands in
+        if not self.storage.inside(key.rpartition("/")[0], self.dataset_index_key(dataset)):
+            raise DamagedIndex(
+                self._shown(self._in_the_way(key, dataset)),
+                "is a symbolic link leading out of the index; index files are never written "
+                "through links",
+                dataset,
+            )
         try:
-            return json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise PygestorError(
-                f"{self.storage.local_path(key)}: damaged index file; run 'pygestor sync --repair'"
-            ) from None
+            yield
+        except PygestorError:
+            raise
+        except (IsADirectoryError, NotADirectoryError, FileExistsError) as exc:
+            culprit = self._in_the_way(key, dataset)
+            what = "is a folder, not a file" if culprit == key else "is not a folder"
+            raise DamagedIndex(self._shown(culprit), what, dataset) from exc
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            raise DamagedIndex(self._shown(key), "is a symbolic link", dataset) from None
+
+    def _in_the_way(self, key: str, dataset: str) -> str:
+        """The first path from the dataset's index folder down to `key` that is not what it
+        should be (a link, or a file where a folder goes); `key` itself otherwise."""
+        folder = self.dataset_index_key(dataset)
+        parts = key[len(folder) + 1 :].split("/")
+        for i in range(len(parts) - 1):
+            above = "/".join([folder, *parts[: i + 1]])
+            found = self.storage.info(above)
+            if found is not None and found.kind != "dir":
+                return above
+        return key
+
+    # ---- reads ---------------------------------------------------------------------------
+    def _read(self, key: str, dataset: str) -> bytes | None:
+        """The bytes of index file `key`, None when missing; DamagedIndex when it cannot be read
+        (a folder in its place, a link leading nowhere readable, ...)."""
+        try:
+            return self.storage.read(key)
+        except OSError as exc:
+            raise DamagedIndex(self._shown(key), _cannot_open(exc), dataset) from None
+
+    def _shown(self, key: str) -> str:
+        """How messages name an index file: its local path (or the storage's URL and key)."""
+        try:
+            return str(self.storage.local_path(key))
+        except NotImplementedError:
+            return f"{self.storage.url}/{key}"
+
+    def _warn_record(
+        self, key: str, exc: DamagedIndex | OSError, *, partition: bool = True
+    ) -> None:
+        """Warn that a record (or a folder of them) cannot be used."""
+        what = exc.what if isinstance(exc, DamagedIndex) else _cannot_open(exc)
+        dataset = key.split("/")[2] if key.startswith(f"{INDEX}/datasets/") else None
+        if partition:
+            what += "; its partition counts as not downloaded"
+        self.warn_once(DamagedIndex(self._shown(key), what, dataset))
+
+    def warn_once(self, exc: DamagedIndex) -> None:
+        """Log `exc` as a warning, once per damaged file and `Store` (a listing reads the same
+        records several times; a damaged folder of the index is named once, not per dataset)."""
+        warned = self.__dict__.setdefault("_warned", set())
+        if exc.path not in warned:
+            warned.add(exc.path)
+            log.warning("%s", exc)
+
+
+def _cannot_open(exc: OSError) -> str:
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a file"
+    return f"cannot be read ({exc.strerror or exc})"
 
 
 def _require_safe(name: str) -> None:

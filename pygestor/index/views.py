@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import DamagedIndex
 from ..manifest.models import Manifest
 from . import tiers
 from .records import Listing, Record
@@ -55,9 +56,15 @@ _ON_DISK = ("local", "stale", "gone")  # states whose file is in a data director
 
 
 def dataset_record(store: Store, manifest: Manifest) -> dict[str, Any]:
-    """One dataset: what its pointer says (no listing is read) and what is local."""
+    """One dataset: what its pointer says (no listing is read) and what is local. A damaged
+    pointer is warned about (the dataset then shows as not synced), so one dataset's damaged
+    index does not hide the catalog."""
     m = manifest
-    pointer = tiers.pointer(store, m.name)
+    try:
+        pointer = tiers.pointer(store, m.name)
+    except DamagedIndex as exc:
+        store.warn_once(exc)
+        pointer = None
     record: dict[str, Any] = {
         "name": m.name,
         "description": m.description,

@@ -2,25 +2,34 @@
 
 `remove_damaged` first deletes index files that cannot be read (so a sync can write them again);
 the facade then syncs; `repair` rescans what is on disk against the new listing.
+
+What counts as damaged is what the index's reads refuse (`index/records.py` parses each kind):
+unreadable or wrong-shaped JSON, another format version, a folder or a symbolic link in place of
+an index file (the link itself is removed, never what it leads to), a file or link in place of
+one of the index's folders, a pointer naming a listing that is not there, an Arrow copy that does
+not open. Only paths of pygestor's own index are ever removed this way; the data is rescanned,
+never deleted (a `.part` excepted, as before).
 """
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import LockTimeout
+from ..errors import DamagedIndex, LockTimeout
 from ..index.digest import digests, parallel_map, parquet_rows, same
-from ..index.records import FORMAT_VERSION, Listing, Record
-from ..index.store import STALE_TEMP_SECONDS, Store
+from ..index.records import Listing, Pointer, Record
+from ..index.store import INDEX, STALE_TEMP_SECONDS, Store
 from ..manifest.models import Manifest
 from ..manifest.patterns import is_safe_relpath
 from ..sources.base import RemoteFile
-from ..storage.base import TEMP_PREFIX
+from ..storage.base import TEMP_PREFIX, FileInfo, Storage
 from .remove import partial_of
+
+Key = tuple[str, str]  # (subset, partition)
 
 
 @dataclass(frozen=True)
@@ -75,14 +84,127 @@ class _Candidate:
 
 
 def remove_damaged(store: Store, dataset: str) -> int:
-    """Delete index files of `dataset` that cannot be read (or are of another format version),
-    so that the sync and rescan can write them again. Returns how many."""
+    """Delete index files of `dataset` that cannot be read (or are of another format version,
+    or are folders or links in place of files), so that the sync and rescan can write them
+    again. Returns how many."""
+    storage, folder = store.storage, store.dataset_index_key(dataset)
+    for above in (INDEX, f"{INDEX}/datasets", folder):
+        found = storage.info(above)
+        if found is None:
+            return 0
+        if found.kind != "dir":  # a file, or a link (removed itself, never what it leads to)
+            return int(storage.remove(above))
     removed = 0
-    for key in store.storage.walk(store.dataset_index_key(dataset)):
-        name = key.rsplit("/", 1)[-1]
-        if name.endswith(".json") and not name.startswith(".") and not _readable(store, key):
-            removed += store.storage.remove(key)
+    for entry in storage.list(folder):
+        name = entry.key.rsplit("/", 1)[-1]
+        if name.startswith(TEMP_PREFIX):
+            continue  # a write in flight, or left by a killed process (removed when old)
+        wanted = _LAYOUT.get(name)
+        if wanted is None:
+            continue  # not pygestor's: left alone
+        if entry.kind != wanted[0]:
+            removed += _remove_entry(storage, entry)
+        elif wanted[0] == "file":
+            removed += _check_file(store, dataset, entry, wanted[1])
+        else:
+            removed += _check_folder(store, dataset, entry, wanted[1])
+    removed += _drop_dangling_pointer(store, dataset)
     return removed
+
+
+# what the dataset's index folder holds: name -> (kind, the suffix of the files in it / the kind)
+_LAYOUT = {
+    "current.json": ("file", "pointer"),
+    "lock": ("file", "lock"),
+    "listings": ("dir", ".json"),
+    "records": ("dir", ".json"),
+    "locks": ("dir", ".lock"),
+    "arrow": ("dir", ".arrow"),
+}
+_KINDS = {".json": "json", ".lock": "lock", ".arrow": "arrow"}
+
+
+def _check_folder(store: Store, dataset: str, folder: FileInfo, suffix: str, depth: int = 0) -> int:
+    """Remove what in an index folder is not a readable file of its kind: folders in place of
+    its files, links, damaged files. In `records/` and `locks/` the folders of subsets (and of
+    partitions named by paths) are descended into."""
+    removed = 0
+    top = folder.key.rsplit("/", 1)[-1] if depth == 0 else ""
+    nested = depth > 0 or top in ("records", "locks")
+    for entry in store.storage.list(folder.key):
+        name = entry.key.rsplit("/", 1)[-1]
+        if name.startswith("."):
+            continue  # temporary files: `_remove_old_temp`
+        if entry.kind == "link" or (
+            entry.kind == "dir" and _in_place_of_file(store, entry, suffix, depth, nested)
+        ):
+            removed += _remove_entry(store.storage, entry)
+        elif entry.kind == "dir":
+            removed += _check_folder(store, dataset, entry, suffix, depth + 1)
+        elif not name.endswith(suffix):  # in place of a folder, or left there: not an index file
+            removed += int(store.storage.remove(entry.key))
+        else:
+            kind = "listing" if folder.key.endswith("/listings") else _KINDS[suffix]
+            removed += _check_file(store, dataset, entry, "record" if kind == "json" else kind)
+    return removed
+
+
+def _in_place_of_file(store: Store, entry: FileInfo, suffix: str, depth: int, nested: bool) -> bool:
+    """True for a folder standing where an index file should be: any folder in `listings/` or
+    `arrow/`; below a subset's folder of records (or locks), one named like a file of the kind
+    that holds none (a partition named by a path has folders of records, never empty ones)."""
+    if not nested:
+        return True
+    if depth == 0 or not entry.key.endswith(suffix):
+        return False  # a subset's folder (its name may be anything safe)
+    return not any(key.endswith(suffix) for key in store.storage.walk(entry.key))
+
+
+def _check_file(store: Store, dataset: str, entry: FileInfo, kind: str) -> int:
+    """Remove `entry` when it is not a readable file of `kind`; 1 when removed."""
+    if kind == "lock":
+        return 0  # a lock file's content does not matter
+    try:
+        raw = store.storage.read(entry.key)
+        if raw is None:
+            return 0
+        if kind == "arrow":
+            _open_arrow(store.storage, entry.key)
+        else:
+            parse = {"pointer": Pointer.parse, "listing": Listing.parse, "record": Record.parse}
+            parse[kind](raw, where=entry.key, dataset=dataset)
+        return 0
+    except (DamagedIndex, OSError, ValueError):
+        return int(store.storage.remove(entry.key))
+
+
+def _open_arrow(storage: Storage, key: str) -> None:
+    """ValueError unless `key` opens as an Arrow IPC file (what an Arrow copy is)."""
+    import pyarrow as pa
+
+    try:
+        with storage.open_arrow(key) as source:
+            pa.ipc.open_file(source).schema  # noqa: B018  # reads the footer
+    except pa.ArrowException as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _drop_dangling_pointer(store: Store, dataset: str) -> int:
+    """Remove the pointer when the listing it names is not there (a sync writes both again)."""
+    pointer = store.pointer(dataset)
+    if pointer is None or store.listing(dataset, pointer.listing) is not None:
+        return 0
+    return int(store.storage.remove(f"{store.dataset_index_key(dataset)}/current.json"))
+
+
+def _remove_entry(storage: Storage, entry: FileInfo) -> int:
+    """Remove a file, a link (itself) or a whole folder of the index; 1 when anything went."""
+    if entry.kind != "dir":
+        return int(storage.remove(entry.key))
+    for inner in storage.list(entry.key):
+        _remove_entry(storage, inner)
+    storage.remove_dir(entry.key)
+    return 1
 
 
 def repair(
@@ -109,8 +231,9 @@ def repair(
     )
     if manifest.source.kind == "local":  # read in place: no records, nothing downloaded
         return RepairReport(name, **report)
-    records = store.records(name)
     listed = {(s.name, p.name): p.file for s in listing.subsets for p in s.partitions}
+    report["damaged_removed"] += _remove_folders_in_place_of_records(store, name, listed)
+    records = store.records(name)
     candidates, dropped = [], []
     for key in sorted(set(listed) | set(records)):
         data = store.data_key(name, *key)
@@ -135,6 +258,18 @@ def repair(
         unknown=tuple(unknown),
         partials_removed=partials,
     )
+
+
+def _remove_folders_in_place_of_records(store: Store, name: str, listed: Iterable[Key]) -> int:
+    """Remove a folder standing where a listed partition's record goes (`remove_damaged` cannot
+    tell it from the folder of partitions named by a path without the listing)."""
+    removed = 0
+    for key in listed:
+        record = store.record_key(name, *key)
+        found = store.storage.info(record)
+        if found is not None and found.kind == "dir":
+            removed += _remove_entry(store.storage, found)
+    return removed
 
 
 def _repair_one(store: Store, name: str, listing: Listing, c: _Candidate) -> str:
@@ -204,11 +339,3 @@ def _remove_old_temp(store: Store, folder: str) -> int:
             if info is not None and info.mtime < cutoff:
                 removed += store.storage.remove(key)
     return removed
-
-
-def _readable(store: Store, key: str) -> bool:
-    try:
-        data = json.loads(store.storage.read(key) or b"")
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and data.get("format") == FORMAT_VERSION

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..errors import SelectionError
 from .convert import rechunk
 from .files import conform, run_batches, runs
-from .options import ReadOptions, check_columns, read_errors, read_options, shown, warn
+from .options import (
+    ReadOptions,
+    check_columns,
+    first_line,
+    read_errors,
+    read_options,
+    shown,
+    warn,
+)
 from .options import local as local_items
 
 if TYPE_CHECKING:
@@ -112,8 +120,16 @@ def copy_table(
     if storage is None:
         return None
     where = shown(storage, key)
-    with read_errors(opts, where):
+    try:  # a damaged copy (issue 9): the files are read instead, as for an out-of-date one
         reader = pa.ipc.open_file(storage.open_arrow(key))
+    except (OSError, pa.ArrowException) as exc:
+        warn(
+            f"{where}: the Arrow copy cannot be read ({first_line(exc)}); reading the files "
+            f"instead; rebuild it with build_arrow_copy, or run 'pygestor sync "
+            f"{selection.dataset} --repair' to remove it"
+        )
+        return None
+    with read_errors(opts, where):
         metadata = dict(reader.schema.metadata or {})
         built = json.loads(metadata.pop(COPY_KEY, b"{}"))
         if built.get("fingerprint") != _fingerprint(local, opts):
