@@ -16,8 +16,6 @@
     ├── LockTimeout (TimeoutError)       another process holds a lock for too long
     ├── UnsafePath (OSError)             a path to write is a link or leads outside the data dir
     ├── DamagedIndex                     an index file is unreadable or wrong-shaped (repair)
-
-
     ├── ReadOnlyDataDir (PermissionError)  the data directory a write needs is read-only for you
     └── ScaffoldError (ValueError)       `pygestor add` cannot write the manifest asked for
         ├── BadRepoReference             not owner/name, a Hub URL or hf://datasets/...
