@@ -126,26 +126,16 @@ class Rig:
 
     def check(self, server: HubServer, data: Path, row: Row) -> tuple[int, bool]:
         """(partitions falsely complete, every file present and identical)."""
-        states = json.loads(
-            subprocess.run(
-                [sys.executable, "-m", "pygestor", "list", "soak", "-s", "a", "--json"],
+        states = []
+        for subset in SUBSETS:
+            listed = subprocess.run(
+                [sys.executable, "-m", "pygestor", "list", "soak", "-s", subset, "--json"],
                 env=self.env(server, data),
                 capture_output=True,
                 text=True,
                 check=False,
-            ).stdout
-            or "[]"
-        )
-        states += json.loads(
-            subprocess.run(
-                [sys.executable, "-m", "pygestor", "list", "soak", "-s", "b", "--json"],
-                env=self.env(server, data),
-                capture_output=True,
-                text=True,
-                check=False,
-            ).stdout
-            or "[]"
-        )
+            )
+            states += json.loads(listed.stdout or "[]")
         false = 0
         complete = bool(states)
         for p in states:

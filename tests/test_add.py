@@ -621,7 +621,7 @@ def test_cli_add_json_and_stdout(runner: CliRunner) -> None:
     assert printed.exit_code == 0
     assert parse_text(printed.stdout).name == "alpaca"
     assert printed.stderr.splitlines()[1] == "not written (subsets from the dataset card's configs)"
-    assert printed.stderr.startswith("alpaca: 1 subsets, 1 partitions")
+    assert printed.stderr.startswith("alpaca: 1 subset, 1 partition,")
 
 
 @pytest.mark.parametrize(

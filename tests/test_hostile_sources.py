@@ -386,6 +386,36 @@ def test_disk_full_during_a_sync_keeps_the_listing_in_force(
     assert json.loads((index / "current.json").read_text()) != json.loads(pointer)
 
 
+def test_a_full_disk_while_writing_an_arrow_copy_is_one_line(
+    tmp_path: Path, hub: HubServer, small_disk: Path
+) -> None:
+    """Writers that do not name a full disk themselves (the Arrow copy) still end in one line:
+    the CLI turns any ENOSPC into it, and the data already downloaded stays."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"x": pa.array(range(60_000), pa.int64())}), buf)
+    _one_file_repo(tmp_path, hub, buf.getvalue(), name="x.parquet")
+    env = _disk_env(tmp_path, hub, small_disk)
+    assert run_cli(["download", "long"], env=env).returncode == 0
+    downloaded = small_disk / "data" / "long" / "all" / "x.parquet"
+    filler = _fill(small_disk)
+    line = _one_line_error(run_cli(["download", "long", "--arrow-copy"], env=env))
+    copy = small_disk / "data" / ".pygestor" / "datasets" / "long" / "arrow" / "all.arrow"
+    assert re.fullmatch(
+        rf"Error: no space left on {re.escape(str(small_disk))} while writing the Arrow copy "
+        rf"{re.escape(str(copy))}; free [1-9][\d,]* bytes and rerun",
+        line,
+    ), line
+    assert downloaded.read_bytes() == buf.getvalue()
+    assert _temp_files(small_disk) == []
+    filler.unlink()
+    assert run_cli(["download", "long", "--arrow-copy"], env=env).returncode == 0
+
+
 def test_the_up_front_space_check_still_refuses(
     tmp_path: Path, hub: HubServer, small_disk: Path
 ) -> None:
@@ -512,9 +542,11 @@ format: jsonl
         ("empty.jsonl", "web/empty.jsonl", 0, "local"),
         ("same.jsonl", "web/same.jsonl", 9, "local"),
     ]
-    # (an empty JSON-lines file does not load yet: pyarrow's "Empty JSON stream"; see the report)
-    loaded = catalog.load("corpus", "web", partitions=["a.jsonl", "same.jsonl"])
-    assert list(loaded["x"]) == [1, 1]
+    loaded = catalog.load("corpus", "web")  # the empty file is no rows, not an error
+    assert list(loaded["x"]) == [6, 1, 1]  # été.jsonl, a.jsonl, same.jsonl
+    alone = catalog.load("corpus", "web", partitions=["empty.jsonl"], output="arrow")
+    assert (alone.num_rows, alone.num_columns) == (0, 0)
+    assert list(catalog.stream("corpus", "web", partitions=["empty.jsonl"])) == []
     assert _files_under(tmp_path / "data") <= {
         str(p.relative_to(tmp_path / "data"))
         for p in (tmp_path / "data" / ".pygestor").rglob("*")

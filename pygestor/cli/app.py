@@ -8,6 +8,7 @@ Imports point one way: this module -> the command modules -> `output`.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shlex
@@ -34,6 +35,14 @@ class Group(click.Group):
             raise UserError("\n".join(str(p) for p in exc.problems)) from None
         except PygestorError as exc:
             raise UserError(str(exc)) from None
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:  # anything else unexpected is a bug: its traceback
+                raise
+            # a full disk the library did not name (DiskFull names what and where): still one line
+            where = f" while writing {exc.filename}" if exc.filename else ""
+            raise UserError(
+                f"no space left on the device{where}; free some space and rerun"
+            ) from None
         except KeyboardInterrupt as exc:
             _interrupted(ctx, exc)
 

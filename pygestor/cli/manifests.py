@@ -21,6 +21,7 @@ from .output import (
     is_quiet,
     json_option,
     note,
+    plural,
     render,
 )
 
@@ -147,7 +148,8 @@ def _report(result: Any, *, err: bool) -> None:
         return
     at = at_commit(result.commit)
     click.echo(
-        f"{result.name}: {len(result.subsets)} subsets, {result.partitions} partitions, "
+        f"{result.name}: {plural(len(result.subsets), 'subset')}, "
+        f"{plural(result.partitions, 'partition')}, "
         f"{human_bytes(result.bytes)} from {result.source}{at}",
         err=err,
     )

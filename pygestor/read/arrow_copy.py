@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import SelectionError
+from ..index.sync import disk_full, is_disk_full
 from .convert import rechunk
 from .files import conform, run_batches, runs
 from .options import (
@@ -70,7 +71,14 @@ def build_arrow_copy(selection: Selection, store: Store) -> ArrowCopy:
         (b for run in found for b in run_batches(run, opts, COPY_BATCH_ROWS)), COPY_BATCH_ROWS
     )
     batches = (pa.concat_batches(p) if len(p) > 1 else p[0] for p in pieces)
-    rows = _write_ipc(store.storage, key, schema, batches)
+    try:
+        rows = _write_ipc(store.storage, key, schema, batches)
+    except OSError as exc:  # the atomic writer left nothing behind; say where and how much
+        if not is_disk_full(exc):
+            raise
+        what = f"the Arrow copy {shown(store.storage, key)}"
+        needed = sum(item.record.size for item in local if item.record is not None)
+        raise disk_full(store.storage, what, needed) from None
     info = store.storage.info(key)
     return ArrowCopy(store.storage.local_path(key), info.size if info else 0, rows, len(local))
 

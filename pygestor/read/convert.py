@@ -50,6 +50,8 @@ def concat(tables: list[pa.Table], opts: ReadOptions) -> pa.Table:
 
     if len(tables) == 1:
         return tables[0]
+    if not tables:  # every local file was empty (a 0-byte JSON lines, CSV or text file)
+        return pa.schema([(c, pa.null()) for c in opts.columns or ()]).empty_table()
     with read_errors(opts, None):
         return pa.concat_tables(tables, promote_options="permissive")
 

@@ -186,11 +186,21 @@ def runs(items: Sequence[Selected], opts: ReadOptions) -> list[Run]:
     """Consecutive files of one reader and one storage (tier), in selection order."""
     found: list[Run] = []
     for part, storage in parts(items):
+        if part.format in _LINE_FORMATS and not part.suffix and _empty(part, storage):
+            continue  # an empty text file is no rows (pyarrow refuses an "empty JSON stream")
         if found and found[-1].key == part.reader and found[-1].storage is storage:
             found[-1].parts.append(part)
         else:
             found.append(Run([part], opts, storage))
     return found
+
+
+_LINE_FORMATS = ("jsonl", "csv", "text")
+
+
+def _empty(part: Part, storage: Storage) -> bool:
+    found = storage.info(part.key, follow=True)
+    return found is not None and found.size == 0
 
 
 def _file_format(part: Part, opts: ReadOptions) -> ds.FileFormat:

@@ -273,9 +273,11 @@ class LocalStorage:
         try:
             yield fh, tmp
         finally:
-            fh.close()
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+            try:
+                fh.close()  # (a full disk can fail the flush here: the file still goes)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
 
     def _new_file(self, path: str) -> int:
         """Create `path` (never through a link; FileExistsError when anything is there), with the
