@@ -231,6 +231,19 @@ FAULTS: dict[str, Callable[[], Fault]] = {
     "truncate early": lambda: Fault(truncate_after=17, origin="lfs", method="GET", times=3),
     "slow body": lambda: Fault(chunk_delay=0.05, origin="lfs", method="GET", times=3),
     "latency": lambda: Fault(latency=0.5, origin="main", times=4),
+    "body past the listed size": lambda: Fault(
+        extra_bytes=50_000, origin="lfs", method="GET", times=1
+    ),
+    "no Content-Length, longer body": lambda: Fault(
+        extra_bytes=10, content_length="none", origin="lfs", method="GET", times=1
+    ),
+}
+# a server that resumes badly: the first answer is cut, the resume (a Range request) goes wrong
+RESUME_FAULTS: dict[str, Callable[[], Fault]] = {
+    "Range answered 200": lambda: Fault(ignore_range=True, origin="lfs", times=1),
+    "206 at a wrong offset": lambda: Fault(range_shift=1000, origin="lfs", times=1),
+    "206 shorter than asked": lambda: Fault(range_limit=5000, origin="lfs", times=2),
+    "206 with wrong bytes": lambda: Fault(corrupt=True, origin="lfs", times=1),
 }
 
 
@@ -242,6 +255,15 @@ def scenario_faults(rig: Rig, server: HubServer, rounds: int) -> list[Row]:
         data = rig.fresh()
         server.faults.add(make())
         _tally(row, rig.run(server, data, "sync", "soak"))
+        _tally(row, rig.run(server, data, "download", "soak", "--all"))
+        _finish(rig, server, data, row)
+        rows.append(row)
+    for name, make in RESUME_FAULTS.items():
+        row = Row(f"cut, then resume: {name}")
+        data = rig.fresh()
+        rig.run(server, data, "sync", "soak")
+        server.faults.add(Fault(truncate_after=100_000, origin="lfs", method="GET", times=1))
+        server.faults.add(make())
         _tally(row, rig.run(server, data, "download", "soak", "--all"))
         _finish(rig, server, data, row)
         rows.append(row)
