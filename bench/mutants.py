@@ -620,7 +620,7 @@ MUTANTS: tuple[Mutant, ...] = (
 # whole files they are in, so an audit costs minutes rather than an hour on a busy machine. A
 # mutant without an entry runs its `tests` files whole; the files of its `tests` that hold none of
 # its catchers still run whole, after them. `--whole-files` ignores this table.
-# Entries are "FILE::TEST" for tests/test_FILE.py::TEST.
+# Entries are "FILE::TEST" for tests/test_FILE.py::TEST, or a whole node id ("tests/...").
 CATCHERS: dict[str, tuple[str, ...]] = {
     "F01": (
         "guards::test_a_file_at_the_final_path_with_the_right_size_but_other_bytes_is_fetched_again",
@@ -814,7 +814,9 @@ def selection(m: Mutant) -> tuple[str, ...]:
     """What to run for `m`: its catchers first, then its files that hold none of them (pytest
     would merge a file given twice into file order)."""
     nodes = [
-        f"tests/test_{c.split('::', 1)[0]}.py::{c.split('::', 1)[1]}"
+        c
+        if c.startswith("tests/")
+        else f"tests/test_{c.split('::', 1)[0]}.py::{c.split('::', 1)[1]}"
         for c in CATCHERS.get(m.id, ())
     ]
     files = {n.split("::", 1)[0] for n in nodes}
