@@ -76,6 +76,10 @@ PATTERNS = "pygestor/manifest/patterns.py"
 RESOLVE = "pygestor/resolve.py"
 LOCAL = "pygestor/storage/local.py"
 DIGEST = "pygestor/index/digest.py"
+RECORDS = "pygestor/index/records.py"
+SYNC = "pygestor/index/sync.py"
+TIERS = "pygestor/index/tiers.py"
+DISCOVERY = "pygestor/manifest/discovery.py"
 
 M = Mutant
 # fmt: off
@@ -104,7 +108,7 @@ MUTANTS: tuple[Mutant, ...] = (
       "downloaded bytes are not verified (size and hash) before the rename",
       (DL, G)),
     M("F05", FETCH,
-      "                self.storage.remove(self.partial)\n                raise Transient(",
+      "                self._empty_partial()\n                raise Transient(",
       "                raise Transient(",
       "a body that failed its hash is kept as the partial file (resumed, never fixed)",
       (DL, G)),
@@ -129,13 +133,13 @@ MUTANTS: tuple[Mutant, ...] = (
       "a body starting at byte 0 is appended to the old partial bytes instead of replacing them",
       (G, DL)),
     M("F10", FETCH,
-      "        if offset + received < self.item.file.size:\n            raise Transient(",
+      "        if offset + received < size:\n            raise Transient(",
       "        if False:\n            raise Transient(",
       "a body that ends early is not retried from where it stopped",
       (DL, G)),
     M("F11", FETCH,
-      "                if attempt > self.runner.retries:",
-      "                if attempt > self.runner.retries + 2:",
+      "                if attempt > limit:",
+      "                if attempt > limit + 2:",
       "more retries than asked for before giving up",
       (DL, G)),
     M("F12", FETCH,
@@ -166,8 +170,10 @@ MUTANTS: tuple[Mutant, ...] = (
       equivalent="states() already gives every partition of a local source the state 'local' "
       "(the same test, manifest.source.kind == 'local'), so the second test never decides"),
     M("F17", FETCH,
-      "            if timeout == 0:\n                return True",
-      "            if timeout == 0:\n                return False",
+      "            except LockTimeout:\n                if timeout == 0:\n"
+      "                    return True",
+      "            except LockTimeout:\n                if timeout == 0:\n"
+      "                    return False",
       "a partition another process is fetching is dropped instead of waited for",
       (DL, G)),
     M("F18", FETCH,
@@ -235,13 +241,17 @@ MUTANTS: tuple[Mutant, ...] = (
       "exit from its context, so every request still gets its answer"),
     # ---- index/store.py: listings, pointer, records, locks, forget --------------------------
     M("S01", STORE,
-      "        with self.lock(listing.dataset):\n            self.storage.create(",
-      '        with __import__("contextlib").nullcontext():\n            self.storage.create(',
+      "        with self.lock(listing.dataset):\n"
+      "            with self._writing(target, listing.dataset):",
+      '        with __import__("contextlib").nullcontext():\n'
+      "            with self._writing(target, listing.dataset):",
       "save_listing moves the pointer without the per-dataset lock",
       (G, IDX, SYN)),
     M("S02", STORE,
-      "            self.storage.create(\n                target, text\n            )  # pruned",
-      "            (\n                target, text\n            )  # pruned",
+      "                # pruned by a concurrent sync between our write and the lock\n"
+      "                self.storage.create(target, text)",
+      "                # pruned by a concurrent sync between our write and the lock\n"
+      "                pass",
       "a listing pruned by a concurrent sync before the lock is not written again",
       (G, IDX)),
     M("S03", STORE,
@@ -278,10 +288,11 @@ MUTANTS: tuple[Mutant, ...] = (
       "startswith(TEMP_PREFIX):",
       "a sync deletes temporary files of writes still in flight (not only hour-old ones)",
       (G, IDX)),
-    M("S09", STORE,
-      '        return Record(**data) if data and data.get("format") == FORMAT_VERSION else None',
-      "        return Record(**data) if data else None",
-      "a record of another format version is read as if it were this one",
+    M("S09", RECORDS,
+      '    if data.get("format") != FORMAT_VERSION or type(data["format"]) is not int:\n'
+      "        check_format(data, where, dataset)",
+      "    if False:\n        check_format(data, where, dataset)",
+      "a record (or pointer, or listing) of another format version is read as if it were this one",
       (IDX, G)),
     M("S10", STORE,
       '            if not name.endswith(".json") or "/." in f"/{name}" or "/" not in name:',
@@ -296,7 +307,7 @@ MUTANTS: tuple[Mutant, ...] = (
     # ---- storage/local.py: atomic writes, create-only, keys, containment -----------------
     M("L01", LOCAL,
       "            fh.write(data)\n            fh.close()\n"
-      "            os.replace(tmp, self._abs(key))\n\n    def create",
+      "            self._rename(tmp, self._abs(key))\n\n    def create",
       "            fh.close()\n            with open(self._abs(key), \"wb\") as out:\n"
       "                out.write(data)\n\n    def create",
       "write() is an in-place rewrite, not a temporary file renamed into place",
@@ -322,44 +333,47 @@ MUTANTS: tuple[Mutant, ...] = (
       "info() follows symbolic links even when not asked (a link looks like its target)",
       (STO, G)),
     M("L06", LOCAL,
-      '        with open(path, "wb" if new else "ab") as fh:',
-      '        with open(path, "ab") as fh:',
+      "            if new:\n"
+      "                os.ftruncate(fd, 0)  # the same file: a claim on it stays",
+      "            if False:\n"
+      "                os.ftruncate(fd, 0)  # the same file: a claim on it stays",
       "append(new=True) keeps the old bytes",
       (STO, G)),
     M("L07", LOCAL,
-      "        fd = os.open(source, os.O_RDONLY)\n        try:\n            os.fsync(fd)",
-      "        fd = os.open(source, os.O_RDONLY)\n        try:\n            pass",
+      "            os.fsync(fd)\n            if (\n                self.file_mode is not None",
+      "            pass\n            if (\n                self.file_mode is not None",
       "the partial file is renamed into place without fsync",
       (STO,),
       equivalent="durability before a rename is only observable after a power loss or kernel "
       "crash, which no test can cause"),
     M("L08", LOCAL,
-      "        if os.path.islink(path):\n            return False\n        try:\n"
-      "            os.rmdir(path)",
-      "        try:\n            os.rmdir(path)",
+      "        if os.path.islink(path):\n            return False\n"
+      "        self._check_folder(key)\n        try:\n            os.rmdir(path)",
+      "        self._check_folder(key)\n        try:\n            os.rmdir(path)",
       "remove_dir() no longer refuses a symbolic link itself",
       (STO,),
       equivalent="os.rmdir on a symbolic link fails with ENOTDIR and never touches its target, "
-      "so the result (False, nothing removed) is the same"),
+      "so the result (False, nothing removed) is the same; _check_folder checks the link's "
+      "folder either way"),
     M("L09", LOCAL,
       "        if os.path.islink(base) or not os.path.isdir(base):\n            return",
       "        if not os.path.isdir(base):\n            return",
       "walk() follows a folder that is itself a symbolic link",
       (G, STO)),
     M("L10", LOCAL,
-      "        if self._mode is not None:\n            os.chmod(self._path, self._mode)",
-      "        if False:\n            os.chmod(self._path, self._mode)",
-      "files written atomically ignore the shared file_mode",
+      "            os.fchmod(fd, self.file_mode)  # ours: we just made it",
+      "            pass",
+      "files pygestor creates (atomic writes, new partial files) ignore the shared file_mode",
       (DL, STO, G)),
     # ---- index/selection.py: states ------------------------------------------------------
     M("T01", SEL,
-      '("local" if rec.matches(p.file) else "stale", rec)',
-      '("local", rec)',
+      '                if rec.matches(p.file):\n                    best = ("local", rec, i)',
+      '                if True:\n                    best = ("local", rec, i)',
       "a partition changed upstream counts as local, not stale",
       (IDX, G)),
     M("T02", SEL,
-      '    for key, rec in local.items():\n        found[key] = ("gone", rec)',
-      "    for key, rec in local.items():\n        pass",
+      '            found.setdefault(key, ("gone", rec, i))',
+      "            pass",
       "local partitions no longer listed upstream vanish instead of showing as gone",
       (IDX, G)),
     M("T03", SEL,
@@ -390,10 +404,11 @@ MUTANTS: tuple[Mutant, ...] = (
       "remove deletes files but keeps their records",
       (MAN, G)),
     M("R02", REMOVE,
-      "            _check_inside(self.store, f.key, INDEX if f.kind == \"arrow\" else self.dataset)"
-      "  # again",
-      "            pass",
-      "no containment check just before each delete (a link planted after the plan is followed)",
+      "            if info is None or _refusal(self.store, info, base) is not None:"
+      "  # checked again",
+      "            if info is None:  # checked again",
+      "no check just before each delete: a link swapped in after the plan is deleted, not left "
+      "alone",
       (G, MAN)),
     M("R03", REMOVE,
       "                if not free:\n                    busy.append(key)\n"
@@ -407,8 +422,8 @@ MUTANTS: tuple[Mutant, ...] = (
       "removing a partition leaves its .part download behind",
       (G, MAN)),
     M("R05", REMOVE,
-      "    if partitions is None:\n        files += _whole_subset_files(",
-      "    if False:\n        files += _whole_subset_files(",
+      "    if partitions is None:\n        taken = ",
+      "    if False:\n        taken = ",
       "removing a whole subset leaves its Arrow copy and folder behind",
       (MAN, G)),
     M("R06", REMOVE,
@@ -465,8 +480,9 @@ MUTANTS: tuple[Mutant, ...] = (
       (G, MAN)),
     # ---- manifest/patterns.py ---------------------------------------------------------------
     M("N01", PATTERNS,
-      '        if any("/" in value for value in captures.values()):\n            return None',
-      '        if False:\n            return None',
+      '        if self.slash_regex and any("/" in value for value in captures.values()):\n'
+      "            return None",
+      "        if False:\n            return None",
       "a capture containing '/' (from {d:[a-z/]+}) is accepted",
       (PAT, G, RES)),
     M("N02", PATTERNS,
