@@ -65,6 +65,12 @@ STO = "tests/test_storage.py"
 SYN = "tests/test_sync.py"
 CON = "tests/test_concurrency.py"
 MFT = "tests/test_manifest.py"
+LNK = "tests/test_links.py"
+HSRC = "tests/test_hostile_sources.py"
+HMAN = "tests/test_hostile_manifests.py"
+DMG = "tests/test_damaged_index.py"
+TIER = "tests/test_tiers.py"
+TEAM = "tests/test_team_dir.py"
 
 FETCH = "pygestor/fetch.py"
 HTTP = "pygestor/sources/http.py"
@@ -628,6 +634,89 @@ MUTANTS: tuple[Mutant, ...] = (
       "    return True",
       "a small file with the right size but another git blob id counts as the same",
       (MAN, G)),
+    # ---- issue 9 guards: links, team dirs, hostile sources and manifests, damaged index -----
+    M("F19", FETCH,
+      "                if timeout == 0:\n"
+      "                    return True  # come back when that process is done",
+      "                if timeout == 0:\n"
+      "                    return False  # come back when that process is done",
+      "a partition whose .part another process writes (its lock file deleted) is dropped, "
+      "not waited for",
+      (TEAM,)),
+    M("F20", FETCH,
+      "                    if len(chunk) > room - received:",
+      "                    if False:",
+      "a body longer than the listed size is written whole (no cap at the listed size)",
+      (HSRC, DL)),
+    M("F21", FETCH,
+      "            with self.store.storage.claim(partial):"
+      "  # the one writer, even without lock files",
+      '            with __import__("contextlib").nullcontext():',
+      "a download does not claim its .part file: with lock files deleted two processes write it",
+      (TEAM,)),
+    M("S12", RECORDS,
+      "                and size >= 0\n                and _text_or_none(data[\"sha256\"])",
+      "                and _text_or_none(data[\"sha256\"])",
+      "a record (as pygestor writes it, every key) with a negative size is read as valid",
+      (DMG,)),
+    M("S13", RECORDS,
+      "        if not known[0](value):\n            raise _Bad(",
+      "        if False:\n            raise _Bad(",
+      "an index file's value of the wrong type (a size 'abc') is accepted when a key is missing",
+      (DMG,)),
+    M("S14", STORE,
+      '        if found is not None and found.kind == "link":'
+      "  # planted: neither followed nor replaced",
+      "        if False:",
+      "a link planted in place of an index file is not named as index damage before the write",
+      (DMG, LNK)),
+    M("L11", LOCAL,
+      "_NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC",
+      "_NOFOLLOW = os.O_CLOEXEC",
+      "opens follow symbolic links (no O_NOFOLLOW): a linked .part file is renamed into place, "
+      "a linked lock file locked through",
+      (STO, LNK)),
+    M("L12", LOCAL,
+      "        if now is None or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):\n"
+      "            os.close(fd)\n            return None",
+      "        if False:\n            os.close(fd)\n            return None",
+      "a lock taken on a lock file deleted meanwhile counts as held (two holders, no inode check)",
+      (STO, TEAM)),
+    M("R09", REMOVE,
+      '                why = "not written by pygestor"',
+      "                pass",
+      "removing a whole subset deletes a foreign file beside the partitions",
+      (LNK, MAN)),
+    M("R10", REMOVE,
+      "            elif record.size != info.size:",
+      "            elif False:",
+      "remove deletes a data file that does not match its record (someone else's bytes)",
+      (LNK, MAN)),
+    M("R11", REMOVE,
+      "                held.enter_context(store.storage.claim(partial))",
+      "                pass",
+      "remove deletes the .part file of a download whose lock file a cleanup script deleted",
+      (TEAM, MAN)),
+    M("N19", PATTERNS,
+      "    if _unique_match(text):",
+      "    if True:",
+      "every pattern runs on Python's backtracking re (a catastrophic regex hangs a sync)",
+      (HMAN,)),
+    M("Y01", DISCOVERY,
+      "                if added <= MAX_ALIAS_EXPANSION:",
+      "                if True:",
+      "YAML aliases may expand a manifest without limit (the billion-laughs shape is accepted)",
+      (HMAN,)),
+    M("U01", SYNC,
+      "        why = unsafe_path(file.path) or bad_size(file.size)",
+      "        why = bad_size(file.size)",
+      "a listed path with '..', a backslash or a control character is kept as a partition",
+      (HSRC,)),
+    M("W01", TIERS,
+      "    if not os.access(probe, os.W_OK | os.X_OK):",
+      "    if False:",
+      "no up-front ReadOnlyDataDir check: a read-only data dir fails only at the first write",
+      (TIER,)),
 )
 # fmt: on
 
@@ -770,6 +859,19 @@ CATCHERS: dict[str, tuple[str, ...]] = {
     "V09": ("resolve::test_rule_format_overrides_the_manifest_format",),
     "D01": ("manage::test_repair_rebuilds_records_after_the_index_is_deleted",),
     "D02": ("guards::test_repair_checks_a_small_file_by_its_git_blob_id",),
+    "F20": ("hostile_sources::test_a_body_longer_than_listed_is_cut_at_the_listed_size",),
+    "L11": ("tests/test_storage.py::TestLocalStorage::test_writes_never_follow_a_link_out",),
+    "L12": (
+        "tests/test_storage.py::test_a_lock_file_replaced_between_open_and_flock_is_not_held_twice",
+    ),
+    "N19": ("hostile_manifests::test_unique_match_shapes_run_on_python_and_the_rest_on_re2",),
+    "Y01": ("hostile_manifests::test_alias_bomb_is_refused_in_one_line_at_once",),
+    "U01": ("hostile_sources::test_hostile_listing_entries_are_skipped_and_never_requested",),
+    "R09": ("links::test_remove_all_keeps_a_foreign_file_beside_the_partitions",),
+    "R10": ("links::test_remove_keeps_a_data_file_that_does_not_match_its_record",),
+    "R11": ("team_dir::test_remove_leaves_a_partial_file_being_written_alone_without_lock_files",),
+    "S12": ("damaged_index::test_every_command_is_one_line_or_works",),
+    "S13": ("damaged_index::test_each_kind_of_file_is_parsed_with_its_message",),
 }
 
 
