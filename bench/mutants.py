@@ -887,6 +887,9 @@ class Result:
 
 def _copy_repo(src: Path) -> Path:
     dest = Path(tempfile.mkdtemp(prefix="pygestor-mutants-")) / "repo"
+    # traversable by others: tests that run pygestor as another user (test_tiers.py, as
+    # `nobody`) must import the mutated copy, not fall back to the installed checkout
+    dest.parent.chmod(0o755)
     shutil.copytree(src, dest, ignore=IGNORE, symlinks=True)
     return dest
 
