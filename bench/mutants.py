@@ -859,6 +859,10 @@ CATCHERS: dict[str, tuple[str, ...]] = {
     "V09": ("resolve::test_rule_format_overrides_the_manifest_format",),
     "D01": ("manage::test_repair_rebuilds_records_after_the_index_is_deleted",),
     "D02": ("guards::test_repair_checks_a_small_file_by_its_git_blob_id",),
+    "F19": ("team_dir::test_deleted_lock_files_do_not_fetch_twice_or_crash",),
+    "F21": ("team_dir::test_deleted_lock_files_do_not_fetch_twice_or_crash",),
+    "S14": ("damaged_index::test_every_command_is_one_line_or_works",),
+    "W01": ("tiers::test_every_write_to_a_read_only_data_dir_is_one_line",),
     "F20": ("hostile_sources::test_a_body_longer_than_listed_is_cut_at_the_listed_size",),
     "L11": ("tests/test_storage.py::TestLocalStorage::test_writes_never_follow_a_link_out",),
     "L12": (
