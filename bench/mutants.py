@@ -1,7 +1,7 @@
 """A mutation audit of pygestor's core: small deliberate bugs, one at a time, each run against the
 tests that should catch it. Reproducible, never part of CI.
 
-    .venv/bin/python bench/mutants.py                  # every mutant (~11 min on 2 busy cores)
+    .venv/bin/python bench/mutants.py                  # every mutant (~23 min on 2 cores)
     .venv/bin/python bench/mutants.py --list           # the mutants, nothing run
     .venv/bin/python bench/mutants.py --only F02 H01   # some of them
     .venv/bin/python bench/mutants.py --json out.json  # also write the results as JSON
