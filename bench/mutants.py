@@ -1,7 +1,7 @@
 """A mutation audit of pygestor's core: small deliberate bugs, one at a time, each run against the
 tests that should catch it. Reproducible, never part of CI.
 
-    .venv/bin/python bench/mutants.py                  # every mutant (~11 min on 2 busy cores)
+    .venv/bin/python bench/mutants.py                  # every mutant (~23 min on 2 cores)
     .venv/bin/python bench/mutants.py --list           # the mutants, nothing run
     .venv/bin/python bench/mutants.py --only F02 H01   # some of them
     .venv/bin/python bench/mutants.py --json out.json  # also write the results as JSON
@@ -65,6 +65,12 @@ STO = "tests/test_storage.py"
 SYN = "tests/test_sync.py"
 CON = "tests/test_concurrency.py"
 MFT = "tests/test_manifest.py"
+LNK = "tests/test_links.py"
+HSRC = "tests/test_hostile_sources.py"
+HMAN = "tests/test_hostile_manifests.py"
+DMG = "tests/test_damaged_index.py"
+TIER = "tests/test_tiers.py"
+TEAM = "tests/test_team_dir.py"
 
 FETCH = "pygestor/fetch.py"
 HTTP = "pygestor/sources/http.py"
@@ -76,6 +82,10 @@ PATTERNS = "pygestor/manifest/patterns.py"
 RESOLVE = "pygestor/resolve.py"
 LOCAL = "pygestor/storage/local.py"
 DIGEST = "pygestor/index/digest.py"
+RECORDS = "pygestor/index/records.py"
+SYNC = "pygestor/index/sync.py"
+TIERS = "pygestor/index/tiers.py"
+DISCOVERY = "pygestor/manifest/discovery.py"
 
 M = Mutant
 # fmt: off
@@ -104,7 +114,7 @@ MUTANTS: tuple[Mutant, ...] = (
       "downloaded bytes are not verified (size and hash) before the rename",
       (DL, G)),
     M("F05", FETCH,
-      "                self.storage.remove(self.partial)\n                raise Transient(",
+      "                self._empty_partial()\n                raise Transient(",
       "                raise Transient(",
       "a body that failed its hash is kept as the partial file (resumed, never fixed)",
       (DL, G)),
@@ -129,13 +139,13 @@ MUTANTS: tuple[Mutant, ...] = (
       "a body starting at byte 0 is appended to the old partial bytes instead of replacing them",
       (G, DL)),
     M("F10", FETCH,
-      "        if offset + received < self.item.file.size:\n            raise Transient(",
+      "        if offset + received < size:\n            raise Transient(",
       "        if False:\n            raise Transient(",
       "a body that ends early is not retried from where it stopped",
       (DL, G)),
     M("F11", FETCH,
-      "                if attempt > self.runner.retries:",
-      "                if attempt > self.runner.retries + 2:",
+      "                if attempt > limit:",
+      "                if attempt > limit + 2:",
       "more retries than asked for before giving up",
       (DL, G)),
     M("F12", FETCH,
@@ -166,8 +176,10 @@ MUTANTS: tuple[Mutant, ...] = (
       equivalent="states() already gives every partition of a local source the state 'local' "
       "(the same test, manifest.source.kind == 'local'), so the second test never decides"),
     M("F17", FETCH,
-      "            if timeout == 0:\n                return True",
-      "            if timeout == 0:\n                return False",
+      "            except LockTimeout:\n                if timeout == 0:\n"
+      "                    return True",
+      "            except LockTimeout:\n                if timeout == 0:\n"
+      "                    return False",
       "a partition another process is fetching is dropped instead of waited for",
       (DL, G)),
     M("F18", FETCH,
@@ -235,13 +247,17 @@ MUTANTS: tuple[Mutant, ...] = (
       "exit from its context, so every request still gets its answer"),
     # ---- index/store.py: listings, pointer, records, locks, forget --------------------------
     M("S01", STORE,
-      "        with self.lock(listing.dataset):\n            self.storage.create(",
-      '        with __import__("contextlib").nullcontext():\n            self.storage.create(',
+      "        with self.lock(listing.dataset):\n"
+      "            with self._writing(target, listing.dataset):",
+      '        with __import__("contextlib").nullcontext():\n'
+      "            with self._writing(target, listing.dataset):",
       "save_listing moves the pointer without the per-dataset lock",
       (G, IDX, SYN)),
     M("S02", STORE,
-      "            self.storage.create(\n                target, text\n            )  # pruned",
-      "            (\n                target, text\n            )  # pruned",
+      "                # pruned by a concurrent sync between our write and the lock\n"
+      "                self.storage.create(target, text)",
+      "                # pruned by a concurrent sync between our write and the lock\n"
+      "                pass",
       "a listing pruned by a concurrent sync before the lock is not written again",
       (G, IDX)),
     M("S03", STORE,
@@ -278,10 +294,11 @@ MUTANTS: tuple[Mutant, ...] = (
       "startswith(TEMP_PREFIX):",
       "a sync deletes temporary files of writes still in flight (not only hour-old ones)",
       (G, IDX)),
-    M("S09", STORE,
-      '        return Record(**data) if data and data.get("format") == FORMAT_VERSION else None',
-      "        return Record(**data) if data else None",
-      "a record of another format version is read as if it were this one",
+    M("S09", RECORDS,
+      '    if data.get("format") != FORMAT_VERSION or type(data["format"]) is not int:\n'
+      "        check_format(data, where, dataset)",
+      "    if False:\n        check_format(data, where, dataset)",
+      "a record (or pointer, or listing) of another format version is read as if it were this one",
       (IDX, G)),
     M("S10", STORE,
       '            if not name.endswith(".json") or "/." in f"/{name}" or "/" not in name:',
@@ -296,7 +313,7 @@ MUTANTS: tuple[Mutant, ...] = (
     # ---- storage/local.py: atomic writes, create-only, keys, containment -----------------
     M("L01", LOCAL,
       "            fh.write(data)\n            fh.close()\n"
-      "            os.replace(tmp, self._abs(key))\n\n    def create",
+      "            self._rename(tmp, self._abs(key))\n\n    def create",
       "            fh.close()\n            with open(self._abs(key), \"wb\") as out:\n"
       "                out.write(data)\n\n    def create",
       "write() is an in-place rewrite, not a temporary file renamed into place",
@@ -322,44 +339,47 @@ MUTANTS: tuple[Mutant, ...] = (
       "info() follows symbolic links even when not asked (a link looks like its target)",
       (STO, G)),
     M("L06", LOCAL,
-      '        with open(path, "wb" if new else "ab") as fh:',
-      '        with open(path, "ab") as fh:',
+      "            if new:\n"
+      "                os.ftruncate(fd, 0)  # the same file: a claim on it stays",
+      "            if False:\n"
+      "                os.ftruncate(fd, 0)  # the same file: a claim on it stays",
       "append(new=True) keeps the old bytes",
       (STO, G)),
     M("L07", LOCAL,
-      "        fd = os.open(source, os.O_RDONLY)\n        try:\n            os.fsync(fd)",
-      "        fd = os.open(source, os.O_RDONLY)\n        try:\n            pass",
+      "            os.fsync(fd)\n            if (\n                self.file_mode is not None",
+      "            pass\n            if (\n                self.file_mode is not None",
       "the partial file is renamed into place without fsync",
       (STO,),
       equivalent="durability before a rename is only observable after a power loss or kernel "
       "crash, which no test can cause"),
     M("L08", LOCAL,
-      "        if os.path.islink(path):\n            return False\n        try:\n"
-      "            os.rmdir(path)",
-      "        try:\n            os.rmdir(path)",
+      "        if os.path.islink(path):\n            return False\n"
+      "        self._check_folder(key)\n        try:\n            os.rmdir(path)",
+      "        self._check_folder(key)\n        try:\n            os.rmdir(path)",
       "remove_dir() no longer refuses a symbolic link itself",
       (STO,),
       equivalent="os.rmdir on a symbolic link fails with ENOTDIR and never touches its target, "
-      "so the result (False, nothing removed) is the same"),
+      "so the result (False, nothing removed) is the same; _check_folder checks the link's "
+      "folder either way"),
     M("L09", LOCAL,
       "        if os.path.islink(base) or not os.path.isdir(base):\n            return",
       "        if not os.path.isdir(base):\n            return",
       "walk() follows a folder that is itself a symbolic link",
       (G, STO)),
     M("L10", LOCAL,
-      "        if self._mode is not None:\n            os.chmod(self._path, self._mode)",
-      "        if False:\n            os.chmod(self._path, self._mode)",
-      "files written atomically ignore the shared file_mode",
+      "            os.fchmod(fd, self.file_mode)  # ours: we just made it",
+      "            pass",
+      "files pygestor creates (atomic writes, new partial files) ignore the shared file_mode",
       (DL, STO, G)),
     # ---- index/selection.py: states ------------------------------------------------------
     M("T01", SEL,
-      '("local" if rec.matches(p.file) else "stale", rec)',
-      '("local", rec)',
+      '                if rec.matches(p.file):\n                    best = ("local", rec, i)',
+      '                if True:\n                    best = ("local", rec, i)',
       "a partition changed upstream counts as local, not stale",
       (IDX, G)),
     M("T02", SEL,
-      '    for key, rec in local.items():\n        found[key] = ("gone", rec)',
-      "    for key, rec in local.items():\n        pass",
+      '            found.setdefault(key, ("gone", rec, i))',
+      "            pass",
       "local partitions no longer listed upstream vanish instead of showing as gone",
       (IDX, G)),
     M("T03", SEL,
@@ -390,10 +410,11 @@ MUTANTS: tuple[Mutant, ...] = (
       "remove deletes files but keeps their records",
       (MAN, G)),
     M("R02", REMOVE,
-      "            _check_inside(self.store, f.key, INDEX if f.kind == \"arrow\" else self.dataset)"
-      "  # again",
-      "            pass",
-      "no containment check just before each delete (a link planted after the plan is followed)",
+      "            if info is None or _refusal(self.store, info, base) is not None:"
+      "  # checked again",
+      "            if info is None:  # checked again",
+      "no check just before each delete: a link swapped in after the plan is deleted, not left "
+      "alone",
       (G, MAN)),
     M("R03", REMOVE,
       "                if not free:\n                    busy.append(key)\n"
@@ -407,8 +428,8 @@ MUTANTS: tuple[Mutant, ...] = (
       "removing a partition leaves its .part download behind",
       (G, MAN)),
     M("R05", REMOVE,
-      "    if partitions is None:\n        files += _whole_subset_files(",
-      "    if False:\n        files += _whole_subset_files(",
+      "    if partitions is None:\n        taken = ",
+      "    if False:\n        taken = ",
       "removing a whole subset leaves its Arrow copy and folder behind",
       (MAN, G)),
     M("R06", REMOVE,
@@ -465,34 +486,35 @@ MUTANTS: tuple[Mutant, ...] = (
       (G, MAN)),
     # ---- manifest/patterns.py ---------------------------------------------------------------
     M("N01", PATTERNS,
-      '        if any("/" in value for value in captures.values()):\n            return None',
-      '        if False:\n            return None',
+      '        if self.slash_regex and any("/" in value for value in captures.values()):\n'
+      "            return None",
+      "        if False:\n            return None",
       "a capture containing '/' (from {d:[a-z/]+}) is accepted",
       (PAT, G, RES)),
     M("N02", PATTERNS,
-      "                if negated:\n                    out.append(\"/\")",
-      "                if False:\n                    out.append(\"/\")",
-      "a negated class inside a placeholder may match '/'",
+      "            return f\"[^{''.join(positive)}/]\" if negated else f\"[{''.join(positive)}]\"",
+      "            return f\"[^{''.join(positive)}]\" if negated else f\"[{''.join(positive)}]\"",
+      "a negated class inside a placeholder may match '/' (RE2 form)",
       (PAT, G)),
     M("N03", PATTERNS,
-      '_SLASHLESS_ESCAPES = {"S": r"[^\\s/]", "W": r"[^\\w/]", "D": r"[^\\d/]"}',
-      '_SLASHLESS_ESCAPES = {"W": r"[^\\w/]", "D": r"[^\\d/]"}',
-      "\\S inside a placeholder may match '/'",
+      '            return f"[^{negative[0]}/]"',
+      '            return f"[^{negative[0]}]"',
+      "\\S, \\W or \\D inside a placeholder may match '/' (RE2 form)",
       (PAT, G)),
     M("N04", PATTERNS,
-      '_SLASHLESS_ESCAPES = {"S": r"[^\\s/]", "W": r"[^\\w/]", "D": r"[^\\d/]"}',
-      '_SLASHLESS_ESCAPES = {"S": r"[^\\s/]", "D": r"[^\\d/]"}',
-      "\\W inside a placeholder may match '/'",
+      '            return f"[^{_re2_literal(av)}/]"',
+      '            return f"[^{_re2_literal(av)}]"',
+      "a one-character negated class ([^x]) inside a placeholder may match '/' (RE2 form)",
       (PAT, G)),
     M("N05", PATTERNS,
-      '_SLASHLESS_ESCAPES = {"S": r"[^\\s/]", "W": r"[^\\w/]", "D": r"[^\\d/]"}',
-      '_SLASHLESS_ESCAPES = {"S": r"[^\\s/]", "W": r"[^\\w/]"}',
-      "\\D inside a placeholder may match '/'",
+      '                slash = slash or av == ord("/")',
+      "                pass",
+      "a '/' listed in a placeholder's class is not flagged, so a capture holding '/' is kept",
       (PAT, G)),
     M("N06", PATTERNS,
-      '            out.append("[^/]" if ch == "." else ch)',
-      "            out.append(ch)",
-      "'.' inside a placeholder may match '/'",
+      '        if op is k.ANY:\n            return "[^/]"',
+      '        if op is k.ANY:\n            return "."',
+      "'.' inside a placeholder may match '/' (RE2 form, which runs with (?s))",
       (PAT, G)),
     M("N07", PATTERNS,
       '    if text.startswith("/") or re.match(r"[A-Za-z]:", text):',
@@ -510,8 +532,8 @@ MUTANTS: tuple[Mutant, ...] = (
       "'?' matches '/'",
       (PAT, G)),
     M("N10", PATTERNS,
-      '        return f"(?P<{name}>[^/]+?)"',
-      '        return f"(?P<{name}>[^/]+)"',
+      '        return f"(?P<{name}>[^/]+?)", f"(?P<{name}>[^/]+?)"',
+      '        return f"(?P<{name}>[^/]+?)", f"(?P<{name}>[^/]+)"',
       "{name} captures the longest text, not the shortest",
       (PAT, RES)),
     M("N11", PATTERNS,
@@ -612,6 +634,89 @@ MUTANTS: tuple[Mutant, ...] = (
       "    return True",
       "a small file with the right size but another git blob id counts as the same",
       (MAN, G)),
+    # ---- issue 9 guards: links, team dirs, hostile sources and manifests, damaged index -----
+    M("F19", FETCH,
+      "                if timeout == 0:\n"
+      "                    return True  # come back when that process is done",
+      "                if timeout == 0:\n"
+      "                    return False  # come back when that process is done",
+      "a partition whose .part another process writes (its lock file deleted) is dropped, "
+      "not waited for",
+      (TEAM,)),
+    M("F20", FETCH,
+      "                    if len(chunk) > room - received:",
+      "                    if False:",
+      "a body longer than the listed size is written whole (no cap at the listed size)",
+      (HSRC, DL)),
+    M("F21", FETCH,
+      "            with self.store.storage.claim(partial):"
+      "  # the one writer, even without lock files",
+      '            with __import__("contextlib").nullcontext():',
+      "a download does not claim its .part file: with lock files deleted two processes write it",
+      (TEAM,)),
+    M("S12", RECORDS,
+      "                and size >= 0\n                and _text_or_none(data[\"sha256\"])",
+      "                and _text_or_none(data[\"sha256\"])",
+      "a record (as pygestor writes it, every key) with a negative size is read as valid",
+      (DMG,)),
+    M("S13", RECORDS,
+      "        if not known[0](value):\n            raise _Bad(",
+      "        if False:\n            raise _Bad(",
+      "an index file's value of the wrong type (a size 'abc') is accepted when a key is missing",
+      (DMG,)),
+    M("S14", STORE,
+      '        if found is not None and found.kind == "link":'
+      "  # planted: neither followed nor replaced",
+      "        if False:",
+      "a link planted in place of an index file is not named as index damage before the write",
+      (DMG, LNK)),
+    M("L11", LOCAL,
+      "_NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC",
+      "_NOFOLLOW = os.O_CLOEXEC",
+      "opens follow symbolic links (no O_NOFOLLOW): a linked .part file is renamed into place, "
+      "a linked lock file locked through",
+      (STO, LNK)),
+    M("L12", LOCAL,
+      "        if now is None or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):\n"
+      "            os.close(fd)\n            return None",
+      "        if False:\n            os.close(fd)\n            return None",
+      "a lock taken on a lock file deleted meanwhile counts as held (two holders, no inode check)",
+      (STO, TEAM)),
+    M("R09", REMOVE,
+      '                why = "not written by pygestor"',
+      "                pass",
+      "removing a whole subset deletes a foreign file beside the partitions",
+      (LNK, MAN)),
+    M("R10", REMOVE,
+      "            elif record.size != info.size:",
+      "            elif False:",
+      "remove deletes a data file that does not match its record (someone else's bytes)",
+      (LNK, MAN)),
+    M("R11", REMOVE,
+      "                held.enter_context(store.storage.claim(partial))",
+      "                pass",
+      "remove deletes the .part file of a download whose lock file a cleanup script deleted",
+      (TEAM, MAN)),
+    M("N19", PATTERNS,
+      "    if _unique_match(text):",
+      "    if True:",
+      "every pattern runs on Python's backtracking re (a catastrophic regex hangs a sync)",
+      (HMAN,)),
+    M("Y01", DISCOVERY,
+      "                if added <= MAX_ALIAS_EXPANSION:",
+      "                if True:",
+      "YAML aliases may expand a manifest without limit (the billion-laughs shape is accepted)",
+      (HMAN,)),
+    M("U01", SYNC,
+      "        why = unsafe_path(file.path) or bad_size(file.size)",
+      "        why = bad_size(file.size)",
+      "a listed path with '..', a backslash or a control character is kept as a partition",
+      (HSRC,)),
+    M("W01", TIERS,
+      "    if not os.access(probe, os.W_OK | os.X_OK):",
+      "    if False:",
+      "no up-front ReadOnlyDataDir check: a read-only data dir fails only at the first write",
+      (TIER,)),
 )
 # fmt: on
 
@@ -620,7 +725,7 @@ MUTANTS: tuple[Mutant, ...] = (
 # whole files they are in, so an audit costs minutes rather than an hour on a busy machine. A
 # mutant without an entry runs its `tests` files whole; the files of its `tests` that hold none of
 # its catchers still run whole, after them. `--whole-files` ignores this table.
-# Entries are "FILE::TEST" for tests/test_FILE.py::TEST.
+# Entries are "FILE::TEST" for tests/test_FILE.py::TEST, or a whole node id ("tests/...").
 CATCHERS: dict[str, tuple[str, ...]] = {
     "F01": (
         "guards::test_a_file_at_the_final_path_with_the_right_size_but_other_bytes_is_fetched_again",
@@ -723,7 +828,7 @@ CATCHERS: dict[str, tuple[str, ...]] = {
     "N02": ("guards::test_placeholder_regexes_stay_inside_one_folder",),
     "N03": ("guards::test_placeholder_regexes_stay_inside_one_folder",),
     "N04": ("guards::test_placeholder_regexes_stay_inside_one_folder",),
-    "N05": ("guards::test_placeholder_regexes_stay_inside_one_folder",),
+    "N05": ("guards::test_a_capture_that_would_hold_a_slash_is_refused",),
     "N06": (
         "guards::test_placeholder_regexes_stay_inside_one_folder",
         "patterns::test_regex_placeholder_before_double_star_stays_in_its_segment",
@@ -754,6 +859,23 @@ CATCHERS: dict[str, tuple[str, ...]] = {
     "V09": ("resolve::test_rule_format_overrides_the_manifest_format",),
     "D01": ("manage::test_repair_rebuilds_records_after_the_index_is_deleted",),
     "D02": ("guards::test_repair_checks_a_small_file_by_its_git_blob_id",),
+    "F19": ("team_dir::test_deleted_lock_files_do_not_fetch_twice_or_crash",),
+    "F21": ("team_dir::test_deleted_lock_files_do_not_fetch_twice_or_crash",),
+    "S14": ("damaged_index::test_every_command_is_one_line_or_works",),
+    "W01": ("tiers::test_every_write_to_a_read_only_data_dir_is_one_line",),
+    "F20": ("hostile_sources::test_a_body_longer_than_listed_is_cut_at_the_listed_size",),
+    "L11": ("tests/test_storage.py::TestLocalStorage::test_writes_never_follow_a_link_out",),
+    "L12": (
+        "tests/test_storage.py::test_a_lock_file_replaced_between_open_and_flock_is_not_held_twice",
+    ),
+    "N19": ("hostile_manifests::test_unique_match_shapes_run_on_python_and_the_rest_on_re2",),
+    "Y01": ("hostile_manifests::test_alias_bomb_is_refused_in_one_line_at_once",),
+    "U01": ("hostile_sources::test_hostile_listing_entries_are_skipped_and_never_requested",),
+    "R09": ("links::test_remove_all_keeps_a_foreign_file_beside_the_partitions",),
+    "R10": ("links::test_remove_keeps_a_data_file_that_does_not_match_its_record",),
+    "R11": ("team_dir::test_remove_leaves_a_partial_file_being_written_alone_without_lock_files",),
+    "S12": ("damaged_index::test_every_command_is_one_line_or_works",),
+    "S13": ("damaged_index::test_each_kind_of_file_is_parsed_with_its_message",),
 }
 
 
@@ -769,6 +891,9 @@ class Result:
 
 def _copy_repo(src: Path) -> Path:
     dest = Path(tempfile.mkdtemp(prefix="pygestor-mutants-")) / "repo"
+    # traversable by others: tests that run pygestor as another user (test_tiers.py, as
+    # `nobody`) must import the mutated copy, not fall back to the installed checkout
+    dest.parent.chmod(0o755)
     shutil.copytree(src, dest, ignore=IGNORE, symlinks=True)
     return dest
 
@@ -814,7 +939,9 @@ def selection(m: Mutant) -> tuple[str, ...]:
     """What to run for `m`: its catchers first, then its files that hold none of them (pytest
     would merge a file given twice into file order)."""
     nodes = [
-        f"tests/test_{c.split('::', 1)[0]}.py::{c.split('::', 1)[1]}"
+        c
+        if c.startswith("tests/")
+        else f"tests/test_{c.split('::', 1)[0]}.py::{c.split('::', 1)[1]}"
         for c in CATCHERS.get(m.id, ())
     ]
     files = {n.split("::", 1)[0] for n in nodes}

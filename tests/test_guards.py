@@ -587,10 +587,11 @@ def test_a_capture_that_would_hold_a_slash_is_refused() -> None:  # N01
 @pytest.mark.parametrize(
     ("regex", "path"),
     [
-        ("[^_]+", "a/b/c.csv"),  # N02
+        ("[^_.]+", "a/b/c.csv"),  # N02: a negated class of several characters
+        ("[^_]+", "a/b/c.csv"),  # N04: of one character (a NOT_LITERAL to re's parser)
         ("\\S+", "a/b/c.csv"),  # N03
-        ("\\W+", "-/-/c.csv"),  # N04
-        ("\\D+", "a/b/c.csv"),  # N05
+        ("\\W+", "-/-/c.csv"),  # N03
+        ("\\D+", "a/b/c.csv"),  # N03
         (".+", "a/b/c.csv"),  # N06
     ],
 )

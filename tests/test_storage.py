@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pygestor.errors import LockTimeout
 from pygestor.storage.local import LocalStorage
 from pygestor.testing.storage_suite import StorageSuite
 
@@ -90,3 +91,33 @@ def test_an_unsupported_storage_url_is_one_clear_error(
         "--data-dir or data_dir in the config file)\n",
     )
     assert list(work.iterdir()) == []  # no folder named `s3:`
+
+
+def test_a_lock_file_replaced_between_open_and_flock_is_not_held_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cleanup script deletes the lock file after this process opened it, and another process
+    makes a new one and locks it: the flock on the deleted file is not the lock (the locked file
+    must still be the one at the path), so this process waits for the other one."""
+    import fcntl
+
+    storage = LocalStorage(tmp_path / "data")
+    with storage.lock("locks/x.lock", timeout=0):
+        pass  # the lock file is there, unlocked
+    path = storage.local_path("locks/x.lock")
+    real_flock = fcntl.flock
+    other: list[int] = []
+
+    def flock(fd: int, op: int) -> None:
+        if not other:  # between this process's open and its flock: the file is swapped
+            path.unlink()
+            other.append(os.open(path, os.O_RDWR | os.O_CREAT, 0o666))
+            real_flock(other[0], fcntl.LOCK_EX | fcntl.LOCK_NB)  # and locked by another
+        real_flock(fd, op)
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    try:
+        with pytest.raises(LockTimeout), storage.lock("locks/x.lock", timeout=0):
+            pass
+    finally:
+        os.close(other[0])
