@@ -232,8 +232,7 @@ class Catalog:
     def forget(self, name: str) -> bool:
         """Drop what sync recorded for `name` in the personal tier (downloaded files and their
         records stay; shared tiers are never written)."""
-        tiers.require_writable(self.store, "forget")
-        with tiers.writes(self.store, "forget"):
+        with tiers.writes(self.store, "forget", check=True):
             return self.store.forget(name)
 
     def add(
@@ -457,8 +456,7 @@ class Catalog:
         from .maintain.repair import remove_damaged, repair
 
         entry = self.entry(name)
-        tiers.require_writable(self.store, "sync --repair")
-        with tiers.writes(self.store, "sync --repair"):
+        with tiers.writes(self.store, "sync --repair", check=True):
             damaged = remove_damaged(self.store, name)
             listing = self._list_source(entry)
             syncing.record(self.store, entry.manifest, listing)  # the sync, for the entry above
@@ -553,8 +551,7 @@ class Catalog:
         if not isinstance(subset, str):
             raise SelectionError(f"build_arrow_copy takes one subset name, not {subset!r}")
         selection = self.select(name, subset)
-        tiers.require_writable(self.store, "an Arrow copy")
-        with tiers.writes(self.store, "an Arrow copy"):
+        with tiers.writes(self.store, "an Arrow copy", check=True):
             return build_arrow_copy(selection, self.store)
 
     def drop_arrow_copy(self, name: str, subset: str) -> bool:
@@ -585,9 +582,8 @@ class Catalog:
                 f"a load with download=True ({len(missing)} of {len(selection.items)} partitions "
                 f"of {name} are not local; download=False reads the local ones)"
             )
-            tiers.require_writable(self.store, action)
             wanted = replace(selection, items=missing)
-            with tiers.writes(self.store, action):
+            with tiers.writes(self.store, action, check=True):
                 plan_download(wanted, self.store, self._fetcher(selection)).execute()
             selection = self._select(manifest, listing, subset, partitions=partitions)
         return selection

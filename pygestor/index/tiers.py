@@ -84,9 +84,12 @@ def require_writable(store: Store, action: str) -> None:
 
 
 @contextlib.contextmanager
-def writes(store: Store, action: str) -> Iterator[None]:
+def writes(store: Store, action: str, *, check: bool = False) -> Iterator[None]:
     """Run a write to the personal tier; a permission or read-only-mount error on a path inside
-    it becomes ReadOnlyDataDir (one line naming the folder), any other error passes."""
+    it becomes ReadOnlyDataDir (one line naming the folder), any other error passes. `check`:
+    `require_writable` first (callers that decide earlier whether a write is needed check there)."""
+    if check:
+        require_writable(store, action)
     try:
         yield
     except OSError as exc:
