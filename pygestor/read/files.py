@@ -185,8 +185,8 @@ class Run:
 def runs(items: Sequence[Selected], opts: ReadOptions) -> list[Run]:
     """Consecutive files of one reader and one storage (tier), in selection order."""
     found: list[Run] = []
-    for part, storage in parts(items):
-        if part.format in _LINE_FORMATS and not part.suffix and _empty(part, storage):
+    for item, (part, storage) in zip(items, parts(items), strict=True):
+        if item.partition.file.size == 0 and part.format in _LINE_FORMATS and not part.suffix:
             continue  # an empty text file is no rows (pyarrow refuses an "empty JSON stream")
         if found and found[-1].key == part.reader and found[-1].storage is storage:
             found[-1].parts.append(part)
@@ -195,12 +195,7 @@ def runs(items: Sequence[Selected], opts: ReadOptions) -> list[Run]:
     return found
 
 
-_LINE_FORMATS = ("jsonl", "csv", "text")
-
-
-def _empty(part: Part, storage: Storage) -> bool:
-    found = storage.info(part.key, follow=True)
-    return found is not None and found.size == 0
+_LINE_FORMATS = ("jsonl", "csv", "text")  # a 0-byte file of these is no rows
 
 
 def _file_format(part: Part, opts: ReadOptions) -> ds.FileFormat:
