@@ -272,12 +272,13 @@ class Catalog:
             for name in sorted(found.entries)
         ]
 
-    def subset_records(self, name: str) -> list[dict[str, Any]]:
-        """One record per subset of a synced dataset (see SUBSET_COLUMNS)."""
+    def subset_records(self, name: str, *, counts: bool = False) -> list[dict[str, Any]]:
+        """One record per subset of a synced dataset (see SUBSET_COLUMNS); with `counts`, also
+        its partitions per state (`states`) and its latest download (`downloaded_at`)."""
         from .index.views import subset_records
 
         manifest, listing = self._synced(name)
-        return subset_records(self.store, manifest, listing)
+        return subset_records(self.store, manifest, listing, counts=counts)
 
     def partition_records(self, name: str, subset: str) -> list[dict[str, Any]]:
         """One record per partition of a subset (see PARTITION_COLUMNS), `gone` ones last."""

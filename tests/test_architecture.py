@@ -18,7 +18,14 @@ ROOT = Path(__file__).resolve().parent.parent / "pygestor"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "interfaces",
-        ("pygestor", "pygestor.__main__", "pygestor.cli", "pygestor.docs", "pygestor.testing"),
+        (
+            "pygestor",
+            "pygestor.__main__",
+            "pygestor.cli",
+            "pygestor.docs",
+            "pygestor.testing",
+            "pygestor.ui",
+        ),
     ),
     ("facade", ("pygestor.catalog",)),
     ("operations", ("pygestor.fetch", "pygestor.read", "pygestor.maintain", "pygestor.scaffold")),

@@ -21,7 +21,7 @@ import click
 
 from .. import __version__
 from ..errors import DownloadInterrupted, ManifestError, PygestorError
-from . import browse, data, maintain, manifests
+from . import browse, data, maintain, manifests, ui
 from .output import UserError, apply_logging, global_options, plural
 
 INTERRUPTED = 130  # the shell's exit status for a command stopped by SIGINT (128 + 2)
@@ -113,6 +113,7 @@ for _command in (
     manifests.validate,
     manifests.schema,
     manifests.add,
+    ui.ui,
 ):
     cli.add_command(global_options(_command))
 

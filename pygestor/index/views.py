@@ -52,6 +52,7 @@ PARTITION_COLUMNS = (
     "downloaded_at",
     "location",  # the data directory (tier) the file is read from; None when not local
 )
+STATE_NAMES = ("local", "stale", "gone", "partial", "remote")  # DESIGN.md's partition states
 _ON_DISK = ("local", "stale", "gone")  # states whose file is in a data directory
 
 
@@ -97,10 +98,14 @@ def dataset_record(store: Store, manifest: Manifest) -> dict[str, Any]:
     return record
 
 
-def subset_records(store: Store, manifest: Manifest, listing: Listing) -> list[dict[str, Any]]:
-    """One record per subset of the listing (see SUBSET_COLUMNS)."""
+def subset_records(
+    store: Store, manifest: Manifest, listing: Listing, *, counts: bool = False
+) -> list[dict[str, Any]]:
+    """One record per subset of the listing (see SUBSET_COLUMNS). With `counts`, each also has
+    `states` (how many partitions are in each of STATE_NAMES; `partial` costs one stat per remote
+    partition) and `downloaded_at` (the latest download of one of its partitions)."""
     name = manifest.name
-    found = states(store, manifest, listing)
+    found = states(store, manifest, listing, check_partial=counts)
     rows = []
     for subset in listing.subsets:
         local = [found[(subset.name, p.name)] for p in subset.partitions]
@@ -122,6 +127,15 @@ def subset_records(store: Store, manifest: Manifest, listing: Listing) -> list[d
                 "arrow_copy_bytes": copy.size if copy else None,
             }
         )
+        if counts:
+            tally = dict.fromkeys(STATE_NAMES, 0)
+            for st in local:
+                tally[st[0]] += 1
+            tally["gone"] = sum(
+                1 for (s, _), st in found.items() if s == subset.name and st[0] == "gone"
+            )
+            times = [st[1].downloaded_at for st in local if st[1] and st[1].downloaded_at]
+            rows[-1].update(states=tally, downloaded_at=max(times, default=None))
     return rows
 
 
