@@ -1,0 +1,145 @@
+"""The web UI served for real, for the browser tests: uvicorn in a thread on a free loopback port,
+over a Catalog whose Hub is the bundled HubServer.
+
+    with UiServer(create_app(catalog)) as ui:
+        page.goto(ui.url + "/")
+
+`ui_world(folder)` builds what the browser tests browse: an offline Hub with the replicas of the
+built-in datasets (wikipedia, wit_base, mnist, dolly), a repository that is in no manifest (for
+the add form), and a user catalog folder holding one commented manifest (for the edit form).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import uvicorn
+
+from pygestor.catalog import Catalog
+from pygestor.settings import Settings
+from pygestor.testing import replicas
+from pygestor.testing.catalog_kit import parquet_of, string_features
+from pygestor.testing.hub import HubServer, LocalHub
+from pygestor.testing.replica_kit import gitattributes
+
+#: the user manifest the edit test changes: its comments and key order must survive a save
+NOTES_MANIFEST = """\
+# Team notes: keep this comment (the UI edits this file in place).
+name: notes
+description: Meeting notes, one subset per year.  # the old description
+modality: [text]
+license: mit
+tags: [internal]
+source:
+  huggingface: team/notes   # our mirror
+  revision: main
+subsets:
+  # one folder per year
+  - files: "{subset}/*.parquet"
+format: parquet
+"""
+#: a repository no manifest names yet: the add form proposes one for it
+NEW_REPO = "lab/fresh-corpus"
+
+
+@dataclass
+class UiServer:
+    """An ASGI app served by uvicorn in a daemon thread on 127.0.0.1 (a free port)."""
+
+    app: Any
+    host: str = "127.0.0.1"
+
+    def __post_init__(self) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((self.host, 0))
+        self.port: int = self._sock.getsockname()[1]
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, name="ui-server", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> Self:
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the UI server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+@dataclass(frozen=True)
+class World:
+    """What the browser tests browse: the Hub, the catalog over it, its folders."""
+
+    hub: HubServer
+    catalog: Catalog
+    user_catalog: Path
+    data_dir: Path
+
+
+def ui_world(folder: Path) -> World:
+    """A started Hub with the replicas and two extra repositories, and a Catalog over it (the
+    built-in catalog plus the user folder with `notes.yaml`). Stop `world.hub` when done."""
+    hub = LocalHub(folder / "hub")
+    for replica in (
+        replicas.wikipedia(),
+        replicas.wit_base(shards=6),
+        replicas.mnist(),
+        replicas.databricks_dolly(),
+    ):
+        replicas.install(hub, replica)
+    schema, features = string_features("title", "text")
+    hub.create_repo(
+        "team/notes",
+        {
+            ".gitattributes": gitattributes(),
+            "2024/notes.parquet": parquet_of([{"title": "kickoff", "text": "hello"}], schema, features),
+            "2025/notes.parquet": parquet_of([{"title": "review", "text": "again"}], schema, features),
+        },
+    )
+    hub.create_repo(
+        NEW_REPO,
+        {
+            ".gitattributes": gitattributes(),
+            "data/train-00000-of-00001.parquet": parquet_of(
+                [{"title": "a", "text": "first"}, {"title": "b", "text": "second"}], schema, features
+            ),
+        },
+    )
+    server = HubServer(hub).start()
+    user = folder / "user-catalog"
+    user.mkdir(parents=True)
+    (user / "notes.yaml").write_text(NOTES_MANIFEST, encoding="utf-8")
+    settings = Settings(
+        data_dir=folder / "data", user_catalog_dir=user, hf_endpoint=server.endpoint
+    )
+    return World(server, Catalog(settings), user, folder / "data")
