@@ -41,6 +41,7 @@ HTMX_CONFIG = {
     "allowEval": False,
     "allowScriptTags": False,
     "historyCacheSize": 0,
+    "attributesToSettle": ["class", "width", "height"],  # not "style": the CSP refuses it
     "responseHandling": [
         {"code": "204", "swap": False},
         {"code": "[23]..", "swap": True},
