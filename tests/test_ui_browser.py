@@ -19,7 +19,11 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = next(
-    (p for p in (os.environ.get("PYGESTOR_CHROMIUM"), "/usr/bin/chromium") if p and os.path.exists(p)),
+    (
+        p
+        for p in (os.environ.get("PYGESTOR_CHROMIUM"), "/usr/bin/chromium")
+        if p and os.path.exists(p)
+    ),
     shutil.which("chromium"),
 )
 pytestmark = [
@@ -102,9 +106,11 @@ def page(context: BrowserContext) -> Iterator[Page]:
     opened.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     opened.on(
         "console",
-        lambda msg: problems.append(msg.text)
-        if msg.type == "error" and "Content Security Policy" in msg.text
-        else None,
+        lambda msg: (
+            problems.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
     )
     yield opened
     assert not problems, problems  # no script error, nothing the CSP had to refuse
@@ -136,7 +142,9 @@ def job_in_strip(page: Page, job_id: str) -> str:
 
 def start_download(page: Page, button: str) -> str:
     """Click a download button; the id of the job it started (the newest in the strip)."""
-    with page.expect_response(lambda r: r.url.endswith("/api/jobs") and r.request.method == "POST") as answer:
+    with page.expect_response(
+        lambda r: r.url.endswith("/api/jobs") and r.request.method == "POST"
+    ) as answer:
         page.click(button)
     assert answer.value.status == 201, answer.value.text()
     job_id: str = answer.value.json()["id"]
@@ -149,12 +157,14 @@ def partition_state(page: Page, partition: str) -> str:
 
 
 # ---- the catalog ------------------------------------------------------------------------------
-def test_catalog_search_sort_filter_and_open_a_dataset(page: Page, world: World, shots: Path) -> None:
+def test_catalog_search_sort_filter_and_open_a_dataset(
+    page: Page, world: World, shots: Path
+) -> None:
     page.goto("/")
     expect(page.locator("table.datasets")).to_be_visible()
     everything = views.datasets_page(world.catalog, paging=views.Paging(per_page=100))
     assert names_shown(page) == [r["name"] for r in everything["items"][:10]]
-    expect(page.locator(".pager .count")).to_have_text(f"1–10 of {everything['total']}")
+    expect(page.locator(".pager .count")).to_have_text(f"1\N{EN DASH}10 of {everything['total']}")
     page.screenshot(path=str(shots / "catalog.png"), full_page=True)
 
     # search as you type: the table follows each keystroke (debounced), the address bar too
@@ -210,7 +220,9 @@ def test_preview_of_a_remote_partition_reads_only_byte_ranges(
     open_subset(page, "wikipedia", EN)
     first = "train-00000-of-00041.parquet"
     size = next(
-        r["size"] for r in world.catalog.partition_records("wikipedia", EN) if r["partition"] == first
+        r["size"]
+        for r in world.catalog.partition_records("wikipedia", EN)
+        if r["partition"] == first
     )
     world.hub.requests.clear()
     page.click("button:has-text('Preview')")
@@ -264,12 +276,16 @@ def test_an_image_column_shows_as_images(page: Page, shots: Path) -> None:
 # ---- downloads as jobs ----------------------------------------------------------------------
 def test_download_a_selection_and_watch_it_complete(page: Page, world: World) -> None:
     open_subset(page, "wikipedia", "20231101.fr")
-    (partition,) = [r["partition"] for r in world.catalog.partition_records("wikipedia", "20231101.fr")]
+    (partition,) = [
+        r["partition"] for r in world.catalog.partition_records("wikipedia", "20231101.fr")
+    ]
     page.check(f'tr[data-partition="{partition}"] input.select-one')
     expect(page.locator("#selection-bar .selected-count")).to_have_text("1 partition selected")
     job_id = start_download(page, "[data-action=download-selection]")
     expect(page.locator(job_in_strip(page, job_id))).to_have_attribute("data-state", "done")
-    expect(page.locator(f'tr[data-partition="{partition}"]')).to_have_attribute("data-state", "local")
+    expect(page.locator(f'tr[data-partition="{partition}"]')).to_have_attribute(
+        "data-state", "local"
+    )
     expect(page.locator(job_in_strip(page, job_id))).to_contain_text("1/1 files")
     assert (world.data_dir / "wikipedia" / "20231101.fr" / partition).exists()
 
@@ -281,9 +297,7 @@ def test_a_reload_mid_download_shows_it_going_on(
     job_id = start_download(page, "#selection-bar [data-action=download-subset]")
     strip = page.locator(job_in_strip(page, job_id))
     expect(strip).to_have_attribute("data-state", "running")
-    page.wait_for_function(
-        "id => (window.pygestor.jobs.get(id) || {}).bytes_done > 0", arg=job_id
-    )
+    page.wait_for_function("id => (window.pygestor.jobs.get(id) || {}).bytes_done > 0", arg=job_id)
     before = page.evaluate("id => window.pygestor.jobs.get(id).bytes_done", job_id)
     page.reload()
     strip = page.locator(job_in_strip(page, job_id))
@@ -326,7 +340,9 @@ def test_remove_a_selection_shows_the_bytes_it_frees(page: Page, world: World) -
     open_subset(page, "wikipedia", "20231101.ab")
     assert partition_state(page, record["partition"]) == "local"
     page.check("table.partitions input.select-page")  # select all on this page
-    expect(page.locator(f'tr[data-partition="{record["partition"]}"] input.select-one')).to_be_checked()
+    expect(
+        page.locator(f'tr[data-partition="{record["partition"]}"] input.select-one')
+    ).to_be_checked()
     page.click("[data-action=remove-selection]")
     dialog = page.locator("#remove-dialog")
     expect(dialog.locator(".frees")).to_have_text(
@@ -334,7 +350,9 @@ def test_remove_a_selection_shows_the_bytes_it_frees(page: Page, world: World) -
     )
     dialog.locator("button[data-confirm]").click()
     expect(page.locator("main > .flash")).to_contain_text("Removed 1 file")
-    expect(page.locator(f'tr[data-partition="{record["partition"]}"]')).to_have_attribute("data-state", "remote")
+    expect(page.locator(f'tr[data-partition="{record["partition"]}"]')).to_have_attribute(
+        "data-state", "remote"
+    )
     assert not on_disk.exists()
 
 
@@ -379,17 +397,30 @@ def test_edit_a_user_manifest_keeps_its_comments(page: Page, world: World) -> No
     assert path.read_text(encoding="utf-8") == before
 
     form.locator("input[name=modality]").fill("text, tabular")
-    form.locator("textarea[name=description]").fill("Meeting notes of the team, one subset per year.")
+    form.locator("textarea[name=description]").fill(
+        "Meeting notes of the team, one subset per year."
+    )
     form.locator("input[name=tags]").fill("internal, notes")
     form.locator("button[type=submit]").click()
     expect(page.locator("main > .flash")).to_contain_text("Saved the manifest of notes")
-    expect(page.locator("dl.meta dd.description")).to_have_text("Meeting notes of the team, one subset per year.")
+    expect(page.locator("dl.meta dd.description")).to_have_text(
+        "Meeting notes of the team, one subset per year."
+    )
     after = path.read_text(encoding="utf-8")
     for comment in ("# Team notes: keep this comment", "# our mirror", "# one folder per year"):
         assert comment in after
     assert "Meeting notes of the team, one subset per year." in after
     keys = [line.split(":")[0] for line in after.splitlines() if re.match(r"^[a-z]+:", line)]
-    assert keys == ["name", "description", "modality", "license", "tags", "source", "subsets", "format"]
+    assert keys == [
+        "name",
+        "description",
+        "modality",
+        "license",
+        "tags",
+        "source",
+        "subsets",
+        "format",
+    ]
     assert list(world.catalog.manifest("notes").modality) == ["text", "tabular"]
 
 
@@ -439,7 +470,9 @@ def test_check_for_updates_fetch_what_changed_then_forget(page: Page, world: Wor
     row = page.locator("#updates tbody tr")
     expect(row).to_have_count(1)
     expect(row.locator("td").nth(2)).to_have_text("changed")
-    with page.expect_response(lambda r: r.url.endswith("/api/jobs") and r.request.method == "POST") as answer:
+    with page.expect_response(
+        lambda r: r.url.endswith("/api/jobs") and r.request.method == "POST"
+    ) as answer:
         page.click("[data-action=fetch-updates]")
     job = answer.value.json()
     assert job["update"] is True

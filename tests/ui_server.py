@@ -60,7 +60,9 @@ class UiServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((self.host, 0))
         self.port: int = self._sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            self.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, name="ui-server", daemon=True
@@ -122,8 +124,12 @@ def ui_world(folder: Path) -> World:
         "team/notes",
         {
             ".gitattributes": gitattributes(),
-            "2024/notes.parquet": parquet_of([{"title": "kickoff", "text": "hello"}], schema, features),
-            "2025/notes.parquet": parquet_of([{"title": "review", "text": "again"}], schema, features),
+            "2024/notes.parquet": parquet_of(
+                [{"title": "kickoff", "text": "hello"}], schema, features
+            ),
+            "2025/notes.parquet": parquet_of(
+                [{"title": "review", "text": "again"}], schema, features
+            ),
         },
     )
     hub.create_repo(
@@ -131,7 +137,9 @@ def ui_world(folder: Path) -> World:
         {
             ".gitattributes": gitattributes(),
             "data/train-00000-of-00001.parquet": parquet_of(
-                [{"title": "a", "text": "first"}, {"title": "b", "text": "second"}], schema, features
+                [{"title": "a", "text": "first"}, {"title": "b", "text": "second"}],
+                schema,
+                features,
             ),
         },
     )

@@ -85,9 +85,9 @@ def _tojson(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """Template `name` with `context` (plus the request)."""
-    return templates().TemplateResponse(request, name, context, status_code=status)
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """`template` rendered with `context` (plus the request)."""
+    return templates().TemplateResponse(request, template, context, status_code=status)
 
 
 def _catalog(request: Request) -> Catalog:

@@ -239,13 +239,21 @@
 
   function refreshTables(dataset) {
     const subset = document.getElementById("subset");
-    if (subset && subset.dataset.dataset === dataset && window.htmx) {
-      htmx.trigger("#partitions-filters", "submit");
-    }
+    if (subset && subset.dataset.dataset === dataset) refreshPartitions();
     const page = document.getElementById("dataset");
     if (page && page.dataset.dataset === dataset && window.htmx) {
       htmx.ajax("GET", `/fragments/datasets/${encodeURIComponent(dataset)}/subsets`, { target: "#subsets" });
     }
+  }
+
+  /** Load the partitions table again (same filters, sort and page), e.g. after a download. */
+  function refreshPartitions() {
+    const form = document.getElementById("partitions-filters");
+    const table = document.querySelector("table.partitions");
+    if (!form || !window.htmx) return;
+    const params = new URLSearchParams(new FormData(form));
+    if (table && table.dataset.page) params.set("page", table.dataset.page);
+    htmx.ajax("GET", `${form.getAttribute("hx-get")}?${params}`, { target: "#partitions", swap: "innerHTML" });
   }
 
   function listenToJobs() {
@@ -513,7 +521,7 @@
         flashNow(`Removed ${plural((report.files || []).length, "file")}, freed ${humanBytes(report.bytes)}${busy}.`);
         selected.clear();
         syncSelection();
-        htmx.trigger("#partitions-filters", "submit");
+        refreshPartitions();
       });
     });
   }
