@@ -83,22 +83,31 @@ def add_entry(result: Discovery, entry: Entry) -> None:
         result.notes.append(f"{earlier.path}: dataset {name!r} shadows the built-in {entry.path}")
     elif not entry.builtin:
         result.problems.append(
-            Problem(
-                str(entry.path),
-                _key_line(entry.path, "name"),
-                "name",
-                f"dataset {name!r} is already defined by {earlier.path}; rename one of them or "
-                "remove a file",
-            )
+            duplicate_problem(str(entry.path), _key_line(entry.path, "name"), name, earlier.path)
         )
+
+
+def duplicate_problem(file: str, line: int | None, name: str, earlier: Path) -> Problem:
+    """A user manifest whose name an earlier user manifest (`earlier`) already defines."""
+    return Problem(
+        file,
+        line,
+        "name",
+        f"dataset {name!r} is already defined by {earlier}; rename one of them or remove a file",
+    )
 
 
 def _key_line(path: Path, key: str) -> int | None:
     """The line of a top-level `key:` in a YAML file (None if it cannot be read or found)."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        return text_key_line(path.read_text(encoding="utf-8"), key)
     except (OSError, UnicodeDecodeError):
         return None
+
+
+def text_key_line(text: str, key: str) -> int | None:
+    """The line of a top-level `key:` in YAML text (None if not found)."""
+    lines = text.splitlines()
     return next((n for n, line in enumerate(lines, 1) if line.startswith(f"{key}:")), None)
 
 
