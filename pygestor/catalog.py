@@ -291,8 +291,7 @@ class Catalog:
     def propose(
         self, repo: str, *, name: str | None = None, revision: str | None = None
     ) -> Scaffold:
-        """What `add` would write (nothing is written); a URL of another host than the Hub
-        endpoint is refused before any request."""
+        """What `add` would write, unwritten; URLs of hosts but the Hub endpoint are refused."""
         from .scaffold.build import scaffold
         from .scaffold.refs import require_endpoint_host
 
@@ -300,8 +299,7 @@ class Catalog:
         return scaffold(repo, name=name, revision=revision, settings=self.settings)
 
     def save_manifest(self, text: str, *, overwrite: bool = False) -> dict[str, Any]:
-        """Validate `text` and write it as `<user catalog>/<name>.yaml` (create-only unless
-        `overwrite`); returns its `manifest_file` record."""
+        """Validate `text`, write it as `<user catalog>/<name>.yaml`; its `manifest_file`."""
         from .manifest.edit import save
 
         folder, entries = self.settings.user_catalog_dir, self.discover().entries

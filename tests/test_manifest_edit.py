@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -255,6 +256,36 @@ def test_a_concurrent_change_is_detected_and_left_alone(user: Catalog) -> None:
     assert 'description: "Mine."  # shown by list\n' in path.read_text(encoding="utf-8")
 
 
+def _race(catalog: Catalog, descriptions: list[str]) -> dict[str, str]:
+    """Edit `corpus` from one thread per description at once, all from the same read."""
+    sha = catalog.manifest_file("corpus")["sha256"]
+    barrier = threading.Barrier(len(descriptions))
+    outcomes: dict[str, str] = {}
+
+    def edit(description: str) -> None:
+        barrier.wait()
+        try:
+            catalog.edit_manifest("corpus", {"description": description}, expected_sha256=sha)
+            outcomes[description] = "ok"
+        except ManifestChanged:
+            outcomes[description] = "changed"
+
+    threads = [threading.Thread(target=edit, args=(d,)) for d in descriptions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_concurrent_edits_one_wins_none_is_lost(user: Catalog) -> None:
+    for round_ in range(10):
+        outcomes = _race(user, [f"r{round_}.{i}" for i in range(4)])
+        winners = [d for d, outcome in outcomes.items() if outcome == "ok"]
+        assert len(outcomes) == 4 and len(winners) == 1
+        assert f'description: "{winners[0]}"  # shown by list' in _path(user).read_text()
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files")
 def test_an_unwritable_user_manifest_is_not_editable(user: Catalog) -> None:
     os.chmod(_path(user), 0o444)
@@ -291,6 +322,7 @@ BAD_TEXTS = {
     "model": "name: x\ndescriptoin: typo\nsource: {local: /x}\nsubsets: [{files: a, name: b}]\n",
     "pattern": "name: x\nsource: {local: /srv/x}\nsubsets:\n  - files: '{subset}/{subset}.txt'\n",
     "twice": "name: x\nname: y\nsource: {local: /srv/x}\nsubsets: [{files: a, name: b}]\n",
+    "large": "name: x\ndescription: " + "\u00e9" * 600_000 + "\n",  # 1.2 MB, 600,000 characters
 }
 
 

@@ -14,8 +14,11 @@ What the web UI edits, and the rules it edits by:
 - The new text is validated by `parse_text`, the validator `pygestor validate` uses, before it is
   written; refused, nothing is written (`InvalidManifest`, with the problems).
 - Writes are atomic: a temporary file in the same folder, fsync, rename, the file's mode kept.
-  `expected_sha256` (what the editor read) is compared before and again just before the rename;
-  a file changed meanwhile is `ManifestChanged` and is left alone.
+  `expected_sha256` (what the editor read) is compared first, and the text the edit was made
+  from again just before the rename, under an exclusive lock of the file (`flock`): a file
+  changed meanwhile is `ManifestChanged` and left alone. Concurrent edits through pygestor are
+  serialized by the lock (one wins, the others are refused, none is lost); a program that
+  writes without the lock is caught unless it lands between that check and the rename.
 
 ruamel.yaml is an optional dependency (`pip install 'pygestor[ui]'`), imported only here.
 """
@@ -28,7 +31,7 @@ import io
 import os
 import secrets
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, get_args
 
@@ -42,7 +45,15 @@ from ..errors import (
     PygestorError,
     ReadOnlyManifest,
 )
-from .discovery import Entry, _read_manifest, duplicate_problem, parse_text, text_key_line
+from .discovery import (
+    MAX_MANIFEST_BYTES,
+    Entry,
+    duplicate_problem,
+    parse_text,
+    read_manifest,
+    text_key_line,
+    too_large,
+)
 from .models import Manifest
 from .patterns import DATASET_NAME, is_safe_relpath
 
@@ -55,7 +66,7 @@ KEY_ORDER = ("$schema", *(f.alias or n for n, f in Manifest.model_fields.items()
 
 def manifest_file(entry: Entry) -> dict[str, Any]:
     """The file behind a catalog entry: `{name, path, text, builtin, editable, sha256}`."""
-    text = _read_manifest(entry.path)
+    text = read_manifest(entry.path)
     return {
         "name": entry.manifest.name,
         "path": str(entry.path),
@@ -104,7 +115,7 @@ def edit(
     returns the new `manifest_file` record. `user_folder` is named in a built-in's refusal."""
     _require_editable(entry, user_folder)
     wanted = check_changes(changes)
-    text = _read_manifest(entry.path)
+    text = read_manifest(entry.path)
     _check_unchanged(entry.path, text, expected_sha256)
     new_text = apply_changes(text, wanted, file=str(entry.path))
     if new_text != text:
@@ -315,6 +326,8 @@ def check_text(
     """The problems `pygestor validate` would print for `text` as a file named `file`, plus a
     name another user manifest already defines (one other than `path`, the file the text is or
     would be; shadowing a built-in manifest is no problem)."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_MANIFEST_BYTES:  # as a file would be
+        return [Problem(file, None, "", too_large())]
     try:
         manifest = parse_text(text, file)
     except ManifestError as exc:
@@ -387,19 +400,57 @@ def write_atomic(path: Path, text: str, *, guard: str | None = None, create: boo
             if mode is not None:
                 os.fchmod(handle.fileno(), mode)  # the umask does not narrow it
             os.fsync(handle.fileno())
-        if guard is not None:
-            _check_unchanged(path, _read_manifest(path), guard)
         if create:
-            try:
-                os.link(tmp, path)  # fails when the name exists: never clobbers
-            except FileExistsError:
-                raise ManifestExists(str(path)) from None
+            _link(tmp, path, text)
         else:
-            os.replace(tmp, path)
+            with _locked(path if guard is not None else None):
+                if guard is not None:
+                    _check_unchanged(path, read_manifest(path), guard)
+                os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
     _fsync_folder(folder)
+
+
+@contextlib.contextmanager
+def _locked(path: Path | None) -> Iterator[None]:
+    """Hold an exclusive lock on the file now at `path` (the inode, which the rename replaces):
+    a second writer that opened it first waits, then finds the new text and its sha256 changed,
+    so of two concurrent edits one is refused, never lost."""
+    if path is None:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX: the check before the rename remains
+        yield
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _link(tmp: Path, path: Path, text: str) -> None:
+    """Give the written `tmp` the name `path` unless that name exists (ManifestExists); where
+    hard links are not supported, create `path` exclusively and write it."""
+    try:
+        os.link(tmp, path)
+        return
+    except FileExistsError:
+        raise ManifestExists(str(path)) from None
+    except OSError:  # no hard links here (some network and FAT file systems)
+        pass
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise ManifestExists(str(path)) from None
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(text.encode("utf-8"))
+        os.fsync(handle.fileno())
 
 
 def _fsync_folder(folder: Path) -> None:
