@@ -27,7 +27,7 @@ import contextlib
 import functools
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -258,6 +258,52 @@ class Catalog:
             output=output,
             force=force,
         )
+
+    # ---- curating manifests (pygestor/manifest/edit.py) -----------------------------------
+    def manifest_file(self, name: str) -> dict[str, Any]:
+        """`{name, path, text, builtin, editable, sha256}` of the manifest file of `name`."""
+        from .manifest.edit import manifest_file
+
+        return manifest_file(self.entry(name))
+
+    def edit_manifest(
+        self, name: str, changes: Mapping[str, Any], *, expected_sha256: str | None = None
+    ) -> dict[str, Any]:
+        """Set description, modality, tags or license in a user manifest's file, in place."""
+        from .manifest.edit import edit
+
+        folder = self.settings.user_catalog_dir
+        entry = self.entry(name)
+        return edit(entry, changes, expected_sha256=expected_sha256, user_folder=folder)
+
+    def delete_manifest(self, name: str) -> str:
+        """Delete a user manifest's file (the index stays: see `forget`); returns its path."""
+        from .manifest.edit import delete
+
+        return delete(self.entry(name), user_folder=self.settings.user_catalog_dir)
+
+    def check_manifest(self, text: str, *, file: str = "<editor>") -> list[Problem]:
+        """The problems `validate` would report for `text` as a file (a user-name clash too)."""
+        from .manifest.edit import check_text
+
+        return check_text(text, self.discover().entries, file=file)
+
+    def propose(
+        self, repo: str, *, name: str | None = None, revision: str | None = None
+    ) -> Scaffold:
+        """What `add` would write, unwritten; URLs of hosts but the Hub endpoint are refused."""
+        from .scaffold.build import scaffold
+        from .scaffold.refs import require_endpoint_host
+
+        require_endpoint_host(repo, self.settings.hf_endpoint)
+        return scaffold(repo, name=name, revision=revision, settings=self.settings)
+
+    def save_manifest(self, text: str, *, overwrite: bool = False) -> dict[str, Any]:
+        """Validate `text`, write it as `<user catalog>/<name>.yaml`; its `manifest_file`."""
+        from .manifest.edit import save
+
+        folder, entries = self.settings.user_catalog_dir, self.discover().entries
+        return self.manifest_file(save(text, folder, entries, overwrite=overwrite).stem)
 
     # ---- listings -----------------------------------------------------------------------
     def dataset_records(self) -> list[dict[str, Any]]:
