@@ -5,6 +5,7 @@ deleting."""
 from __future__ import annotations
 
 import os
+import subprocess
 import stat
 import sys
 import threading
@@ -286,12 +287,24 @@ def test_concurrent_edits_one_wins_none_is_lost(user: Catalog) -> None:
         assert f'description: "{winners[0]}"  # shown by list' in _path(user).read_text()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files")
 def test_an_unwritable_user_manifest_is_not_editable(user: Catalog) -> None:
-    os.chmod(_path(user), 0o444)
-    assert user.manifest_file("corpus")["editable"] is False
-    with pytest.raises(ReadOnlyManifest, match="cannot write"):
-        user.edit_manifest("corpus", {"description": "x"})
+    """Mode 0444 for an ordinary user; root ignores modes, so for root the folder is bind-mounted
+    read-only over itself (which refuses root too)."""
+    folder = user.settings.user_catalog_dir
+    before = _path(user).read_text()
+    if os.geteuid() != 0:
+        os.chmod(_path(user), 0o444)
+    else:
+        subprocess.run(["mount", "--bind", str(folder), str(folder)], check=True)
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], check=True)
+    try:
+        assert user.manifest_file("corpus")["editable"] is False
+        with pytest.raises(ReadOnlyManifest, match="cannot write"):
+            user.edit_manifest("corpus", {"description": "x"})
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["umount", str(folder)], check=True)
+    assert _path(user).read_text() == before
 
 
 def test_a_symbolic_link_is_not_edited_through(tmp_path: Path, user: Catalog) -> None:
