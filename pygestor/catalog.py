@@ -566,6 +566,41 @@ class Catalog:
         with tiers.writes(self.store, "drop_arrow_copy"):
             return drop_arrow_copy(self.store, name, subset)
 
+    def schema(
+        self, name: str, subset: str | None = None, partition: str | None = None
+    ) -> dict[str, Any]:
+        """One partition's parquet schema, local or by HTTP ranges (`pygestor.read.peek`)."""
+        from .read.peek import schema
+
+        selection = self._peeked(name, subset, partition)
+        return schema(selection, self._fetcher(selection))
+
+    def preview(
+        self,
+        name: str,
+        subset: str | None = None,
+        partition: str | None = None,
+        *,
+        rows: int = 10,
+        columns: Sequence[str] | None = None,
+        max_bytes: int = 4 * 2**20,
+    ) -> dict[str, Any]:
+        """One partition's first rows, without downloading it (`pygestor.read.peek`)."""
+        from .read.peek import check_limits, preview
+
+        check_limits(rows, max_bytes)
+        selection = self._peeked(name, subset, partition)
+        fetcher = self._fetcher(selection)
+        return preview(selection, fetcher, rows=rows, columns=columns, max_bytes=max_bytes)
+
+    def _peeked(self, name: str, subset: str | None, partition: str | None) -> Selection:
+        """The one subset (and partition, if named) of a synced dataset a preview looks at."""
+        for argument, value in (("subset", subset), ("partition", partition)):
+            if value is not None and not isinstance(value, str):
+                raise SelectionError(f"{argument}={value!r}: give one {argument} name")
+        parts = None if partition is None else [partition]
+        return self.select(name, subset, partitions=parts, sync=False)
+
     def _readable(
         self,
         name: str,
