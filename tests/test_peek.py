@@ -317,6 +317,54 @@ def test_later_row_groups_are_read_for_more_rows_while_they_fit(
     assert catalog.schema("groups")["row_groups"] == 10
 
 
+def test_a_text_row_group_far_over_the_cap_costs_only_its_first_pages(
+    tmp_path: Path, hub: HubServer
+) -> None:
+    rng = random.Random(3)
+    texts = [rng.randbytes(600).hex() for _ in range(20_000)]  # 24 MB, in one row group
+    sink = io.BytesIO()
+    pq.write_table(  # pages of 50 rows (60 kB of text), as a writer honouring its page size makes
+        pa.table({"id": list(range(len(texts))), "text": texts}),
+        sink,
+        use_dictionary=False,
+        data_page_size=32 * KIB,
+        write_batch_size=50,
+    )
+    data = sink.getvalue()
+    chunk = pq.ParquetFile(io.BytesIO(data)).metadata.row_group(0).column(1)
+    assert chunk.total_compressed_size > 20 * 2**20
+    hub.hub.create_repo("pygestor/essays", {"essays.parquet": data})
+    write_manifest(
+        tmp_path / "user-catalog",
+        "essays",
+        "name: essays\nsource: {huggingface: pygestor/essays}\n"
+        "subsets: [{files: '*.parquet', name: all}]\n",
+    )
+    catalog = Catalog(make_settings(tmp_path, hub.endpoint))
+    catalog.sync("essays")
+    hub.requests.clear()
+    got = catalog.preview("essays", rows=10, max_bytes=256 * KIB)
+    assert got["rows"] == [{"id": i, "text": texts[i]} for i in range(10)]
+    assert (got["capped"], got["skipped"]) == (False, [])
+    assert got["bytes_fetched"] == _ranged_only(hub) < 160 * KIB  # its first pages, not 24 MB
+
+    hub.requests.clear()
+    some = catalog.preview("essays", rows=1000, columns=["text"], max_bytes=512 * KIB)
+    n = len(some["rows"])
+    assert 0 < n < 1000 and some["rows"] == [{"text": texts[i]} for i in range(n)]
+    assert some["capped"] is True and some["skipped"] == []
+    assert some["message"] == (
+        f"stopped at the cap of 524,288 bytes after {n} rows; raise max_bytes for more"
+    )
+    assert some["bytes_fetched"] == _ranged_only(hub) <= 512 * KIB
+
+    hub.requests.clear()
+    small = catalog.preview("essays", rows=1000, max_bytes=64 * KIB)  # the ids fit, not the text
+    assert small["rows"] == [{"id": i} for i in range(1000)]
+    assert [s["column"] for s in small["skipped"]] == ["text"] and small["capped"] is True
+    assert small["bytes_fetched"] == _ranged_only(hub) <= 64 * KIB
+
+
 def test_a_footer_longer_than_the_first_range_is_completed_by_a_second(
     tmp_path: Path, hub: HubServer
 ) -> None:
@@ -325,7 +373,8 @@ def test_a_footer_longer_than_the_first_range_is_completed_by_a_second(
     pq.write_table(wide, sink)
     data = sink.getvalue()
     footer = int.from_bytes(data[-8:-4], "little") + 8
-    assert 16 * KIB < footer < 64 * KIB
+    first = 64 * KIB // 16  # the first range a preview capped at 64 KiB asks for
+    assert first < footer < 64 * KIB
     hub.hub.create_repo("pygestor/wide", {"wide.parquet": data})
     write_manifest(
         tmp_path / "user-catalog",
@@ -341,8 +390,8 @@ def test_a_footer_longer_than_the_first_range_is_completed_by_a_second(
     size = len(data)
     ranges = [r.range for r in hub.requests.filter(origin="lfs")]
     assert ranges[:2] == [
-        f"bytes={size - 16 * KIB}-{size - 1}",
-        f"bytes={size - footer}-{size - 16 * KIB - 1}",
+        f"bytes={size - first}-{size - 1}",
+        f"bytes={size - footer}-{size - first - 1}",
     ]
     assert got["bytes_fetched"] == _ranged_only(hub) <= 64 * KIB
 

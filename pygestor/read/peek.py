@@ -13,11 +13,13 @@ The partition is the one chosen, else the subset's first local one, else its fir
 Otherwise the bytes come from the source by bounded HTTP ranges (`read.ranges`), each counted,
 the footer's too, and no range is asked that would take the count past `max_bytes`:
 
-- parquet: the footer (the file's last bytes), then, column by column, the first row group's
-  chunks of the chosen columns. A column whose chunk does not fit in what is left of the cap is
-  left out (`skipped`, smallest columns served first, so an image column goes before the text
-  beside it) and the preview is `capped`. While fewer than `rows` rows came, the next row group
-  is read if all the columns kept fit.
+- parquet: the footer (the file's last bytes), then the chosen columns one by one, smallest
+  first (by their chunk in the first row group): pyarrow reads them through a small buffer, so
+  only the pages that hold the first `rows` rows are fetched, not whole chunks, and row groups
+  follow one another while rows are missing. A column whose bytes do not fit in what is left of
+  the cap is left out (`skipped`: an image column goes before the text beside it) and the
+  preview is `capped`; when even the first column read cannot give `rows` rows, the preview
+  has the rows that fit.
 - jsonl, csv, text: the start of the file, at most `max_bytes` of it (decompressed when gzip,
   bz2 or xz), in growing ranges until `rows` whole lines came; a cut line is never parsed.
 
@@ -38,7 +40,7 @@ from ..manifest.formats import detect
 from .cells import cell, feature_kinds, kind_of, python_type
 from .options import first_line, no_column, shown, where
 from .preview import TEXT_FORMATS, head, text_rows
-from .ranges import TAIL, OverCap, RangeReader, SparseFile, parquet_footer
+from .ranges import TAIL, OverCap, RangeReader, parquet_footer
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -51,6 +53,8 @@ MAX_ROWS = 1000
 MIN_BYTES = 64 * 1024
 MAX_BYTES = 64 * 2**20
 TEXT_STEP = 64 * 1024  # the first range of a text file; each next one is twice as long
+BATCH = 50  # rows pyarrow decodes at a time in a preview
+PAGE_BUFFER = 16 * 1024  # pyarrow's read buffer over a remote column chunk (a page is read whole)
 INFLATE = 8  # a compressed text file is decompressed to at most this many times max_bytes
 
 
@@ -145,7 +149,7 @@ def schema(selection: Selection, source: Source | None) -> dict[str, Any]:
             f"{_format_name(target)}; preview it to see its columns"
         )
     reader = None if target.local else target.reader(source, None)
-    parquet, _ = _parquet_file(target, reader, TAIL)
+    parquet = _parquet_file(target, reader, TAIL)
     metadata = parquet.metadata
     return {
         **target.base(),
@@ -164,19 +168,18 @@ def _format_name(target: _Target) -> str:
     )
 
 
-def _parquet_file(
-    target: _Target, reader: RangeReader | None, first: int
-) -> tuple[pq.ParquetFile, SparseFile | None]:
+def _parquet_file(target: _Target, reader: RangeReader | None, first: int) -> pq.ParquetFile:
     """The partition's parquet file: local, or its footer fetched (the column chunks come when
     pyarrow reads them, through `reader`), with the remote file as fetched so far."""
     import pyarrow.parquet as pq
 
     if reader is not None:
         metadata, sparse = parquet_footer(reader, first)
-        return pq.ParquetFile(sparse, metadata=metadata), sparse
+        # buffered reads: pyarrow asks for the pages the rows need, not a whole column chunk
+        return pq.ParquetFile(sparse, metadata=metadata, buffer_size=PAGE_BUFFER, pre_buffer=False)
     storage, key = target.item.storage, target.item.file_key
     try:
-        return pq.ParquetFile(storage.open_arrow(key)), None
+        return pq.ParquetFile(storage.open_arrow(key))
     except Exception as exc:  # noqa: BLE001 (pyarrow raises several types for a damaged file)
         raise PygestorError(
             f"{shown(storage, key)}: cannot read its parquet footer ({first_line(exc)}); "
@@ -272,7 +275,7 @@ def _parquet_preview(
 ) -> dict[str, Any]:
     reader = None if target.local else target.reader(source, cap)
     try:
-        parquet, sparse = _parquet_file(target, reader, min(TAIL, cap // 4))
+        parquet = _parquet_file(target, reader, min(TAIL, cap // 16))
     except OverCap:
         return _body(
             [],
@@ -283,7 +286,7 @@ def _parquet_preview(
         )
     arrow = parquet.schema_arrow
     described = _described(target, arrow, _chosen(wanted, arrow.names, target.where))
-    first = _FirstRows(parquet, sparse, reader, [c["name"] for c in described], n, target.where)
+    first = _FirstRows(parquet, reader, [c["name"] for c in described], n, target.where)
     first.run()
     kinds = {c["name"]: c["kind"] for c in described}
     rows = [
@@ -295,12 +298,13 @@ def _parquet_preview(
 
 @dataclass
 class _FirstRows:
-    """The first `n` rows of columns `names` of a parquet file, row group by row group; with a
-    reader (a remote file), each column chunk's bytes are checked against what is left of the
-    cap before it is read."""
+    """The first `n` rows of columns `names` of a parquet file, column by column, the smallest
+    (by its chunk in the first row group) first. A remote file's bytes come as pyarrow reads them
+    (its buffered reads take the pages the rows need, not whole chunks), each range checked
+    against the cap: a column whose bytes do not fit is left out, and the first column read
+    sets how many rows the others must give."""
 
     parquet: pq.ParquetFile
-    sparse: SparseFile | None  # the remote file as fetched so far; None when local
     reader: RangeReader | None
     names: list[str]
     n: int
@@ -308,41 +312,26 @@ class _FirstRows:
     values: dict[str, list[Any]] = field(default_factory=dict)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     count: int = 0
-    stopped: bool = False  # a later row group did not fit in the cap
+    stopped: bool = False  # fewer than `n` rows: the cap was reached (not the end of the file)
 
     @property
     def kept(self) -> list[str]:
-        left_out = {s["column"] for s in self.skipped}
-        return [name for name in self.names if name not in left_out]
+        return [name for name in self.names if name in self.values]
 
     def run(self) -> None:
-        metadata = self.parquet.metadata
-        leaves = _leaves(metadata, self.names)
-        for group in range(metadata.num_row_groups):
-            size = metadata.row_group(group).num_rows
-            if self.count >= self.n or self.stopped or not self.kept:
-                return
-            if size:
-                self._group(group, min(size, self.n - self.count), leaves)
-
-    def _group(self, group: int, take: int, leaves: dict[str, list[int]]) -> None:
-        """Read `take` rows of row group `group`: in the first one read, the columns that do not
-        fit are left out; a later one is read whole or not at all (`stopped`)."""
-        first = not self.count
-        spans = {name: self._spans(group, leaves[name]) for name in self.kept}
-        needs = {name: self._missing(found) for name, found in spans.items()}
-        if first:
-            self._leave_out(needs, spans)
-        elif not self._fits(sum(needs.values())):
-            self.stopped = True
-            return
-        got = {name: self._read(group, name, take, spans[name], first) for name in self.kept}
-        if not self.kept or (not first and any(v is None for v in got.values())):
-            self.stopped = not first
-            return
-        for name in self.kept:
-            self.values.setdefault(name, []).extend(got[name] or ())
-        self.count += take
+        sizes = self._first_chunks()
+        target = self.n
+        for name in sorted(self.names, key=lambda c: sizes[c]):
+            left = self.reader.left if self.reader is not None else None
+            values, capped = self._column(name, target)
+            if capped and (self.values or not values):  # all the rows asked, or none at all
+                self.skipped.append(_skipped(name, sizes[name], left or 0))
+                continue
+            if not self.values:  # the first column read: the rows there are, or that fit
+                target, self.stopped = len(values), capped
+            self.values[name] = values[:target]
+        self.count = target if self.values else 0
+        self.skipped.sort(key=lambda s: self.names.index(s["column"]))
 
     def message(self, cap: int) -> str | None:
         if self.skipped:
@@ -353,65 +342,49 @@ class _FirstRows:
             )
         if self.stopped:
             return (
-                f"stopped at the cap of {cap:,} bytes after {self.count} rows (the next row "
-                "group does not fit); raise max_bytes for more"
+                f"stopped at the cap of {cap:,} bytes after {self.count} rows; raise max_bytes "
+                "for more"
             )
         return None
 
-    def _fits(self, need: int) -> bool:
-        left = self.reader.left if self.reader is not None else None
-        return left is None or need <= left
+    def _first_chunks(self) -> dict[str, int]:
+        """Bytes of each column's chunks in the first row group (0 for a file without any)."""
+        metadata = self.parquet.metadata
+        sizes = dict.fromkeys(self.names, 0)
+        if metadata.num_row_groups:
+            group = metadata.row_group(0)
+            for name, leaves in _leaves(metadata, self.names).items():
+                sizes[name] = sum(group.column(i).total_compressed_size for i in leaves)
+        return sizes
 
-    def _leave_out(self, needs: dict[str, int], spans: dict[str, list[tuple[int, int]]]) -> None:
-        """Skip the columns of the first row group that do not fit, serving the smallest first."""
-        planned = 0
-        for name in sorted(needs, key=lambda c: needs[c]):
-            if self._fits(planned + needs[name]):
-                planned += needs[name]
-            else:
-                self._skip(name, spans[name], planned)
-
-    def _skip(self, name: str, spans: list[tuple[int, int]], planned: int = 0) -> None:
-        size = sum(end - start for start, end in spans)
-        left = max((self.reader.left or 0) - planned, 0) if self.reader is not None else 0
-        self.skipped.append(
-            {
-                "column": name,
-                "bytes": size,
-                "why": f"its chunk of the first row group is {size:,} bytes; {left:,} bytes of "
-                "the cap were left",
-            }
-        )
-
-    def _spans(self, group: int, leaves: list[int]) -> list[tuple[int, int]]:
-        """(start, end) in the file of the chunks of `leaves` in row group `group`."""
-        row_group = self.parquet.metadata.row_group(group)
-        return [_chunk_span(row_group.column(i)) for i in leaves]
-
-    def _missing(self, spans: list[tuple[int, int]]) -> int:
-        """Bytes of `spans` not fetched yet (0 when local: nothing is fetched)."""
-        if self.sparse is None:
-            return 0
-        return sum(self.sparse.missing(start, end) for start, end in spans)
-
-    def _read(
-        self, group: int, name: str, take: int, spans: list[tuple[int, int]], first: bool
-    ) -> list[Any] | None:
-        """The first `take` values of column `name` in `group`; None when pyarrow asked for more
-        bytes than the cap left (then the column is skipped, in the `first` row group read)."""
+    def _column(self, name: str, n: int) -> tuple[list[Any], bool]:
+        """The first `n` values of column `name` (fewer at the end of the file), and whether the
+        cap stopped the read before."""
+        values: list[Any] = []
         try:
-            table = self.parquet.read_row_group(group, columns=[name])
+            # small batches: the rows that came before the cap was reached are kept
+            for batch in self.parquet.iter_batches(batch_size=min(n, BATCH), columns=[name]):
+                values += batch.column(0).to_pylist()
+                if len(values) >= n:
+                    break
         except OverCap:
-            if first:
-                self._skip(name, spans)
-            return None
+            return values, True
         except PygestorError:
             raise
         except Exception as exc:  # noqa: BLE001 (pyarrow raises several types)
             raise PygestorError(
                 f"{self.where}: cannot read it as parquet ({first_line(exc)})"
             ) from None
-        return list(table.column(0).slice(0, take).to_pylist())
+        return values[:n], False
+
+
+def _skipped(name: str, size: int, left: int) -> dict[str, Any]:
+    return {
+        "column": name,
+        "bytes": size,
+        "why": f"its chunk of the first row group is {size:,} bytes; what it needs did not fit "
+        f"in the {left:,} bytes left of the cap",
+    }
 
 
 def _leaves(metadata: pq.FileMetaData, names: Sequence[str]) -> dict[str, list[int]]:
@@ -427,15 +400,6 @@ def _leaves(metadata: pq.FileMetaData, names: Sequence[str]) -> dict[str, list[i
         if owner in found:
             found[owner].append(i)
     return found
-
-
-def _chunk_span(chunk: Any) -> tuple[int, int]:
-    """(start, end) in the file of one column chunk: its dictionary page (if any), then its data
-    pages."""
-    start = chunk.data_page_offset
-    if chunk.has_dictionary_page and chunk.dictionary_page_offset:
-        start = min(start, chunk.dictionary_page_offset)
-    return start, start + chunk.total_compressed_size
 
 
 # ---- text formats ------------------------------------------------------------------------------

@@ -105,10 +105,6 @@ class SparseFile(io.RawIOBase):
             bisect.insort(self._starts, start)
             self._spans[start] = data
 
-    def missing(self, start: int, end: int) -> int:
-        """How many bytes of [start, end) are not known yet."""
-        return sum(length for _, length in self._gaps(start, min(end, self._size)))
-
     def readable(self) -> bool:
         return True
 
