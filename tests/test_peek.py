@@ -20,7 +20,7 @@ import pytest
 from conftest import make_settings, write_corpus_manifest, write_manifest
 from pygestor.catalog import Catalog
 from pygestor.errors import NotSynced, PartitionNotFound, PygestorError, SelectionError
-from pygestor.read.cells import json_safe, sniff
+from pygestor.read.cells import cell, feature_kinds, json_safe, kind_of, sniff
 from pygestor.testing import replicas
 from pygestor.testing.hub import HubServer
 
@@ -530,3 +530,29 @@ def test_cells_are_json_safe() -> None:
         None,
         None,
     ]
+
+
+def test_audio_and_image_kinds_come_from_the_features_and_the_manifest_first() -> None:
+    meta = {
+        b"huggingface": json.dumps(
+            {"info": {"features": {"clip": {"_type": "Audio"}, "pic": {"_type": "Image"}}}}
+        ).encode()
+    }
+    features = feature_kinds(meta)
+    assert features == {"clip": "audio", "pic": "image"}
+    assert feature_kinds({b"huggingface": b"not json"}) == feature_kinds(None) == {}
+    assert kind_of("pic", "binary", {"pic": "json"}, features) == "json"  # load.decode wins
+    assert [kind_of(n, t, {}, features) for n, t in [("clip", "x"), ("s", "large_string")]] == [
+        "audio",
+        "text",
+    ]
+    wav = b"RIFF\x24\x00\x00\x00WAVEfmt "
+    assert cell({"bytes": wav, "path": "a.wav"}, "audio") == {
+        "media": "audio",
+        "mime": "audio/wav",
+        "base64": base64.b64encode(wav).decode(),
+        "size": len(wav),
+        "path": "a.wav",
+    }
+    assert cell(None, "image") is None
+    assert cell({"bytes": None, "path": "x.jpg"}, "image")["path"] == "x.jpg"
