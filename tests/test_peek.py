@@ -437,6 +437,33 @@ def test_remote_gzip_json_lines_give_whole_lines_from_the_start(
     assert many["bytes_fetched"] == _ranged_only(hub) == 64 * KIB
     assert (n, many["capped"]) == (1000, False)  # 64 KiB of gzip hold more than 1000 lines
 
+    catalog.download("lines")
+    hub.requests.clear()
+    local = catalog.preview("lines", rows=5)
+    assert (local["location"], local["bytes_fetched"], list(hub.requests)) == ("local", 0, [])
+    assert {**local, "location": "remote", "bytes_fetched": got["bytes_fetched"]} == got
+
+
+def test_a_remote_bz2_tsv_is_read_by_its_tabs(tmp_path: Path, hub: HubServer) -> None:
+    import bz2
+
+    table = "word\tcount\n" + "".join(f"w{i}\t{i * 7}\n" for i in range(500))
+    hub.hub.create_repo("pygestor/tsv", {"counts.tsv.bz2": bz2.compress(table.encode())})
+    write_manifest(
+        tmp_path / "user-catalog",
+        "tsv",
+        "name: tsv\nsource: {huggingface: pygestor/tsv}\nsubsets: [{files: '*.tsv.bz2', "
+        "name: all}]\n",
+    )
+    catalog = Catalog(make_settings(tmp_path, hub.endpoint))
+    catalog.sync("tsv")
+    got = catalog.preview("tsv", rows=3, columns=["count"])
+    assert (got["format"], got["rows"]) == (
+        "csv",
+        [{"count": "0"}, {"count": "7"}, {"count": "14"}],
+    )
+    assert got["columns"] == [{"name": "count", "type": "string", "kind": "text"}]
+
 
 def test_a_cut_line_is_never_parsed_and_the_cap_is_said(tmp_path: Path, hub: HubServer) -> None:
     lines = [json.dumps({"id": i, "text": "y" * 3000}) for i in range(100)]
