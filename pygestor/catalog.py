@@ -54,6 +54,8 @@ from .settings import Settings
 from .sources import open_source
 
 if TYPE_CHECKING:
+    import threading
+
     import pandas as pd
 
     from .fetch import DownloadPlan, DownloadReport, ProgressCallback
@@ -373,14 +375,16 @@ class Catalog:
         update: bool = False,
         workers: int | None = None,
         progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
     ) -> DownloadReport:
         """Fetch the chosen partitions that are not local yet (and stale ones with `update`):
-        in parallel, resumable, verified, atomic. Returns what was fetched."""
+        in parallel, resumable, verified, atomic. Returns what was fetched. `cancel`, set from
+        any thread, stops it as Ctrl-C does (DownloadInterrupted; partial files kept)."""
         plan = self.plan_download(
             name, subset, partitions=partitions, all_subsets=all_subsets, update=update
         )
         with tiers.writes(self.store, "download"):
-            return plan.execute(workers=workers, progress=progress)
+            return plan.execute(workers=workers, progress=progress, cancel=cancel)
 
     def writing(self, action: str) -> contextlib.AbstractContextManager[None]:
         """For running a plan made here (`plan_download(...).execute()`, `plan_remove`): a
@@ -608,6 +612,41 @@ class Catalog:
         self.manifest(name)  # an unknown dataset is an error, not a silent False
         with tiers.writes(self.store, "drop_arrow_copy"):
             return drop_arrow_copy(self.store, name, subset)
+
+    def schema(
+        self, name: str, subset: str | None = None, partition: str | None = None
+    ) -> dict[str, Any]:
+        """One partition's parquet schema, local or by HTTP ranges (`pygestor.read.peek`)."""
+        from .read.peek import schema
+
+        selection = self._peeked(name, subset, partition)
+        return schema(selection, self._fetcher(selection))
+
+    def preview(
+        self,
+        name: str,
+        subset: str | None = None,
+        partition: str | None = None,
+        *,
+        rows: int = 10,
+        columns: Sequence[str] | None = None,
+        max_bytes: int = 4 * 2**20,
+    ) -> dict[str, Any]:
+        """One partition's first rows, without downloading it (`pygestor.read.peek`)."""
+        from .read.peek import check_limits, preview
+
+        check_limits(rows, max_bytes)
+        selection = self._peeked(name, subset, partition)
+        fetcher = self._fetcher(selection)
+        return preview(selection, fetcher, rows=rows, columns=columns, max_bytes=max_bytes)
+
+    def _peeked(self, name: str, subset: str | None, partition: str | None) -> Selection:
+        """The one subset (and partition, if named) of a synced dataset a preview looks at."""
+        for argument, value in (("subset", subset), ("partition", partition)):
+            if value is not None and not isinstance(value, str):
+                raise SelectionError(f"{argument}={value!r}: give one {argument} name")
+        parts = None if partition is None else [partition]
+        return self.select(name, subset, partitions=parts, sync=False)
 
     def _readable(
         self,
