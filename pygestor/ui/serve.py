@@ -47,9 +47,14 @@ def plan(host: str = "127.0.0.1", port: int = 8765, token: str | None = None) ->
 
 def check_installed() -> None:
     """Raise one clear line when the `ui` extra is missing."""
-    import importlib.util
+    import importlib
 
-    missing = [m for m in ("fastapi", "uvicorn", "jinja2") if importlib.util.find_spec(m) is None]
+    missing = []
+    for module in ("fastapi", "uvicorn", "jinja2"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
     if missing:
         raise PygestorError(f"{INSTALL_HINT} ({', '.join(missing)} not installed)")
 
