@@ -54,6 +54,7 @@ ARGS = [
 EN = "20231101.en"
 #: a throttled Hub: every LFS body in 512-byte pieces, 0.1 s apart (a 3 kB file takes ~0.6 s)
 THROTTLE = {"origin": "lfs", "chunk_size": 512, "chunk_delay": 0.1, "times": None}
+expect.set_options(timeout=15_000)  # 2 cores running a server, a Hub and a browser
 
 
 # ---- the module's world: one Hub, one catalog, one server, one browser --------------------------
@@ -194,6 +195,7 @@ def test_catalog_search_sort_filter_and_open_a_dataset(
     page.select_option("select[name=modality]", "")
     page.select_option("select[name=per_page]", "25")
     expect(page.locator("table.datasets tbody tr[data-name]")).to_have_count(everything["total"])
+    page.screenshot(path=str(shots / "catalog-all.png"), full_page=True)
     wiki = page.locator('tr[data-name="wikipedia"] td')
     expect(wiki.nth(5)).to_have_text("0 / 43")  # partitions local/total
     expect(wiki.nth(6)).to_have_text(re.compile(r"^0 B / \d+\.\d kB$"))
@@ -432,7 +434,11 @@ def test_a_built_in_manifest_is_read_only(page: Page) -> None:
 
 def test_add_a_dataset_through_the_form_and_sync_it(page: Page, world: World, shots: Path) -> None:
     page.goto("/add")
-    page.fill("#propose-form input[name=repo]", f"https://huggingface.co/datasets/{NEW_REPO}")
+    # only the configured Hub endpoint is contacted: another host is one clear line
+    page.fill("#propose-form input[name=repo]", f"https://example.org/datasets/{NEW_REPO}")
+    page.click("#propose-form button[type=submit]")
+    expect(page.locator("#errors .error")).to_contain_text("only the configured Hub endpoint")
+    page.fill("#propose-form input[name=repo]", f"{world.hub.endpoint}/datasets/{NEW_REPO}")
     page.click("#propose-form button[type=submit]")
     editor = page.locator("#manifest-text")
     expect(editor).to_be_visible()
@@ -454,7 +460,19 @@ def test_add_a_dataset_through_the_form_and_sync_it(page: Page, world: World, sh
     page.wait_for_url(re.compile(r"/datasets/fresh-corpus$"))
     expect(page.locator("main > .flash")).to_contain_text("synced: 1 subset, 1 partition")
     expect(page.locator("#subsets tbody tr")).to_have_count(1)
-    assert (world.user_catalog / "fresh-corpus.yaml").read_text(encoding="utf-8") == text
+    saved = world.user_catalog / "fresh-corpus.yaml"
+    assert saved.read_text(encoding="utf-8") == text
+
+    # forget it, deleting the manifest file too: back to the catalog, which no longer has it
+    page.click("[data-action=open-dialog][data-dialog=forget-dialog]")
+    page.check("#forget-dialog input[name=manifest]")
+    page.locator("#forget-dialog button[data-confirm]").click()
+    page.wait_for_url(re.compile(r"/$"))
+    expect(page.locator("main > .flash")).to_contain_text(
+        f"Forgot fresh-corpus and deleted its manifest {saved}"
+    )
+    expect(page.locator("tr[data-name=fresh-corpus]")).to_have_count(0)
+    assert not saved.exists()
 
 
 def test_check_for_updates_fetch_what_changed_then_forget(page: Page, world: World) -> None:

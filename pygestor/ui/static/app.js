@@ -226,8 +226,12 @@
     }
   }
 
-  function jobChanged(job) {
+  /** A job's new state, from the event stream (in order) or from the answer to a request
+   * (`answer`): the stream may have told a later state already (a small download can be done
+   * before its POST is answered), so an answer counts only when it is strictly newer. */
+  function jobChanged(job, answer) {
     const before = jobs.get(job.id);
+    if (answer && before && !(job.updated_at > before.updated_at)) return;
     jobs.set(job.id, job);
     if (before && ACTIVE.has(before.state) && !ACTIVE.has(job.state)) {
       finishedSeen.add(job.id);
@@ -281,13 +285,15 @@
   async function startJob(body) {
     const job = await api("POST", "/api/jobs", body);
     finishedSeen.add(job.id);
-    jobChanged(job);
+    const told = jobs.get(job.id);
+    jobChanged(job, true);
+    if (told && !ACTIVE.has(told.state)) refreshTables(job.dataset); // done before it was answered
     return job;
   }
 
   const actions = {
-    "cancel-job": (button) => api("POST", `/api/jobs/${encodeURIComponent(button.dataset.job)}/cancel`).then(jobChanged),
-    "resume-job": (button) => api("POST", `/api/jobs/${encodeURIComponent(button.dataset.job)}/resume`).then(jobChanged),
+    "cancel-job": (button) => api("POST", `/api/jobs/${encodeURIComponent(button.dataset.job)}/cancel`).then((job) => jobChanged(job, true)),
+    "resume-job": (button) => api("POST", `/api/jobs/${encodeURIComponent(button.dataset.job)}/resume`).then((job) => jobChanged(job, true)),
     "dismiss-job": async (button) => {
       await api("DELETE", `/api/jobs/${encodeURIComponent(button.dataset.job)}`);
       jobs.delete(button.dataset.job);
@@ -601,7 +607,10 @@
         const result = await api("POST", "/api/manifests/check", { text: editor.value });
         if (mine === generation) showProblems(result.problems || []);
       } catch (err) {
-        if (mine === generation) showError(err.message);
+        if (mine !== generation) return;
+        // invalid text is a 422 carrying every problem: shown as the list, not as an error
+        if (err.data && Array.isArray(err.data.problems)) showProblems(err.data.problems);
+        else showError(err.message);
       }
     }
 
