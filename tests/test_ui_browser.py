@@ -505,8 +505,12 @@ def test_check_for_updates_fetch_what_changed_then_forget(page: Page, world: Wor
     assert local.exists()  # forgetting keeps the downloaded files
 
 
-def test_the_pages_stay_fast(page: Page) -> None:
+def test_the_pages_stay_fast(page: Page, shots: Path) -> None:
     start = time.perf_counter()
     for url in ("/", f"/datasets/wikipedia/subsets/{EN}", "/datasets/wikipedia", "/jobs", "/add"):
         page.goto(url)
     assert time.perf_counter() - start < 10
+    # the README's picture (docs/ui-catalog.png): the catalog after the downloads above
+    page.goto("/?sort=bytes&order=desc")
+    expect(page.locator("tr[data-name=wikipedia] td").nth(5)).to_have_text("42 / 43")
+    page.screenshot(path=str(shots / "catalog-readme.png"))
