@@ -117,6 +117,10 @@ def error_response(request: Request, exc: BaseException) -> Response:
     status = status_of(exc)
     if request.url.path.startswith("/api/"):
         return JSONResponse(error_body(exc), status_code=status)
+    if request.headers.get("hx-request") != "true":  # a page opened in the browser
+        from .pages import error_page
+
+        return error_page(request, _message(exc), type(exc).__name__, status)
     from html import escape
 
     fragment = f'<div class="error" role="alert">{escape(_message(exc))}</div>'

@@ -8,24 +8,23 @@ Jinja2 templates of `templates/` (the browser side is `static/app.js` and `stati
     /jobs                               the background downloads (live from /api/jobs/events)
 
 Fragments (what htmx swaps in) live under /fragments/ and take the same query parameters as the
-JSON API routes they mirror. A page whose dataset or subset cannot be shown is an error page with
-the error's status; a fragment's error is the one-line message app.py renders, which htmx swaps
-into the page's error area (the `responseHandling` of `HTMX_CONFIG`).
+JSON API routes they mirror. Errors propagate to app.py's handler: a page that cannot be shown is
+`error_page` with the error's status; a fragment's error (an htmx request) is the one-line message
+htmx swaps into the page's error area (the `responseHandling` of `HTMX_CONFIG`).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import pathlib
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
-from ..errors import PygestorError
 from . import views
-from .app import TEMPLATES, status_of
 
 if TYPE_CHECKING:
     from fastapi.templating import Jinja2Templates
@@ -54,6 +53,7 @@ HTMX_CONFIG = {
         },
     ],
 }
+TEMPLATES = pathlib.Path(__file__).parent / "templates"
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"  # dataset, subset and partition names (DESIGN.md)
 Name = Annotated[str, Path(pattern=NAME, max_length=200)]
 PREVIEW_ROWS = (1, 50)  # the slider's range
@@ -91,12 +91,13 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 
 def _catalog(request: Request) -> Catalog:
-    return request.app.state.catalog  # type: ignore[no-any-return]
+    found: Catalog = request.app.state.catalog
+    return found
 
 
-def _page_error(request: Request, exc: PygestorError) -> HTMLResponse:
-    message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-    return render(request, "error.html", status_of(exc), message=message, kind=type(exc).__name__)
+def error_page(request: Request, message: str, kind: str, status: int) -> HTMLResponse:
+    """The page of an error met opening a page (app.py's error handler calls it)."""
+    return render(request, "error.html", status, message=message, kind=kind)
 
 
 def _paging(sort: str, order: str, page: int, per_page: int) -> views.Paging:
@@ -151,12 +152,9 @@ def catalog_page(
     per_page: int = 10,
 ) -> HTMLResponse:
     """The catalog: every dataset, one page of the table at a time."""
-    try:
-        found = _datasets(
-            request, q, modality, license, tag, local_only, _paging(sort, order, page, per_page)
-        )
-    except PygestorError as exc:
-        return _page_error(request, exc)
+    found = _datasets(
+        request, q, modality, license, tag, local_only, _paging(sort, order, page, per_page)
+    )
     return render(request, "catalog.html", page=found, choices=views.PER_PAGE_CHOICES)
 
 
@@ -188,11 +186,8 @@ def datasets_fragment(
 def dataset_page(request: Request, name: Name) -> HTMLResponse:
     """A dataset's panel: metadata (an edit form for a user manifest), actions, its subsets."""
     catalog = _catalog(request)
-    try:
-        detail = views.dataset_detail(catalog, name)
-        manifest = catalog.manifest_file(name) if detail["editable"] else None
-    except PygestorError as exc:
-        return _page_error(request, exc)
+    detail = views.dataset_detail(catalog, name)
+    manifest = catalog.manifest_file(name) if detail["editable"] else None
     return render(request, "dataset.html", d=detail, manifest=manifest)
 
 
@@ -226,18 +221,15 @@ def subset_page(
 ) -> HTMLResponse:
     """A subset: its partitions (one page), selection actions, snippets, schema and preview."""
     catalog = _catalog(request)
-    try:
-        detail = views.dataset_detail(catalog, name)
-        table = views.partitions_page(
-            catalog,
-            name,
-            subset,
-            q=q,
-            state=state or None,
-            paging=_paging(sort, order, page, per_page),
-        )
-    except PygestorError as exc:
-        return _page_error(request, exc)
+    detail = views.dataset_detail(catalog, name)
+    table = views.partitions_page(
+        catalog,
+        name,
+        subset,
+        q=q,
+        state=state or None,
+        paging=_paging(sort, order, page, per_page),
+    )
     record = next(s for s in detail["subsets_table"] or [] if s["subset"] == subset)
     return render(
         request,
