@@ -61,7 +61,7 @@ expect.set_options(timeout=15_000)  # 2 cores running a server, a Hub and a brow
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     built = ui_world(tmp_path_factory.mktemp("ui-world"))
-    built.catalog.sync(["wikipedia", "wit_base", "mnist", "notes"])
+    built.catalog.sync(["wikipedia", "wit_base", "mnist", "notes", "voices"])
     try:
         yield built
     finally:
@@ -275,6 +275,18 @@ def test_an_image_column_shows_as_images(page: Page, shots: Path) -> None:
     page.screenshot(path=str(shots / "preview-images.png"), full_page=True)
 
 
+def test_an_audio_column_shows_as_players(page: Page) -> None:
+    open_subset(page, "voices", "train")
+    page.click("button:has-text('Preview')")
+    players = page.locator("#preview table.preview td audio[controls]")
+    expect(players).to_have_count(2)
+    assert (players.first.get_attribute("src") or "").startswith("data:audio/wav;base64,")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#preview audio')].every(a => a.duration > 0.2)"
+    )  # the browser read them: a quarter of a second each
+    expect(page.locator("#preview table.preview td.kind-text")).to_have_text(["yes", "no"])
+
+
 # ---- downloads as jobs ----------------------------------------------------------------------
 def test_download_a_selection_and_watch_it_complete(page: Page, world: World) -> None:
     open_subset(page, "wikipedia", "20231101.fr")
@@ -316,6 +328,33 @@ def test_a_reload_mid_download_shows_it_going_on(
     expect(row.locator(".files")).to_have_text("41/41")
     local = [r for r in world.catalog.partition_records("wikipedia", EN) if r["state"] == "local"]
     assert len(local) == 41
+
+
+def test_a_download_a_stopped_server_left_resumes_after_a_restart(
+    page: Page, world: World, tmp_path: Path
+) -> None:
+    world.hub.faults.add(Fault(origin="lfs", chunk_size=256, chunk_delay=0.2, times=None))
+    jobs_dir = tmp_path / "jobs"
+    try:
+        with UiServer(create_app(world.catalog, jobs_dir=jobs_dir)) as first:
+            page.goto(f"{first.url}/datasets/voices/subsets/train")
+            job_id = start_download(page, "#selection-bar [data-action=download-subset]")
+            page.wait_for_function(
+                "id => (window.pygestor.jobs.get(id) || {}).bytes_done > 0", arg=job_id
+            )
+            page.goto("about:blank")  # the event stream closes; then the server stops
+        world.hub.faults.clear()
+        with UiServer(create_app(world.catalog, jobs_dir=jobs_dir)) as second:
+            page.goto(f"{second.url}/jobs")
+            row = page.locator(f'#jobs-body tr[data-job-id="{job_id}"]')
+            expect(row).to_have_attribute("data-state", "interrupted")
+            row.locator("[data-action=resume-job]").click()
+            expect(row).to_have_attribute("data-state", "done")
+            expect(row.locator(".files")).to_have_text("1/1")
+    finally:
+        world.hub.faults.clear()
+    (record,) = world.catalog.partition_records("voices", "train")
+    assert record["state"] == "local"
 
 
 def test_cancel_a_download_then_resume_it(page: Page, world: World, throttled: None) -> None:

@@ -11,9 +11,11 @@ the add form), and a user catalog folder holding one commented manifest (for the
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 import time
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -26,7 +28,7 @@ from pygestor.settings import Settings
 from pygestor.testing import replicas
 from pygestor.testing.catalog_kit import parquet_of, string_features
 from pygestor.testing.hub import HubServer, LocalHub
-from pygestor.testing.replica_kit import gitattributes
+from pygestor.testing.replica_kit import gitattributes, hf_value, parquet_bytes, table
 
 #: the user manifest the edit test changes: its comments and key order must survive a save
 NOTES_MANIFEST = """\
@@ -46,6 +48,17 @@ format: parquet
 """
 #: a repository no manifest names yet: the add form proposes one for it
 NEW_REPO = "lab/fresh-corpus"
+#: a user manifest over a repository with an audio column (the preview shows a player)
+VOICES_MANIFEST = """\
+name: voices
+description: Two short spoken words (a tiny audio dataset for the UI tests).
+modality: [audio]
+license: cc0-1.0
+source: {huggingface: team/voices}
+subsets:
+  - files: "data/{subset}-*.parquet"
+format: parquet
+"""
 
 
 @dataclass
@@ -143,11 +156,41 @@ def ui_world(folder: Path) -> World:
             ),
         },
     )
+    hub.create_repo(
+        "team/voices",
+        {".gitattributes": gitattributes(), "data/train-00000-of-00001.parquet": _voices()},
+    )
     server = HubServer(hub).start()
     user = folder / "user-catalog"
     user.mkdir(parents=True)
     (user / "notes.yaml").write_text(NOTES_MANIFEST, encoding="utf-8")
+    (user / "voices.yaml").write_text(VOICES_MANIFEST, encoding="utf-8")
     settings = Settings(
         data_dir=folder / "data", user_catalog_dir=user, hf_endpoint=server.endpoint
     )
     return World(server, Catalog(settings), user, folder / "data")
+
+
+def wav_bytes(seconds: float, *, rate: int = 8000) -> bytes:
+    """A silent mono 16-bit WAV file of `seconds`."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"\0\0" * int(seconds * rate))
+    return out.getvalue()
+
+
+def _voices() -> bytes:
+    """A parquet file with an `audio` column (a `datasets` Audio feature) and its `word`."""
+    import pyarrow as pa
+
+    audio = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+    schema = pa.schema([("audio", audio), ("word", pa.string())])
+    rows = [
+        {"audio": {"bytes": wav_bytes(0.25), "path": f"{w}.wav"}, "word": w} for w in ("yes", "no")
+    ]
+    return parquet_bytes(
+        table(rows, schema, {"audio": {"_type": "Audio"}, "word": hf_value("string")})
+    )
