@@ -54,6 +54,8 @@ from .settings import Settings
 from .sources import open_source
 
 if TYPE_CHECKING:
+    import threading
+
     import pandas as pd
 
     from .fetch import DownloadPlan, DownloadReport, ProgressCallback
@@ -327,14 +329,16 @@ class Catalog:
         update: bool = False,
         workers: int | None = None,
         progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
     ) -> DownloadReport:
         """Fetch the chosen partitions that are not local yet (and stale ones with `update`):
-        in parallel, resumable, verified, atomic. Returns what was fetched."""
+        in parallel, resumable, verified, atomic. Returns what was fetched. `cancel`, set from
+        any thread, stops it as Ctrl-C does (DownloadInterrupted; partial files kept)."""
         plan = self.plan_download(
             name, subset, partitions=partitions, all_subsets=all_subsets, update=update
         )
         with tiers.writes(self.store, "download"):
-            return plan.execute(workers=workers, progress=progress)
+            return plan.execute(workers=workers, progress=progress, cancel=cancel)
 
     def writing(self, action: str) -> contextlib.AbstractContextManager[None]:
         """For running a plan made here (`plan_download(...).execute()`, `plan_remove`): a
