@@ -233,9 +233,10 @@ class JobManager:
         self.folder = Path(folder)
         self.storage: LocalStorage = LocalStorage(self.folder)
         self.host, self.pid = socket.gethostname(), os.getpid()
-        self._lock = threading.RLock()  # jobs, runs, subscribers
+        # jobs, runs, subscribers and the job files: a change is saved and published before
+        # anyone can see it (a write is a few ms, at most once a second per running job)
+        self._lock = threading.RLock()
         self._submit = threading.Lock()  # one start or resume plans at a time
-        self._io = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._runs: dict[str, _Run] = {}
         self._subscribers: set[Subscription] = set()
@@ -296,7 +297,6 @@ class JobManager:
             with self._lock:
                 self._jobs[job.id] = job
                 self._launch(job, plan)
-            self._changed(job.id)
         return self.get(job.id), True
 
     def resume(self, job_id: str) -> Job:
@@ -317,7 +317,6 @@ class JobManager:
                 job.host, job.pid, job.rate = self.host, self.pid, 0.0
                 job.updated_at = utc_now()
                 self._launch(job, plan)
-            self._changed(job_id)
         return self.get(job_id)
 
     def cancel(self, job_id: str) -> Job:
@@ -336,8 +335,8 @@ class JobManager:
             run.cancel.set()
             if job.state != "cancelling":
                 job.state, job.updated_at = "cancelling", utc_now()
-        self._changed(job_id)
-        return self.get(job_id)
+                self._changed(job_id)
+            return Job(**asdict(job))
 
     def delete(self, job_id: str) -> None:
         """Forget a finished job (its file goes; downloaded and partial files stay)."""
@@ -349,9 +348,8 @@ class JobManager:
                     "deleted)"
                 )
             del self._jobs[job_id]
-        with self._io:
             self.storage.remove(f"{job_id}.json")
-        self._publish("deleted", {"id": job_id})
+            self._publish("deleted", {"id": job_id})
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop every job of this process (they become `interrupted`, resumable by the next
@@ -388,8 +386,7 @@ class JobManager:
         return self.catalog.plan_download(spec.dataset, **spec.selection())
 
     def _launch(self, job: Job, plan: DownloadPlan) -> None:
-        """Set the job's totals from `plan` and start its thread (the lock is held; the caller
-        saves and publishes the change after releasing it)."""
+        """Set the job's totals from `plan`, save it and start its thread (the lock is held)."""
         if job.files_total == 0:  # the first run: the totals are what it will fetch
             job.bytes_total = sum(i.file.size for i in plan.fetch)
             job.files_total = len(plan.fetch)
@@ -401,6 +398,7 @@ class JobManager:
         )
         job.bytes_done, job.files_done = run.base_bytes, run.base_files
         self._runs[job.id] = run
+        self._changed(job.id)
         run.thread = threading.Thread(
             target=self._work, args=(job.id, run), name=f"pygestor-job-{job.id}", daemon=True
         )
@@ -424,10 +422,10 @@ class JobManager:
             if not run.cancel.is_set():
                 job.state, job.updated_at = "running", utc_now()
                 job.started_at = job.started_at or job.updated_at
+                self._changed(job_id)
         if run.cancel.is_set():
             self._finish(job_id, run, "cancelled" if run.user_cancel else "interrupted")
             return
-        self._changed(job_id)
         try:
             report = self.catalog.download(
                 spec.dataset,
@@ -467,16 +465,12 @@ class JobManager:
                 run.network += event.delta
             job.rate = run.rate(now)
             job.updated_at = utc_now()
-            save = now - run.saved >= SAVE_EVERY
-            publish = event.kind != "bytes" or now - run.published >= PUBLISH_EVERY
-            if save:
+            if now - run.saved >= SAVE_EVERY:
                 run.saved = now
-            if publish:
+                self._save(job_id)
+            if event.kind != "bytes" or now - run.published >= PUBLISH_EVERY:
                 run.published = now
-        if save:
-            self._save(job_id)
-        if publish:
-            self._publish_job(job_id)
+                self._publish_job(job_id)
 
     def _finish(self, job_id: str, run: _Run, state: str, error: str | None = None) -> None:
         with self._lock:
@@ -486,21 +480,20 @@ class JobManager:
             job = self._jobs[job_id]
             job.state, job.error, job.rate = state, error, 0.0
             job.finished_at = job.updated_at = utc_now()
-        self._changed(job_id)
+            self._changed(job_id)
 
     # ---- files and subscribers ---------------------------------------------------------------
     def _changed(self, job_id: str) -> None:
-        """A state change: saved and published now."""
+        """A state change: saved and published now (the lock is held)."""
         self._save(job_id)
         self._publish_job(job_id)
 
     def _save(self, job_id: str) -> None:
-        with self._io:
-            with self._lock:
-                job = self._jobs.get(job_id)
-                if job is None:
-                    return
-                data = json.dumps(job.to_json(), indent=1, sort_keys=True).encode("utf-8")
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return
+            data = json.dumps(job.to_json(), indent=1, sort_keys=True).encode("utf-8")
             try:
                 self.storage.write(f"{job_id}.json", data)
             except OSError as exc:  # a read-only data dir: the job still runs, unsaved
