@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.importorskip("fastapi")
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
