@@ -299,7 +299,7 @@ def remove(request: Request, name: Name, body: m.Selection) -> dict[str, Any]:
 @router.get("/jobs", response_model=list[m.Job])
 def list_jobs(request: Request) -> list[dict[str, Any]]:
     """Every job of this server, oldest first."""
-    return [job.to_json() for job in _jobs(request).list()]
+    return [job.to_json() for job in _jobs(request).jobs()]
 
 
 @router.post(
@@ -341,7 +341,7 @@ async def job_events(request: Request) -> StreamingResponse:
 
     async def stream() -> AsyncIterator[str]:
         try:
-            for job in manager.list():
+            for job in manager.jobs():
                 yield _event("job", job.to_json())
             while True:
                 try:
@@ -405,7 +405,7 @@ def validation_error(request: Request, exc: Exception) -> Response:
     """A request that does not fit the OpenAPI (a bad name, page 0, a wrong body): 422 with one
     line naming the parameter or field and what it must be (JSON under /api, else a fragment
     as `app.error_response` makes)."""
-    errors = getattr(exc, "errors", lambda: [])()
+    errors: list[dict[str, Any]] = getattr(exc, "errors", list)()
     message = _explain(errors[0] if errors else {})
     if request.url.path.startswith("/api/"):
         return _json({"error": message, "type": "InvalidRequest"}, 422)

@@ -35,10 +35,9 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import DownloadInterrupted, PygestorError
 from ..index.records import utc_now
@@ -50,7 +49,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STATES = ("queued", "running", "cancelling", "cancelled", "interrupted", "failed", "done")
+JobState = Literal["queued", "running", "cancelling", "cancelled", "interrupted", "failed", "done"]
+STATES: tuple[JobState, ...] = (
+    "queued",
+    "running",
+    "cancelling",
+    "cancelled",
+    "interrupted",
+    "failed",
+    "done",
+)
 ACTIVE = frozenset({"queued", "running", "cancelling"})
 RESUMABLE = frozenset({"cancelled", "interrupted", "failed"})
 FINISHED = frozenset({"cancelled", "interrupted", "failed", "done"})
@@ -119,7 +127,8 @@ class JobSpec:
 
 @dataclass
 class Job:
-    """One background download and its progress (`to_json` is what the API returns)."""
+    """One background download and its progress (`to_json` is what the API returns; the
+    OpenAPI describes this dataclass)."""
 
     id: str
     dataset: str
@@ -128,7 +137,7 @@ class Job:
     all: bool
     update: bool
     workers: int | None
-    state: str
+    state: JobState
     host: str
     pid: int
     created_at: str
@@ -245,7 +254,7 @@ class JobManager:
         self.recover()
 
     # ---- reading -----------------------------------------------------------------------------
-    def list(self) -> list[Job]:
+    def jobs(self) -> list[Job]:
         """Every job, oldest first (copies)."""
         with self._lock:
             jobs = sorted(self._jobs.values(), key=lambda j: (j.created_at, j.id))
@@ -472,7 +481,7 @@ class JobManager:
                 run.published = now
                 self._publish_job(job_id)
 
-    def _finish(self, job_id: str, run: _Run, state: str, error: str | None = None) -> None:
+    def _finish(self, job_id: str, run: _Run, state: JobState, error: str | None = None) -> None:
         with self._lock:
             if self._runs.get(job_id) is not run:  # already finished (a shutdown gave up on it)
                 return
@@ -568,16 +577,3 @@ class JobManager:
         except OSError:
             return False
         return True
-
-
-def job_spec(
-    dataset: str,
-    subsets: Sequence[str] = (),
-    partitions: Sequence[str] = (),
-    *,
-    all: bool = False,
-    update: bool = False,
-    workers: int | None = None,
-) -> JobSpec:
-    """A `JobSpec` from lists (the API's request body)."""
-    return JobSpec(dataset, tuple(subsets), tuple(partitions), all, update, workers)

@@ -13,6 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..manifest.patterns import MAX_NAME_LENGTH
+from .jobs import Job
+
+__all__ = ["Job"]  # the job dataclass itself describes the API's job (one definition)
 
 #: a dataset name in a request body (a path's names are checked by `api.Name`)
 DatasetName = Annotated[
@@ -349,28 +352,3 @@ class JobRequest(Selection):
     dataset: DatasetName
     update: bool = False
     workers: Annotated[int, Field(ge=1, le=64)] | None = None
-
-
-class Job(Out):
-    id: str
-    dataset: str
-    subsets: list[str]
-    partitions: list[str]
-    all: bool
-    update: bool
-    workers: int | None
-    state: Literal["queued", "running", "cancelling", "cancelled", "interrupted", "failed", "done"]
-    bytes_done: int
-    bytes_total: int
-    files_done: int
-    files_total: int
-    rate: float
-    created_at: str
-    started_at: str | None
-    updated_at: str
-    finished_at: str | None
-    error: str | None
-    fetched: int
-    skipped: int
-    host: str
-    pid: int
