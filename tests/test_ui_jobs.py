@@ -180,6 +180,11 @@ def test_cancel_keeps_the_partial_file_and_resume_asks_for_a_range(
         assert running["state"] == "running" and running["rate"] > 0
         same = client.post("/api/jobs", json={"dataset": "big", "subsets": []}, headers=UI)
         assert (same.status_code, same.json()["id"]) == (200, job["id"])  # not started twice
+        active = client.delete(f"/api/jobs/{job['id']}", headers=UI)
+        assert active.status_code == 409
+        assert active.json()["error"] == (
+            f"job {job['id']} is running: cancel it first (only a finished job can be deleted)"
+        )
 
         cancelling = client.post(f"/api/jobs/{job['id']}/cancel", headers=UI)
         assert cancelling.status_code == 200
@@ -413,3 +418,33 @@ def test_the_event_stream_sends_every_job_then_each_change_in_order(
     progress = [d["bytes_done"] for d in seen]
     assert progress == sorted(progress) and progress[-1] == 1024 * 1024
     assert len([s for s in states if s == "running"]) >= 2  # progress arrived as it ran
+
+
+def test_a_failed_job_says_why_and_resumes(tmp_path: Path, hub: HubServer) -> None:
+    catalog = _big_repo(tmp_path, hub, size=256 * 1024)
+    hub.faults.add(Fault(status=404, origin="lfs", method="GET", times=None))
+    with TestClient(create_app(catalog), base_url=BASE) as client:
+        job = client.post("/api/jobs", json={"dataset": "big", "workers": 1}, headers=UI).json()
+        failed = _wait(client, job["id"], _finished)
+        assert failed["state"] == "failed", failed
+        assert failed["error"].startswith("could not download big/all/file-0.bin: ")
+        assert "\n" not in failed["error"] and failed["files_done"] == 1 and failed["fetched"] == 0
+        hub.faults.clear()
+        resumed = client.post(f"/api/jobs/{job['id']}/resume", headers=UI).json()
+        assert (resumed["state"], resumed["error"], resumed["finished_at"]) in (
+            ("queued", None, None),
+            ("running", None, None),
+        )
+        done = _wait(client, job["id"], _finished)
+        assert (done["state"], done["error"], done["fetched"], done["workers"]) == (
+            "done",
+            None,
+            1,
+            1,
+        )
+        assert done["files_done"] == done["files_total"] == 1
+        twice = client.post(f"/api/jobs/{job['id']}/resume", headers=UI)
+        assert twice.status_code == 409
+        assert twice.json()["error"] == (
+            f"job {job['id']} is done: only a cancelled, interrupted or failed job can be resumed"
+        )
