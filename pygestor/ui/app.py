@@ -95,8 +95,8 @@ def create_app(
         version=__version__,
         description="The JSON API of pygestor's web UI: the same operations as the CLI.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
-        redoc_url=None,
+        docs_url=None,  # FastAPI's docs pages load Swagger UI from a CDN: nothing comes from the
+        redoc_url=None,  # internet here (the OpenAPI JSON is enough for any client or viewer)
         lifespan=_lifespan,
     )
     from .jobs import JobManager
