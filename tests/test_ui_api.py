@@ -467,12 +467,17 @@ def test_check_says_ok_or_422_with_the_problem_line(client: TestClient) -> None:
         "/api/manifests/check", json={"text": "name: x\nsubsets: [\n  - files: a\n"}, headers=UI
     )
     assert broken.status_code == 422
-    body = broken.json()
-    assert body["ok"] is False and body["problems"]
-    first = body["problems"][0]
-    assert first["file"] == "<editor>" and isinstance(first["line"], int)
-    assert body["error"].startswith(f"<editor>:{first['line']}: ")
-    assert "\n" not in body["error"]
+    message = "invalid YAML: did not find expected node content"
+    assert broken.json() == {
+        "ok": False,
+        "problems": [{"file": "<editor>", "line": 3, "field": "", "message": message}],
+        "error": f"<editor>:3: {message}",
+        "type": "InvalidManifest",
+    }
+    bad_name = USER_MANIFEST.replace("name: lab-mnist", "name: Lab MNIST")
+    named = client.post("/api/manifests/check", json={"text": bad_name}, headers=UI).json()
+    assert named["error"].startswith("<editor>:2: name: 'Lab MNIST' is not a dataset name: ")
+    assert [(p["line"], p["field"]) for p in named["problems"]] == [(2, "name")]
 
 
 def test_saving_a_manifest_writes_it_and_syncs_it(
@@ -494,7 +499,12 @@ def test_saving_a_manifest_writes_it_and_syncs_it(
     assert again.status_code == 409, again.text
     invalid = client.post("/api/manifests", json={"text": "name: [unclosed\n"}, headers=UI)
     assert invalid.status_code == 422
-    assert invalid.json()["problems"][0]["line"] == 1
+    message = "invalid YAML: did not find expected ',' or ']'"
+    assert invalid.json() == {
+        "error": f"<editor>:2: {message}",
+        "type": "InvalidManifest",
+        "problems": [{"file": "<editor>", "line": 2, "field": "", "message": message}],
+    }
     assert sorted(p.name for p in _user_catalog(tmp_path).iterdir()) == ["lab-mnist.yaml"]
 
 

@@ -35,17 +35,31 @@ if TYPE_CHECKING:
 NAME = r"^[A-Za-z0-9_][A-Za-z0-9._-]*$"
 PING_SECONDS = 15.0  # a comment line on an idle event stream, so proxies keep it open
 
-Name = Annotated[
-    str,
-    Path(pattern=NAME, max_length=MAX_NAME_LENGTH, description="letters, digits, . _ -"),
-]
+
+def _name(what: str, example: str) -> Any:
+    return Path(
+        pattern=NAME,
+        max_length=MAX_NAME_LENGTH,
+        description=f"{what}: letters, digits, . _ -",
+        examples=[example],
+    )
+
+
+Name = Annotated[str, _name("a dataset", "mnist")]
+SubsetName = Annotated[str, _name("a subset", "train")]
+JobId = Annotated[str, _name("a job", "0123456789ab")]
 DatasetSort = Literal[views.DATASET_SORTS]  # type: ignore[valid-type]
 PartitionSort = Literal[views.PARTITION_SORTS]  # type: ignore[valid-type]
 State = Literal[STATE_NAMES]  # type: ignore[valid-type]
 Order = Literal["asc", "desc"]
 Page = Annotated[int, Query(ge=1, description="1-based page number")]
 PerPage = Annotated[int, Query(ge=1, le=views.MAX_PER_PAGE)]
-PartitionName = Annotated[str | None, Query(max_length=1024, description="a partition name")]
+PartitionName = Annotated[
+    str | None,
+    Query(
+        max_length=1024, description="a partition name", examples=["train-00000-of-00001.parquet"]
+    ),
+]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": m.Error, "description": why}
@@ -183,14 +197,11 @@ def propose(request: Request, body: m.ProposeRequest) -> dict[str, Any]:
 def check_manifest(request: Request, body: m.CheckRequest) -> Any:
     """Validate manifest text as `pygestor validate` would: 200 when it is valid, 422 with every
     problem (and the first one as `error`) when it is not."""
-    problems = [p.to_json() for p in _catalog(request).check_manifest(body.text)]
+    problems = _catalog(request).check_manifest(body.text)
     if not problems:
         return {"ok": True, "problems": []}
-    first = problems[0]
-    line = f":{first['line']}" if first.get("line") else ""
-    where = f"{first['field']}: " if first.get("field") else ""
-    error = f"{first['file']}{line}: {where}{first['message']}"
-    result = {"ok": False, "problems": problems, "error": error, "type": "InvalidManifest"}
+    listed = [p.to_json() for p in problems]
+    result = {"ok": False, "problems": listed, "error": str(problems[0]), "type": "InvalidManifest"}
     return _json(result, 422)
 
 
@@ -211,7 +222,7 @@ def save_manifest(request: Request, body: m.SaveRequest) -> dict[str, Any]:
 def partitions(
     request: Request,
     name: Name,
-    subset: Name,
+    subset: SubsetName,
     q: Annotated[str, Query(max_length=500, description="text in the partition's name")] = "",
     state: State | None = None,
     sort: PartitionSort = "partition",
@@ -227,7 +238,7 @@ def partitions(
 
 @router.get("/datasets/{name}/subsets/{subset}/schema", response_model=m.Schema)
 def schema(
-    request: Request, name: Name, subset: Name, partition: PartitionName = None
+    request: Request, name: Name, subset: SubsetName, partition: PartitionName = None
 ) -> dict[str, Any]:
     """A partition's columns and row counts from its parquet footer (of a local file, or of a
     remote one by byte ranges); the subset's first partition by default."""
@@ -238,7 +249,7 @@ def schema(
 def preview(
     request: Request,
     name: Name,
-    subset: Name,
+    subset: SubsetName,
     partition: PartitionName = None,
     rows: Annotated[int, Query(ge=1, le=1000)] = 10,
     columns: Annotated[
@@ -257,7 +268,7 @@ def preview(
 def snippets(
     request: Request,
     name: Name,
-    subset: Name,
+    subset: SubsetName,
     partition: Annotated[list[str], Query(description="partition names (repeat)")] = [],  # noqa: B006
 ) -> dict[str, str]:
     """Code that loads the selection: load, stream, polars, duckdb, and the CLI command."""
@@ -365,26 +376,26 @@ async def job_events(request: Request) -> StreamingResponse:
 
 
 @router.get("/jobs/{job_id}", response_model=m.Job)
-def get_job(request: Request, job_id: Name) -> dict[str, Any]:
+def get_job(request: Request, job_id: JobId) -> dict[str, Any]:
     """One job."""
     return _jobs(request).get(job_id).to_json()
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=m.Job)
-def cancel_job(request: Request, job_id: Name) -> dict[str, Any]:
+def cancel_job(request: Request, job_id: JobId) -> dict[str, Any]:
     """Stop a queued or running job: `cancelling`, then `cancelled` (partial files kept)."""
     return _jobs(request).cancel(job_id).to_json()
 
 
 @router.post("/jobs/{job_id}/resume", response_model=m.Job)
-def resume_job(request: Request, job_id: Name) -> dict[str, Any]:
+def resume_job(request: Request, job_id: JobId) -> dict[str, Any]:
     """Run a cancelled, interrupted or failed job again, with the same id (partial files are
     resumed with range requests)."""
     return _jobs(request).resume(job_id).to_json()
 
 
 @router.delete("/jobs/{job_id}", status_code=204, response_class=Response)
-def delete_job(request: Request, job_id: Name) -> Response:
+def delete_job(request: Request, job_id: JobId) -> Response:
     """Forget a finished job (its files on disk stay)."""
     _jobs(request).delete(job_id)
     return Response(status_code=204)

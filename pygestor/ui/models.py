@@ -349,6 +349,6 @@ class RemovalReport(Out):
 class JobRequest(Selection):
     """A download: the selection, `update` (fetch stale partitions again), `workers`."""
 
-    dataset: DatasetName
+    dataset: Annotated[DatasetName, Field(examples=["mnist"])]
     update: bool = False
     workers: Annotated[int, Field(ge=1, le=64)] | None = None
