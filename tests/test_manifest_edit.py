@@ -5,8 +5,8 @@ deleting."""
 from __future__ import annotations
 
 import os
-import subprocess
 import stat
+import subprocess
 import sys
 import threading
 from pathlib import Path
