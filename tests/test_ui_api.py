@@ -235,8 +235,10 @@ def test_partitions_snippets_and_removal(client: TestClient, catalog: Catalog) -
     )
     assert set(snippets) == {"load", "stream", "polars", "duckdb", "cli"}
     unknown = client.get("/api/datasets/mnist/subsets/train/snippets?partition=nope.parquet")
-    assert unknown.status_code == 400
-    assert unknown.json()["error"] == "mnist/train has no partition 'nope.parquet'"
+    assert unknown.status_code == 404
+    assert unknown.json()["error"] == (
+        f"no partition 'nope.parquet' in the chosen subsets of 'mnist'; known: {TRAIN}"
+    )
 
     target = catalog.settings.data_dir / "mnist" / "train" / TRAIN
     plan = client.post("/api/datasets/mnist/remove/plan", json={"subsets": ["train"]}, headers=UI)

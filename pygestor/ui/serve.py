@@ -69,4 +69,11 @@ def serve(chosen: Plan, catalog: Catalog, *, open_browser: bool = False) -> None
     app = create_app(catalog, token=chosen.token, loopback=chosen.loopback)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(chosen.url,)).start()
-    uvicorn.run(app, host=chosen.host, port=chosen.port, log_level="warning")
+    # open event streams (every page has one) would hold Ctrl-C until they close: give them 2 s
+    uvicorn.run(
+        app,
+        host=chosen.host,
+        port=chosen.port,
+        log_level="warning",
+        timeout_graceful_shutdown=2,
+    )
