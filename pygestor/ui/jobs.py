@@ -375,6 +375,11 @@ class JobManager:
             if run.thread is not None and run.thread.is_alive():  # stuck: recorded as stopped
                 log.warning("job %s did not stop within %.0f s", job_id, timeout)
                 self._finish(job_id, run, "cancelled" if run.user_cancel else "interrupted")
+        self.end_streams()
+
+    def end_streams(self) -> None:
+        """End every subscription (their event streams close), e.g. when the server is asked to
+        stop: open streams would otherwise hold its shutdown until they time out."""
         with self._lock:
             subscribers, self._subscribers = list(self._subscribers), set()
         for sub in subscribers:
