@@ -61,6 +61,10 @@ class Problem:
             f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
         )
 
+    def to_json(self) -> dict[str, str | int | None]:
+        """`{file, line, field, message}` (what the web UI's API returns)."""
+        return {"file": self.file, "line": self.line, "field": self.field, "message": self.message}
+
 
 class ManifestError(PygestorError):
     """One or more manifests are invalid; `problems` lists each one."""

@@ -101,8 +101,15 @@ def test_the_command_serves_the_api_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.1)
         assert body is not None and body["ok"] is True
+        # an open event stream (every page holds one) must not keep Ctrl-C waiting
+        stream = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/jobs/events", timeout=30)
+        assert stream.headers["content-type"].startswith("text/event-stream")
     finally:
         proc.send_signal(2)
+        started = time.monotonic()
         _, err = proc.communicate(timeout=20)
+    stopped_in = time.monotonic() - started
+    assert stopped_in < 4, stopped_in
+    stream.close()
     assert f"pygestor UI on http://127.0.0.1:{port}/" in err
     assert "Traceback" not in err
