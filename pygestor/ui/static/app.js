@@ -185,7 +185,7 @@
         "div",
         { class: `job job-${job.state}`, "data-job-id": job.id, "data-state": job.state },
         el("a", { href: "/jobs", class: "job-name" }, job.dataset),
-        el("span", { class: "job-state state" }, job.state),
+        el("span", { class: `job-state state state-${job.state}` }, job.state),
         progressBar(job),
         ACTIVE.has(job.state) && job.rate ? el("span", { class: "rate" }, `${humanBytes(job.rate)}/s`) : null,
         el("span", { class: "files" }, `${job.files_done}/${job.files_total} files`),
