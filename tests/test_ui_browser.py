@@ -61,7 +61,7 @@ expect.set_options(timeout=15_000)  # 2 cores running a server, a Hub and a brow
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     built = ui_world(tmp_path_factory.mktemp("ui-world"))
-    built.catalog.sync(["wikipedia", "wit_base", "mnist", "notes", "voices"])
+    built.catalog.sync(["wikipedia", "wit_base", "mnist", "notes", "voices", "photos"])
     try:
         yield built
     finally:
@@ -273,6 +273,19 @@ def test_an_image_column_shows_as_images(page: Page, shots: Path) -> None:
     widths = images.evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
     assert all(w > 0 for w in widths), widths  # the browser decoded them
     page.screenshot(path=str(shots / "preview-images.png"), full_page=True)
+
+
+def test_a_preview_stops_at_the_byte_cap_and_says_so(page: Page, world: World) -> None:
+    open_subset(page, "photos", "train")  # one 6 MB row group of images
+    world.hub.requests.clear()
+    page.click("button:has-text('Preview')")
+    expect(page.locator("#preview .cap")).to_contain_text("stopped at the cap of 4,194,304 bytes")
+    expect(page.locator("#preview .skipped")).to_contain_text("image: not shown")
+    captions = page.locator("#preview table.preview td.kind-text")
+    expect(captions).to_have_text([f"photo {i}" for i in range(6)])
+    fetched = int(page.locator("#preview .bytes-fetched").get_attribute("data-bytes") or -1)
+    sent = sum(r.bytes_sent for r in world.hub.requests if r.origin == "lfs")
+    assert 0 < fetched <= 4 * 2**20 and sent <= 4 * 2**20
 
 
 def test_an_audio_column_shows_as_players(page: Page) -> None:

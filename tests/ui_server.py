@@ -46,6 +46,17 @@ subsets:
   - files: "{subset}/*.parquet"
 format: parquet
 """
+#: a user manifest over one 6 MB file of large images: its preview stops at the byte cap
+PHOTOS_MANIFEST = """\
+name: photos
+description: Six large photos in one row group (the preview's byte cap in the UI tests).
+modality: [image]
+license: cc0-1.0
+source: {huggingface: team/photos}
+subsets:
+  - files: "data/{subset}-*.parquet"
+format: parquet
+"""
 #: a repository no manifest names yet: the add form proposes one for it
 NEW_REPO = "lab/fresh-corpus"
 #: a user manifest over a repository with an audio column (the preview shows a player)
@@ -160,11 +171,16 @@ def ui_world(folder: Path) -> World:
         "team/voices",
         {".gitattributes": gitattributes(), "data/train-00000-of-00001.parquet": _voices()},
     )
+    hub.create_repo(
+        "team/photos",
+        {".gitattributes": gitattributes(), "data/train-00000-of-00001.parquet": _photos()},
+    )
     server = HubServer(hub).start()
     user = folder / "user-catalog"
     user.mkdir(parents=True)
     (user / "notes.yaml").write_text(NOTES_MANIFEST, encoding="utf-8")
     (user / "voices.yaml").write_text(VOICES_MANIFEST, encoding="utf-8")
+    (user / "photos.yaml").write_text(PHOTOS_MANIFEST, encoding="utf-8")
     settings = Settings(
         data_dir=folder / "data", user_catalog_dir=user, hf_endpoint=server.endpoint
     )
@@ -194,3 +210,24 @@ def _voices() -> bytes:
     return parquet_bytes(
         table(rows, schema, {"audio": {"_type": "Audio"}, "word": hf_value("string")})
     )
+
+
+def _photos() -> bytes:
+    """A parquet file of one row group: six 1 MB "PNG" images (random bytes after the PNG
+    signature, so they do not compress) and their captions."""
+    import random
+
+    import pyarrow as pa
+
+    rng = random.Random("photos")
+    image = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+    schema = pa.schema([("image", image), ("caption", pa.string())])
+    rows = [
+        {
+            "image": {"bytes": b"\x89PNG\r\n\x1a\n" + rng.randbytes(2**20), "path": f"{i}.png"},
+            "caption": f"photo {i}",
+        }
+        for i in range(6)
+    ]
+    features = {"image": {"_type": "Image"}, "caption": hf_value("string")}
+    return parquet_bytes(table(rows, schema, features))

@@ -301,6 +301,7 @@ def preview_fragment(
         "preview.html",
         p=found,
         chips=[(n, n in chosen) for n in dict.fromkeys(names)],
+        left_out={s["column"] for s in found.get("skipped", [])},
         rows=rows,
         rows_range=PREVIEW_ROWS,
         name=name,
