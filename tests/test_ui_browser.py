@@ -557,6 +557,19 @@ def test_check_for_updates_fetch_what_changed_then_forget(page: Page, world: Wor
     assert local.exists()  # forgetting keeps the downloaded files
 
 
+def test_a_server_with_a_token_works_from_its_url(page: Page, world: World) -> None:
+    app = create_app(world.catalog, token="s3cret", jobs_dir=world.data_dir / ".jobs-token")
+    with UiServer(app) as guarded:
+        page.goto(f"{guarded.url}/datasets/wikipedia")
+        expect(page.locator("body")).to_contain_text("a token is required")
+        page.goto(f"{guarded.url}/datasets/wikipedia?token=s3cret")  # the URL 'pygestor ui' prints
+        assert page.url == f"{guarded.url}/datasets/wikipedia"  # the token left the address bar
+        page.click("[data-action=sync]")  # a POST: the cookie and the X-Pygestor header
+        expect(page.locator("main > .flash")).to_contain_text("Synced wikipedia: 3 subsets")
+        assert page.evaluate("window.pygestor.api('GET', '/api/jobs')") == []
+        page.goto("about:blank")
+
+
 def test_the_pages_stay_fast(page: Page, shots: Path) -> None:
     start = time.perf_counter()
     for url in ("/", f"/datasets/wikipedia/subsets/{EN}", "/datasets/wikipedia", "/jobs", "/add"):
