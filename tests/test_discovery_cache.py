@@ -186,17 +186,17 @@ def test_the_cache_is_bounded_least_recently_used_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(cache, "RACY_SECONDS", 0.0)
-    lru = cache.ManifestCache(max_entries=2)
+    lru: cache.FileCache[object] = cache.FileCache(max_entries=2)
     stats = {}
     for name in ("a", "b", "c"):
         path = put(tmp_path, name, manifest_text(name, name))
         stats[name] = cache.file_key(str(path), path.stat())
-    lru.put(stats["a"], discovery.parse_file(tmp_path / "a.yaml"))
-    lru.put(stats["b"], discovery.parse_file(tmp_path / "b.yaml"))
+    lru.put(stats["a"], discovery.parse_file(tmp_path / "a.yaml"), changed_ns=T0)
+    lru.put(stats["b"], discovery.parse_file(tmp_path / "b.yaml"), changed_ns=T0)
     assert lru.get(stats["a"]) is not None  # a is now the most recently used
-    lru.put(stats["c"], discovery.parse_file(tmp_path / "c.yaml"))
+    lru.put(stats["c"], discovery.parse_file(tmp_path / "c.yaml"), changed_ns=T0)
     assert lru.get(stats["b"]) is None
-    assert [lru.get(stats[n]).description for n in ("a", "c")] == ["a", "c"]  # type: ignore[union-attr]
+    assert [lru.get(stats[n]).description for n in ("a", "c")] == ["a", "c"]  # type: ignore[attr-defined]
     assert lru.info().entries == 2
 
 

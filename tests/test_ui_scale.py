@@ -40,7 +40,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Any:
         catalog = Catalog(make_settings(tmp, server.endpoint, include_builtin=False))
         catalog.sync([g.name for g in generated[:SYNCED]])
         catalog.download("scale-00003", "s0", partitions=["000.parquet"])
-        with TestClient(create_app(catalog)) as client:
+        with TestClient(create_app(catalog), base_url="http://127.0.0.1") as client:
             yield catalog, generated, client
 
 

@@ -25,7 +25,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -35,8 +35,9 @@ from .models import Manifest
 MAX_ENTRIES = 4096
 RACY_SECONDS = 2.0
 
-Key = tuple[str, int, int, int, int, int]
+Key = tuple[Any, ...]  # (path, then what a stat says of that version of the file)
 Parsed = Manifest | tuple[Problem, ...]  # a valid manifest, or the problems of an invalid one
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -54,18 +55,24 @@ def file_key(path: str, st: os.stat_result) -> Key:
     return (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-class ManifestCache:
-    """An LRU map from `file_key` to what parsing that file gave."""
+def changed_ns(st: os.stat_result) -> int:
+    """When the file last changed (content or inode), for the racy rule of `FileCache.put`."""
+    return max(st.st_mtime_ns, st.st_ctime_ns)
+
+
+class FileCache(Generic[V]):
+    """An LRU map from a file's identity (a `Key`: its path first) to what reading it gave,
+    one version per path. The values are shared by every caller: keep only immutable ones."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[Key, Parsed] = OrderedDict()
-        self._by_path: dict[str, Key] = {}
+        self._entries: OrderedDict[Key, V] = OrderedDict()
+        self._by_path: dict[Any, Key] = {}
         self._lock = threading.Lock()
         self._hits = self._misses = 0
 
-    def get(self, key: Key) -> Parsed | None:
-        """What was parsed from this version of the file (shared: it is `read_only`), or None."""
+    def get(self, key: Key) -> V | None:
+        """What was read from this version of the file, or None."""
         with self._lock:
             found = self._entries.get(key)
             if found is None:
@@ -75,17 +82,17 @@ class ManifestCache:
             self._hits += 1
         return found
 
-    def put(self, key: Key, parsed: Parsed) -> None:
-        """Keep `parsed` (made `read_only` by the caller) for this version of the file, unless it
-        changed too recently to tell one version from the next (`RACY_SECONDS`). Replaces any
-        older version of the path."""
-        if time.time_ns() - max(key[4], key[5]) < RACY_SECONDS * 1e9:
+    def put(self, key: Key, value: V, *, changed_ns: int) -> None:
+        """Keep `value` for this version of the file, unless it changed (`changed_ns`) too
+        recently to tell one version from the next (`RACY_SECONDS`). Replaces any older version
+        of the path."""
+        if time.time_ns() - changed_ns < RACY_SECONDS * 1e9:
             return
         with self._lock:
             older = self._by_path.pop(key[0], None)
             if older is not None:
                 self._entries.pop(older, None)
-            self._entries[key] = parsed
+            self._entries[key] = value
             self._by_path[key[0]] = key
             while len(self._entries) > self.max_entries:
                 dropped, _ = self._entries.popitem(last=False)
@@ -194,5 +201,5 @@ def _read_only_model(model: BaseModel) -> BaseModel:
     return copied
 
 
-#: the one cache of this process
-CACHE = ManifestCache()
+#: the manifests parsed by this process (made `read_only` before they are kept)
+CACHE: FileCache[Parsed] = FileCache()

@@ -98,7 +98,7 @@ def _scan(folder: Path) -> list[tuple[Path, os.stat_result | None]]:
 def _parse_cached(path: Path, st: os.stat_result | None) -> Manifest | tuple[Problem, ...]:
     """`parse_file(path)` made read-only (`cache.read_only`), or its problems; from the cache
     when this version of the file was parsed before."""
-    from .cache import CACHE, file_key, read_only
+    from .cache import CACHE, changed_ns, file_key, read_only
 
     key = file_key(str(path), st) if st is not None else None
     found = CACHE.get(key) if key is not None else None
@@ -109,8 +109,8 @@ def _parse_cached(path: Path, st: os.stat_result | None) -> Manifest | tuple[Pro
         parsed = read_only(parse_file(path))
     except ManifestError as exc:
         parsed = tuple(exc.problems)
-    if key is not None:
-        CACHE.put(key, parsed)
+    if key is not None and st is not None:
+        CACHE.put(key, parsed, changed_ns=changed_ns(st))
     return parsed
 
 
