@@ -211,3 +211,40 @@ def test_a_catalog_sees_an_edit_of_a_user_manifest(tmp_path: Path, parses: list[
     assert parses.count("mine.yaml") == 2
     builtin = [p for p in parses if p != "mine.yaml"]
     assert len(builtin) == len(set(builtin))  # each built-in manifest parsed once
+
+
+# ---- the same cache for listings (index/store.py) ------------------------------------------
+def test_a_listing_is_parsed_once_and_a_damaged_one_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import write_corpus_manifest
+    from pygestor.errors import DamagedIndex
+    from pygestor.index import records, store
+
+    root = tmp_path / "corpus"
+    (root / "en").mkdir(parents=True)
+    (root / "en" / "part-0.jsonl").write_text('{"text": "a"}\n')
+    write_corpus_manifest(tmp_path, root)
+    catalog = Catalog(make_settings(tmp_path))
+    catalog.sync("corpus")
+    [listing_file] = (
+        tmp_path / "data" / ".pygestor" / "datasets" / "corpus" / "listings"
+    ).iterdir()
+    os.utime(listing_file, ns=(T0, T0))
+    monkeypatch.setattr(cache, "RACY_SECONDS", 0.0)
+    store.LISTINGS.clear()
+    parsed = []
+    real = records.Listing.parse.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type, raw: bytes, **kw: object) -> object:
+        parsed.append(kw["where"])
+        return real(cls, raw, **kw)
+
+    monkeypatch.setattr(records.Listing, "parse", classmethod(counting))
+    first = catalog.store.listing("corpus")
+    assert first is not None and first is catalog.store.listing("corpus")
+    assert [s.name for s in first.subsets] == ["en"]
+    assert parsed == [str(listing_file)]
+    listing_file.write_text(listing_file.read_text()[:-20])  # truncated: another size
+    with pytest.raises(DamagedIndex, match="not valid JSON"):
+        catalog.store.listing("corpus")
