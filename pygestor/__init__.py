@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from ._version import __version__
 
 if TYPE_CHECKING:
+    import threading
+
     import pandas as pd
 
     from .catalog import Catalog, SyncResult, Validation
@@ -115,9 +117,11 @@ def download(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     data_dir: str | os.PathLike[str] | None = None,
+    cancel: threading.Event | None = None,
 ) -> DownloadReport:
     """Fetch a subset (or the named partitions, or every subset) in parallel, resumably, verified.
-    `progress` is called with a `pygestor.fetch.ProgressEvent` as bytes arrive and files finish."""
+    `progress` is called with a `pygestor.fetch.ProgressEvent` as bytes arrive and files finish;
+    `cancel`, set from another thread, stops it as Ctrl-C does (DownloadInterrupted)."""
     return _catalog(data_dir).download(
         name,
         subset,
@@ -126,6 +130,7 @@ def download(
         update=update,
         workers=workers,
         progress=progress,
+        cancel=cancel,
     )
 
 

@@ -27,7 +27,7 @@ import contextlib
 import functools
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -54,6 +54,8 @@ from .settings import Settings
 from .sources import open_source
 
 if TYPE_CHECKING:
+    import threading
+
     import pandas as pd
 
     from .fetch import DownloadPlan, DownloadReport, ProgressCallback
@@ -259,6 +261,52 @@ class Catalog:
             force=force,
         )
 
+    # ---- curating manifests (pygestor/manifest/edit.py) -----------------------------------
+    def manifest_file(self, name: str) -> dict[str, Any]:
+        """`{name, path, text, builtin, editable, sha256}` of the manifest file of `name`."""
+        from .manifest.edit import manifest_file
+
+        return manifest_file(self.entry(name))
+
+    def edit_manifest(
+        self, name: str, changes: Mapping[str, Any], *, expected_sha256: str | None = None
+    ) -> dict[str, Any]:
+        """Set description, modality, tags or license in a user manifest's file, in place."""
+        from .manifest.edit import edit
+
+        folder = self.settings.user_catalog_dir
+        entry = self.entry(name)
+        return edit(entry, changes, expected_sha256=expected_sha256, user_folder=folder)
+
+    def delete_manifest(self, name: str) -> str:
+        """Delete a user manifest's file (the index stays: see `forget`); returns its path."""
+        from .manifest.edit import delete
+
+        return delete(self.entry(name), user_folder=self.settings.user_catalog_dir)
+
+    def check_manifest(self, text: str, *, file: str = "<editor>") -> list[Problem]:
+        """The problems `validate` would report for `text` as a file (a user-name clash too)."""
+        from .manifest.edit import check_text
+
+        return check_text(text, self.discover().entries, file=file)
+
+    def propose(
+        self, repo: str, *, name: str | None = None, revision: str | None = None
+    ) -> Scaffold:
+        """What `add` would write, unwritten; URLs of hosts but the Hub endpoint are refused."""
+        from .scaffold.build import scaffold
+        from .scaffold.refs import require_endpoint_host
+
+        require_endpoint_host(repo, self.settings.hf_endpoint)
+        return scaffold(repo, name=name, revision=revision, settings=self.settings)
+
+    def save_manifest(self, text: str, *, overwrite: bool = False) -> dict[str, Any]:
+        """Validate `text`, write it as `<user catalog>/<name>.yaml`; its `manifest_file`."""
+        from .manifest.edit import save
+
+        folder, entries = self.settings.user_catalog_dir, self.discover().entries
+        return self.manifest_file(save(text, folder, entries, overwrite=overwrite).stem)
+
     # ---- listings -----------------------------------------------------------------------
     def dataset_records(self) -> list[dict[str, Any]]:
         """One record per dataset of the catalog (see DATASET_COLUMNS)."""
@@ -326,14 +374,16 @@ class Catalog:
         update: bool = False,
         workers: int | None = None,
         progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
     ) -> DownloadReport:
         """Fetch the chosen partitions that are not local yet (and stale ones with `update`):
-        in parallel, resumable, verified, atomic. Returns what was fetched."""
+        in parallel, resumable, verified, atomic. Returns what was fetched. `cancel`, set from
+        any thread, stops it as Ctrl-C does (DownloadInterrupted; partial files kept)."""
         plan = self.plan_download(
             name, subset, partitions=partitions, all_subsets=all_subsets, update=update
         )
         with tiers.writes(self.store, "download"):
-            return plan.execute(workers=workers, progress=progress)
+            return plan.execute(workers=workers, progress=progress, cancel=cancel)
 
     def writing(self, action: str) -> contextlib.AbstractContextManager[None]:
         """For running a plan made here (`plan_download(...).execute()`, `plan_remove`): a
@@ -561,6 +611,41 @@ class Catalog:
         self.manifest(name)  # an unknown dataset is an error, not a silent False
         with tiers.writes(self.store, "drop_arrow_copy"):
             return drop_arrow_copy(self.store, name, subset)
+
+    def schema(
+        self, name: str, subset: str | None = None, partition: str | None = None
+    ) -> dict[str, Any]:
+        """One partition's parquet schema, local or by HTTP ranges (`pygestor.read.peek`)."""
+        from .read.peek import schema
+
+        selection = self._peeked(name, subset, partition)
+        return schema(selection, self._fetcher(selection))
+
+    def preview(
+        self,
+        name: str,
+        subset: str | None = None,
+        partition: str | None = None,
+        *,
+        rows: int = 10,
+        columns: Sequence[str] | None = None,
+        max_bytes: int = 4 * 2**20,
+    ) -> dict[str, Any]:
+        """One partition's first rows, without downloading it (`pygestor.read.peek`)."""
+        from .read.peek import check_limits, preview
+
+        check_limits(rows, max_bytes)
+        selection = self._peeked(name, subset, partition)
+        fetcher = self._fetcher(selection)
+        return preview(selection, fetcher, rows=rows, columns=columns, max_bytes=max_bytes)
+
+    def _peeked(self, name: str, subset: str | None, partition: str | None) -> Selection:
+        """The one subset (and partition, if named) of a synced dataset a preview looks at."""
+        for argument, value in (("subset", subset), ("partition", partition)):
+            if value is not None and not isinstance(value, str):
+                raise SelectionError(f"{argument}={value!r}: give one {argument} name")
+        parts = None if partition is None else [partition]
+        return self.select(name, subset, partitions=parts, sync=False)
 
     def _readable(
         self,

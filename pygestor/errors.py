@@ -2,6 +2,10 @@
 
     PygestorError                        base: anything pygestor reports on purpose
     ├── ManifestError                    a manifest is invalid (carries every problem found)
+    │   └── InvalidManifest              text to save or an edit the validator refuses
+    ├── InvalidEdit (ValueError)         a change the manifest editor cannot make (key, type)
+    ├── ReadOnlyManifest (PermissionError)  a built-in (or unwritable) manifest file
+    ├── ManifestChanged                  the file changed since it was read (an edit's sha256)
     ├── DatasetNotFound (KeyError)       no manifest with that name
     │   ├── SubsetNotFound               no such subset in a dataset
     │   └── PartitionNotFound            no such partition in the chosen subsets
@@ -22,6 +26,7 @@
         ├── InvalidName                  not a dataset name
         ├── NameTaken                    the catalog already has a dataset of that name
         └── OutputExists (FileExistsError)  the manifest file exists (overwrite with --force)
+            └── ManifestExists               `save_manifest` would replace a file (overwrite=True)
 
     PygestorWarning (UserWarning)        data was read, but not all of it, or not fresh
     DownloadInterrupted (KeyboardInterrupt)  Ctrl-C during a download: what is kept, how to resume
@@ -55,6 +60,10 @@ class Problem:
         return (
             f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
         )
+
+    def to_json(self) -> dict[str, str | int | None]:
+        """`{file, line, field, message}` (what the web UI's API returns)."""
+        return {"file": self.file, "line": self.line, "field": self.field, "message": self.message}
 
 
 class ManifestError(PygestorError):
@@ -292,3 +301,45 @@ class DamagedIndex(PygestorError):
         self.path, self.what, self.dataset = path, what, dataset
         fix = f"pygestor sync {dataset} --repair" if dataset else "pygestor sync --repair"
         super().__init__(f"{path}: {what}; run '{fix}'")
+
+
+# issue 10 (manifests)
+class InvalidManifest(ManifestError):
+    """Manifest text to save, or the text an edit would write, that the validator refuses: the
+    file was not written; `problems` lists what `pygestor validate` would print for it."""
+
+
+class InvalidEdit(PygestorError, ValueError):
+    """A change the manifest editor cannot make: a key it does not edit, a value of the wrong
+    type."""
+
+
+class ReadOnlyManifest(PygestorError, PermissionError):
+    """A manifest that cannot be edited or deleted here: a built-in one, or a file you cannot
+    write."""
+
+    def __init__(self, name: str, path: str, why: str) -> None:
+        self.name, self.path = name, path
+        super().__init__(f"{path}: dataset {name!r} {why}")
+
+
+class ManifestChanged(PygestorError):
+    """The manifest file changed since it was read (its sha256 is not the one expected): nothing
+    was written; read it again and redo the change."""
+
+    def __init__(self, path: str, expected: str, found: str) -> None:
+        self.path, self.expected, self.found = path, expected, found
+        super().__init__(
+            f"{path} changed since it was read (sha256 {found[:12]}..., expected "
+            f"{expected[:12]}...); nothing was written: reload it and make the change again"
+        )
+
+
+class ManifestExists(OutputExists):
+    """`save_manifest` would replace an existing manifest file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        PygestorError.__init__(
+            self, f"{path} already exists; save with overwrite=True to replace it"
+        )

@@ -56,6 +56,7 @@ RETRIES = 6
 MAX_BACKOFF = 30.0
 BUSY_POLL = 0.25  # seconds between looks at a partial file another process is writing
 CANCEL_GRACE = 0.8  # seconds Ctrl-C waits for running transfers to stop at a chunk boundary
+CANCEL_POLL = 0.05  # seconds between looks at a `cancel` event while waiting for the workers
 
 
 # ---- progress ------------------------------------------------------------------------------
@@ -175,9 +176,12 @@ class DownloadPlan:
         workers: int | None = None,
         progress: ProgressCallback | None = None,
         retries: int = RETRIES,
+        cancel: threading.Event | None = None,
     ) -> DownloadReport:
         """Fetch everything in `fetch` with a bounded worker pool; raise DownloadError naming the
-        partitions that still failed after `retries` attempts (the others are kept)."""
+        partitions that still failed after `retries` attempts (the others are kept). `cancel`,
+        set from any thread, stops the run as Ctrl-C does: transfers stop at their next chunk,
+        partial files are kept (the next run resumes them) and DownloadInterrupted is raised."""
         if not self.fetch:
             return DownloadReport(self.dataset, (), tuple(i.key for i in self.local), 0, 0.0)
         if self.store is None or self.source is None:
@@ -191,6 +195,7 @@ class DownloadPlan:
             self.source,
             retries,
             _Progress(progress, sum(i.file.size for i in self.fetch), len(self.fetch)),
+            cancel,
         )
         return runner.run(max(1, min(workers or DEFAULT_WORKERS, len(self.fetch))))
 
@@ -252,7 +257,13 @@ def plan_download(
 # ---- execution -----------------------------------------------------------------------------
 class _Runner:
     def __init__(
-        self, plan: DownloadPlan, store: Store, source: Fetcher, retries: int, progress: _Progress
+        self,
+        plan: DownloadPlan,
+        store: Store,
+        source: Fetcher,
+        retries: int,
+        progress: _Progress,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.plan, self.store, self.source, self.retries, self.progress = (
             plan,
@@ -270,21 +281,22 @@ class _Runner:
         self.cancelled = threading.Event()  # set on Ctrl-C: transfers stop at the next chunk
         self._futures: list[Future[Any]] = []
         self.unreachable = ""  # why the source could not be reached, once it could not
+        self.cancel = cancel  # the caller's: set from another thread, it acts as a Ctrl-C
 
     def run(self, workers: int) -> DownloadReport:
         start = time.monotonic()
+        if self.cancel is not None and self.cancel.is_set():
+            raise self._interrupted()
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pygestor-fetch")
         try:
             first = [pool.submit(self._try_item, item) for item in self.plan.fetch]
             self._futures.extend(first)
-            deferred = [
-                item for item, fut in zip(self.plan.fetch, first, strict=True) if fut.result()
-            ]
+            busy = self._results(first)
+            deferred = [item for item, fut in zip(self.plan.fetch, busy, strict=True) if fut]
             # held by other processes: wait for them, then check
             then = [pool.submit(self._wait_item, item) for item in deferred]
             self._futures.extend(then)
-            for fut in then:
-                fut.result()
+            self._results(then)
         except (
             BaseException
         ) as exc:  # Ctrl-C (or any escape): stop at the next chunk, keep partials
@@ -306,6 +318,22 @@ class _Runner:
         if self.failures:
             raise DownloadError(self.plan.dataset, self.failures)
         return report
+
+    def _results(self, futures: list[Future[Any]]) -> list[Any]:
+        """Each future's result, in order. A `cancel` event set meanwhile (from another thread:
+        the UI's jobs) is a KeyboardInterrupt here, so the run stops exactly as on Ctrl-C."""
+        if self.cancel is None:
+            return [fut.result() for fut in futures]
+        results = []
+        for fut in futures:
+            while True:
+                try:
+                    results.append(fut.result(timeout=CANCEL_POLL))
+                    break
+                except TimeoutError:
+                    if self.cancel.is_set():
+                        raise KeyboardInterrupt from None
+        return results
 
     def _cancel(self, pool: ThreadPoolExecutor) -> None:
         """Drop the queued partitions and let the running transfers stop at their next chunk

@@ -464,8 +464,8 @@ def test_validate_resolve_reports_default_columns_a_subset_lacks(
         for r in hub.requests.filter(method="GET", origin="lfs")
     )
     assert got == [
-        ("test-0.parquet", None, len(small)),
-        ("train-0.parquet", f"bytes={len(big) - 65536}-", 65536),
+        ("test-0.parquet", f"bytes=0-{len(small) - 1}", len(small)),
+        ("train-0.parquet", f"bytes={len(big) - 65536}-{len(big) - 1}", 65536),
     ]
     # a local copy is read instead of the source
     catalog = Catalog(make_settings(tmp_path, hub.endpoint, user_catalog_dir=tmp_path / "cat"))

@@ -126,31 +126,40 @@ def add_entry(result: Discovery, entry: Entry) -> None:
         result.notes.append(f"{earlier.path}: dataset {name!r} shadows the built-in {entry.path}")
     elif not entry.builtin:
         result.problems.append(
-            Problem(
-                str(entry.path),
-                _key_line(entry.path, "name"),
-                "name",
-                f"dataset {name!r} is already defined by {earlier.path}; rename one of them or "
-                "remove a file",
-            )
+            duplicate_problem(str(entry.path), _key_line(entry.path, "name"), name, earlier.path)
         )
+
+
+def duplicate_problem(file: str, line: int | None, name: str, earlier: Path) -> Problem:
+    """A user manifest whose name an earlier user manifest (`earlier`) already defines."""
+    return Problem(
+        file,
+        line,
+        "name",
+        f"dataset {name!r} is already defined by {earlier}; rename one of them or remove a file",
+    )
 
 
 def _key_line(path: Path, key: str) -> int | None:
     """The line of a top-level `key:` in a YAML file (None if it cannot be read or found)."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        return text_key_line(path.read_text(encoding="utf-8"), key)
     except (OSError, UnicodeDecodeError):
         return None
+
+
+def text_key_line(text: str, key: str) -> int | None:
+    """The line of a top-level `key:` in YAML text (None if not found)."""
+    lines = text.splitlines()
     return next((n for n, line in enumerate(lines, 1) if line.startswith(f"{key}:")), None)
 
 
 def parse_file(path: Path) -> Manifest:
     """Read and validate one manifest file; raises ManifestError listing every problem."""
-    return parse_text(_read_manifest(path), str(path))
+    return parse_text(read_manifest(path), str(path))
 
 
-def _read_manifest(path: Path) -> str:
+def read_manifest(path: Path) -> str:
     """The text of a manifest file: a regular file of at most MAX_MANIFEST_BYTES, in UTF-8 (a FIFO
     or a device such as /dev/zero is refused before any read, so nothing blocks or grows)."""
 
@@ -165,7 +174,7 @@ def _read_manifest(path: Path) -> str:
     except OSError as exc:
         raise fail(f"cannot read: {exc.strerror or exc}") from None
     if len(data) > MAX_MANIFEST_BYTES:
-        raise fail(_too_large())
+        raise fail(too_large())
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -175,7 +184,8 @@ def _read_manifest(path: Path) -> str:
         ) from None
 
 
-def _too_large() -> str:
+def too_large() -> str:
+    """The problem of a manifest over MAX_MANIFEST_BYTES."""
     return (
         f"larger than {MAX_MANIFEST_BYTES:,} bytes, far more than a manifest needs; "
         "is this the right file?"
@@ -187,7 +197,7 @@ def parse_text(text: str, file: str = "<manifest>") -> Manifest:
     import pydantic
 
     if len(text) > MAX_MANIFEST_BYTES:
-        raise ManifestError([Problem(file, None, "", _too_large())])
+        raise ManifestError([Problem(file, None, "", too_large())])
     node, data, duplicates = _load_yaml(text, file)
     if duplicates:
         raise ManifestError(duplicates)

@@ -12,6 +12,8 @@ from ..manifest.formats import detect
 from ..storage.base import Storage
 from .options import shown
 
+TEXT_FORMATS = ("jsonl", "csv", "text")  # the formats previewed by their first lines
+
 
 def schema(storage: Storage, key: str, fmt: str | None) -> list[dict[str, str]] | None:
     """Columns and types from a parquet footer (no data read); None for other formats."""
@@ -42,18 +44,24 @@ def head(storage: Storage, key: str, fmt: str | None, n: int) -> list[dict[str, 
                 f"{where}: cannot read it as parquet ({exc}); check it with 'pygestor verify'"
             ) from None
         return [] if batch is None else list(batch.to_pylist())
-    if fmt not in ("jsonl", "csv", "text"):
+    if fmt not in TEXT_FORMATS:
         return None
     try:
         with _open_text(storage, key) as fh:
-            if fmt == "csv":
-                import csv
-
-                reader = csv.DictReader(fh)
-                return [dict(row) for _, row in zip(range(n), reader, strict=False)]
-            lines = _first_lines(fh, n)
+            return text_rows(fh, fmt, n, where, detect(key).delimiter)
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise PygestorError(f"{where}: cannot read it as {fmt} ({exc})") from None
+
+
+def text_rows(fh: Any, fmt: str, n: int, where: str, delimiter: str = ",") -> list[dict[str, Any]]:
+    """The first `n` rows of a text file (`fmt`: one of TEXT_FORMATS) open as text: a local
+    file, or the whole lines of the start of a remote one (`read.peek`)."""
+    if fmt == "csv":
+        import csv
+
+        reader = csv.DictReader(fh, delimiter=delimiter)
+        return [dict(row) for _, row in zip(range(n), reader, strict=False)]
+    lines = _first_lines(fh, n)
     if fmt == "text":
         return [{"text": line} for line in lines]
     try:

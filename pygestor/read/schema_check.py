@@ -9,9 +9,8 @@ files are checked: a text format's columns are known only by reading rows.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import Problem, PygestorError, SourceError
 from ..manifest.formats import detect
@@ -21,8 +20,6 @@ if TYPE_CHECKING:
     from ..index.store import Store
     from ..manifest.models import Manifest
     from ..sources.base import RemoteFile, Source
-
-TAIL = 64 * 1024  # bytes asked for first: the footer of almost every parquet file fits
 
 
 def default_column_problems(
@@ -96,10 +93,11 @@ def _local_names(
 
 
 def remote_parquet_names(source: Source, file: RemoteFile, commit: str | None) -> list[str]:
-    """The column names of a parquet file at the source, from its footer: the last `TAIL` bytes
-    by a range request (the footer's length is in its last 8 bytes; a longer footer is fetched
-    again from where it starts). A local-folder source's file is read in place."""
+    """The column names of a parquet file at the source, from its footer fetched by HTTP ranges
+    (`read.ranges.parquet_footer`). A local-folder source's file is read in place."""
     import pyarrow.parquet as pq
+
+    from .ranges import RangeReader, parquet_footer
 
     path_of = getattr(source, "path_of", None)
     if path_of is not None:  # a local or NFS folder
@@ -107,67 +105,5 @@ def remote_parquet_names(source: Source, file: RemoteFile, commit: str | None) -
             return list(pq.read_schema(str(path_of(file))).names)
         except Exception as exc:  # noqa: BLE001 (pyarrow raises several types)
             raise SourceError(f"cannot read the parquet footer of {file.path}: {exc}") from None
-    size = file.size
-    tail = _tail(source, file, commit, min(size, TAIL))
-    if len(tail) < 8 or tail[-4:] != b"PAR1":
-        raise SourceError(f"{file.path} at the source is not a parquet file (no PAR1 at its end)")
-    footer = int.from_bytes(tail[-8:-4], "little") + 8
-    if footer > len(tail):
-        if footer > size:
-            raise SourceError(f"{file.path}: its parquet footer is longer than the file")
-        tail = _tail(source, file, commit, footer)
-    try:
-        return list(pq.read_schema(_Tail(tail, size)).names)
-    except Exception as exc:  # noqa: BLE001
-        raise SourceError(f"cannot read the parquet footer of {file.path}: {exc}") from None
-
-
-def _tail(source: Source, file: RemoteFile, commit: str | None, n: int) -> bytes:
-    opener = getattr(source, "open_file", None)
-    if opener is None:
-        raise SourceError(f"cannot read {file.path} from this source")
-    offset = file.size - n
-    data = bytearray()
-    with opener(file.path, commit, offset=offset) as body:
-        if body.start != offset:  # the range was ignored: do not read a whole shard for this
-            raise SourceError(f"the server ignored the byte range asked for {file.path}")
-        for chunk in body:
-            data += chunk
-            if len(data) >= n:
-                break
-    return bytes(data[:n])
-
-
-class _Tail(io.RawIOBase):
-    """A read-only file of `size` bytes of which only the last `len(tail)` are known: enough for
-    pyarrow to read a parquet footer."""
-
-    def __init__(self, tail: bytes, size: int) -> None:
-        self._tail, self._size, self._pos = tail, size, 0
-        self._start = size - len(tail)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = base + offset
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        end = min(self._pos + len(view), self._size)
-        if end <= self._pos:
-            return 0
-        if self._pos < self._start:
-            raise OSError("only the footer of this file was fetched")
-        chunk = self._tail[self._pos - self._start : end - self._start]
-        view[: len(chunk)] = chunk
-        self._pos += len(chunk)
-        return len(chunk)
+    metadata, _ = parquet_footer(RangeReader(source, file, commit))
+    return list(metadata.schema.to_arrow_schema().names)

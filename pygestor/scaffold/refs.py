@@ -100,3 +100,27 @@ def check_name(name: str) -> str:
             "'_' and '-', starting with a letter or digit"
         )
     return name
+
+
+def require_endpoint_host(text: str, endpoint: str | None) -> None:
+    """BadRepoReference unless a URL in `text` names the configured Hub endpoint's host (the
+    official Hub's aliases count when it is the endpoint); `owner/name` and `hf://` name no host.
+    Checked before any network access: a server proposing manifests never fetches a URL of
+    another host on a request's behalf."""
+    raw = text.strip()
+    if raw.startswith(("huggingface.co/", "www.huggingface.co/", "hf.co/")):
+        raw = "https://" + raw
+    if raw.startswith("hf://") or "://" not in raw:
+        return
+    base = urlsplit(endpoint or "https://huggingface.co")
+    allowed = {base.netloc.lower()}
+    if base.hostname in HUB_HOSTS and base.port is None:
+        allowed |= HUB_HOSTS
+    url = urlsplit(raw)
+    if url.scheme in ("http", "https") and url.netloc.lower() in allowed:
+        return
+    raise BadRepoReference(
+        f"{text!r} names {url.netloc or url.scheme or 'another host'}; only the configured Hub "
+        f"endpoint is contacted ({base.scheme}://{base.netloc}): give owner/name, "
+        f"hf://datasets/owner/name or a {base.netloc} URL"
+    )

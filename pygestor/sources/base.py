@@ -160,9 +160,9 @@ class Fetcher(Source, Protocol):
     """A source whose files are downloaded into the data directory."""
 
     def open_file(
-        self, path: str, commit: str | None, *, offset: int = 0
+        self, path: str, commit: str | None, *, offset: int = 0, length: int | None = None
     ) -> AbstractContextManager[FileBody]:
-        """The bytes of `path` at `commit` from byte `offset`. Raises Transient for what is worth
-        retrying, a `pygestor.errors.SourceError` (AccessDenied, MissingUpstream, ...) for the
-        rest."""
+        """The bytes of `path` at `commit` from byte `offset` (only `length` of them when given:
+        a bounded range). Raises Transient for what is worth retrying, a
+        `pygestor.errors.SourceError` (AccessDenied, MissingUpstream, ...) for the rest."""
         ...

@@ -59,10 +59,15 @@ def get(
     path: str,
     commit: str | None,
     offset: int = 0,
+    length: int | None = None,
     translate: Translate,
 ) -> Iterator[Body]:
-    """GET `url` from byte `offset`; yields the Body. `path`/`commit` name the file in errors."""
-    if offset:
+    """GET `url` from byte `offset` (only `length` bytes of it when given: a bounded range, so
+    a server never sends more than a preview asked for); yields the Body. `path`/`commit` name
+    the file in errors."""
+    if length is not None:
+        headers = {**headers, "Range": f"bytes={offset}-{offset + max(length, 1) - 1}"}
+    elif offset:
         headers = {**headers, "Range": f"bytes={offset}-"}
     with _open(url, headers, path, commit, translate) as response:
         start = 0

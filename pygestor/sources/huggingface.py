@@ -98,9 +98,10 @@ class HuggingFaceRepo:
         return url, {**headers, "Accept-Encoding": "identity"}
 
     def open_file(
-        self, path: str, commit: str | None, *, offset: int = 0
+        self, path: str, commit: str | None, *, offset: int = 0, length: int | None = None
     ) -> AbstractContextManager[FileBody]:
-        """The bytes of `path` at `commit` from `offset` (a ranged GET; see `sources/http.py`)."""
+        """The bytes of `path` at `commit` from `offset`, `length` of them when given (a ranged
+        GET; see `sources/http.py`)."""
         from .http import get
 
         url, headers = self.file_request(path, commit)
@@ -110,6 +111,7 @@ class HuggingFaceRepo:
             path=path,
             commit=commit or self.revision,
             offset=offset,
+            length=length,
             translate=self.translate,
         )
 

@@ -4,6 +4,9 @@ Starts the bundled Hub look-alike on loopback serving a generated replica of wik
 (the real layout: 41 English shards, single-shard Abkhaz and French), points `HF_ENDPOINT` at it
 and runs the real `pygestor` commands against it, printing each command and its output. Nothing
 touches the internet or your own data dir: everything lives in a temporary folder (or `--workdir`).
+
+`--ui` instead serves the web UI (`pip install 'pygestor[ui]'`) over the same offline Hub, with
+replicas of wikipedia, wit_base (images), mnist and dolly synced, until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -34,19 +37,46 @@ print(df.head(5).to_string(max_colwidth=48))
 """
 
 
+UI_REPLICAS = (replicas.wikipedia, replicas.wit_base, replicas.mnist, replicas.databricks_dolly)
+UI_DATASETS = ["wikipedia", "wit_base", "mnist", "dolly"]
+
+
+def _env(workdir: Path, endpoint: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "HF_ENDPOINT": endpoint,
+        "PYGESTOR_DATA_DIR": str(workdir / "data"),
+        "HF_HOME": str(workdir / "hf-home"),
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_HUB_DISABLE_XET": "1",
+    }
+
+
+def serve_ui(workdir: Path, port: int) -> int:
+    """Sync the replicas, then run `pygestor ui` over the offline Hub until Ctrl-C."""
+    hub = LocalHub(workdir / "hub")
+    for build in UI_REPLICAS:
+        replica = build()
+        if not hub.exists(replica.repo_id):
+            replicas.install(hub, replica)
+    with HubServer(hub) as server:
+        env = _env(workdir, server.endpoint)
+        pygestor = [sys.executable, "-m", "pygestor"]
+        done = subprocess.run([*pygestor, "sync", *UI_DATASETS], env=env, check=False)
+        if done.returncode != 0:
+            return done.returncode
+        try:
+            return subprocess.run([*pygestor, "ui", "--port", str(port)], env=env).returncode
+        except KeyboardInterrupt:
+            return 0
+
+
 def run(workdir: Path) -> int:
     hub = LocalHub(workdir / "hub")
     if not hub.exists("wikimedia/wikipedia"):
         replicas.install(hub, replicas.wikipedia())
     with HubServer(hub) as server:
-        env = {
-            **os.environ,
-            "HF_ENDPOINT": server.endpoint,
-            "PYGESTOR_DATA_DIR": str(workdir / "data"),
-            "HF_HOME": str(workdir / "hf-home"),
-            "HF_HUB_DISABLE_TELEMETRY": "1",
-            "HF_HUB_DISABLE_XET": "1",
-        }
+        env = _env(workdir, server.endpoint)
         print(f"# offline Hub at {server.endpoint}, data dir {workdir / 'data'}\n", flush=True)
         for args in STEPS:
             print(f"$ pygestor {shlex.join(args)}", flush=True)
@@ -82,12 +112,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workdir", type=Path, help="keep the hub and data here (default: a temporary folder)"
     )
+    parser.add_argument(
+        "--ui", action="store_true", help="serve the web UI over the offline Hub (until Ctrl-C)"
+    )
+    parser.add_argument("--port", type=int, default=8765, help="the UI's port (with --ui)")
     args = parser.parse_args(argv)
+
+    def job(workdir: Path) -> int:
+        return serve_ui(workdir, args.port) if args.ui else run(workdir)
+
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
-        return run(args.workdir)
+        return job(args.workdir)
     with tempfile.TemporaryDirectory(prefix="pygestor-demo-") as tmp:
-        return run(Path(tmp))
+        return job(Path(tmp))
 
 
 if __name__ == "__main__":

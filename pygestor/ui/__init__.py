@@ -9,6 +9,7 @@ modules.
     security.py   loopback/Host checks, the token, cross-site request refusal, response headers
     views.py      view models (plain dicts) shared by the JSON API and the pages
     api.py        the JSON API under /api (OpenAPI at /api/openapi.json)
+    models.py     its request and response models (what the OpenAPI describes)
     jobs.py       background downloads: persisted, live progress, cancel, resume
     pages.py      HTML pages and htmx fragments (templates/, static/)
     serve.py      `pygestor ui`: host/port/token, uvicorn (hosts.py: loopback names)

@@ -7,12 +7,16 @@ app = create_app(Catalog(settings), token="s3cret", loopback=False)
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from .. import errors
 from .._version import __version__
@@ -32,6 +36,9 @@ STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (errors.OutputExists, 409),
     (errors.NameTaken, 409),
     (errors.LockTimeout, 409),
+    (errors.ManifestChanged, 409),
+    (errors.ReadOnlyManifest, 403),
+    (errors.InvalidEdit, 422),
     (errors.ReadOnlyDataDir, 403),
     (errors.AccessDenied, 403),
     (errors.InsufficientSpace, 507),
@@ -91,12 +98,16 @@ def create_app(
         version=__version__,
         description="The JSON API of pygestor's web UI: the same operations as the CLI.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
-        redoc_url=None,
+        docs_url=None,  # FastAPI's docs pages load Swagger UI from a CDN: nothing comes from the
+        redoc_url=None,  # internet here (the OpenAPI JSON is enough for any client or viewer)
+        lifespan=_lifespan,
     )
+    from .jobs import JobManager
+
     app.state.catalog = catalog
     app.state.guard = security.Guard(token=token, loopback=loopback)
     app.state.jobs_dir = Path(jobs_dir) if jobs_dir else catalog.settings.index_dir / "jobs"
+    app.state.jobs = JobManager(catalog, app.state.jobs_dir)  # recovers interrupted jobs
     app.middleware("http")(security.middleware(app.state.guard))
 
     @app.exception_handler(errors.PygestorError)
@@ -105,10 +116,22 @@ def create_app(
 
     from . import api, pages
 
+    app.add_exception_handler(RequestValidationError, api.validation_error)
+    app.add_exception_handler(HTTPException, api.http_error)
+
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """On shutdown, running jobs stop as a cancel does and are left `interrupted`."""
+    yield
+    from starlette.concurrency import run_in_threadpool
+
+    await run_in_threadpool(app.state.jobs.shutdown)
 
 
 def error_response(request: Request, exc: BaseException) -> Response:

@@ -7,8 +7,17 @@ LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
 def is_loopback(host: str) -> bool:
-    """`host` (a name or address, IPv6 with or without brackets) is this machine's loopback."""
-    return host in LOOPBACK_NAMES or host.startswith("127.")
+    """`host` (a name or address, IPv6 with or without brackets) is this machine's loopback. A
+    name that only starts like an address (`127.0.0.1.evil.example`) is not: it may resolve
+    anywhere (DNS rebinding)."""
+    import ipaddress
+
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def host_name(header: str) -> str:

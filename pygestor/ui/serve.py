@@ -47,9 +47,14 @@ def plan(host: str = "127.0.0.1", port: int = 8765, token: str | None = None) ->
 
 def check_installed() -> None:
     """Raise one clear line when the `ui` extra is missing."""
-    import importlib.util
+    import importlib
 
-    missing = [m for m in ("fastapi", "uvicorn", "jinja2") if importlib.util.find_spec(m) is None]
+    missing = []
+    for module in ("fastapi", "uvicorn", "jinja2"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
     if missing:
         raise PygestorError(f"{INSTALL_HINT} ({', '.join(missing)} not installed)")
 
@@ -64,4 +69,17 @@ def serve(chosen: Plan, catalog: Catalog, *, open_browser: bool = False) -> None
     app = create_app(catalog, token=chosen.token, loopback=chosen.loopback)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(chosen.url,)).start()
-    uvicorn.run(app, host=chosen.host, port=chosen.port, log_level="warning")
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: object) -> None:
+            app.state.jobs.end_streams()  # open event streams would hold the shutdown
+            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+
+    config = uvicorn.Config(
+        app,
+        host=chosen.host,
+        port=chosen.port,
+        log_level="warning",
+        timeout_graceful_shutdown=5,  # a stream that still does not close
+    )
+    Server(config).run()

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PygestorError, SelectionError
+from ..errors import PartitionNotFound, SelectionError
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
@@ -211,7 +211,7 @@ def snippets(
         known = {r["partition"] for r in catalog.partition_records(name, subset)}
         unknown = [p for p in partitions if p not in known]
         if unknown:
-            raise PygestorError(f"{name}/{subset} has no partition {unknown[0]!r}")
+            raise PartitionNotFound(name, unknown[0], sorted(known))
     else:
         catalog.partition_records(name, subset)  # the subset must exist
     args = f"{name!r}, subset={subset!r}"
