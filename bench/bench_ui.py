@@ -195,6 +195,13 @@ def bench_catalog(root: Path, n: int, runs: int, report: Report) -> None:
             report.timing(
                 f"{label}: GET / (the catalog page)", html, baseline=base, target=TARGET_CATALOG_S
             )
+            typed = route_time(client, "/fragments/datasets", runs, params={"q": "speech"})
+            report.timing(
+                f"{label}: GET /fragments/datasets?q=speech (search as you type)",
+                typed,
+                baseline=base,
+                target=TARGET_CATALOG_S,
+            )
 
 
 # ---- subset: 5,000 partitions ----------------------------------------------------------------
