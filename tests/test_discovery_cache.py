@@ -248,3 +248,13 @@ def test_a_listing_is_parsed_once_and_a_damaged_one_is_refused(
     listing_file.write_text(listing_file.read_text()[:-20])  # truncated: another size
     with pytest.raises(DamagedIndex, match="not valid JSON"):
         catalog.store.listing("corpus")
+
+
+def test_a_weighed_cache_keeps_its_total_weight_under_the_bound() -> None:
+    """Listings are weighed in partitions, so a few huge ones cannot fill the memory."""
+    lru: cache.FileCache[str] = cache.FileCache(max_entries=10, max_weight=5)
+    for name, weight in (("a", 3), ("b", 2), ("c", 2), ("d", 6)):
+        lru.put((name, 1), name, changed_ns=T0, weight=weight)
+    assert [lru.get((n, 1)) for n in "abcd"] == [None, "b", "c", None]  # a went; d never fit
+    lru.put(("b", 2), "b2", changed_ns=T0, weight=1)  # a new version of b replaces the old
+    assert (lru.get(("b", 1)), lru.get(("b", 2)), lru.info().entries) == (None, "b2", 2)

@@ -53,8 +53,9 @@ log = logging.getLogger(__name__)
 
 KEEP_LISTINGS = 3  # listings kept per dataset: the current one and a few before it
 #: listings parsed by this process (frozen values), by file and version: a page of a subset of
-#: 5,000 partitions, or a reload from an Arrow copy, does not parse its listing every time
-LISTINGS: FileCache[Listing] = FileCache(max_entries=16)
+#: 5,000 partitions, or a reload from an Arrow copy, does not parse its listing every time.
+#: Weighed in partitions (~0.5 kB each in memory): at most ~120 MB however many datasets.
+LISTINGS: FileCache[Listing] = FileCache(max_entries=64, max_weight=250_000)
 INDEX = ".pygestor"  # the index folder's key (nothing of this name is a dataset)
 STALE_TEMP_SECONDS = 3600
 
@@ -246,7 +247,8 @@ class Store:
             return None
         listing = Listing.parse(raw, where=self._shown(key), dataset=dataset)
         if ident is not None and info is not None and len(raw) == info.size:
-            LISTINGS.put(ident, listing, changed_ns=info.mtime_ns)
+            weight = 1 + listing.partition_count
+            LISTINGS.put(ident, listing, changed_ns=info.mtime_ns, weight=weight)
         return listing
 
     def forget(self, dataset: str) -> bool:

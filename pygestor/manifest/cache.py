@@ -64,10 +64,12 @@ class FileCache(Generic[V]):
     """An LRU map from a file's identity (a `Key`: its path first) to what reading it gave,
     one version per path. The values are shared by every caller: keep only immutable ones."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(self, max_entries: int = MAX_ENTRIES, *, max_weight: int | None = None) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[Key, V] = OrderedDict()
+        self.max_weight = max_weight  # of all values together (`put`'s weight), when bounded
+        self._entries: OrderedDict[Key, tuple[V, int]] = OrderedDict()
         self._by_path: dict[Any, Key] = {}
+        self._weight = 0
         self._lock = threading.Lock()
         self._hits = self._misses = 0
 
@@ -80,29 +82,42 @@ class FileCache(Generic[V]):
                 return None
             self._entries.move_to_end(key)
             self._hits += 1
-        return found
+        return found[0]
 
-    def put(self, key: Key, value: V, *, changed_ns: int) -> None:
+    def put(self, key: Key, value: V, *, changed_ns: int, weight: int = 1) -> None:
         """Keep `value` for this version of the file, unless it changed (`changed_ns`) too
-        recently to tell one version from the next (`RACY_SECONDS`). Replaces any older version
-        of the path."""
+        recently to tell one version from the next (`RACY_SECONDS`) or weighs more than the
+        whole cache may. Replaces any older version of the path; the least recently used
+        entries go while there are too many or they weigh too much."""
         if time.time_ns() - changed_ns < RACY_SECONDS * 1e9:
+            return
+        if self.max_weight is not None and weight > self.max_weight:
             return
         with self._lock:
             older = self._by_path.pop(key[0], None)
             if older is not None:
-                self._entries.pop(older, None)
-            self._entries[key] = value
+                self._drop(older)
+            self._entries[key] = (value, weight)
+            self._weight += weight
             self._by_path[key[0]] = key
-            while len(self._entries) > self.max_entries:
-                dropped, _ = self._entries.popitem(last=False)
+            while len(self._entries) > self.max_entries or (
+                self.max_weight is not None and self._weight > self.max_weight
+            ):
+                dropped = next(iter(self._entries))
+                self._drop(dropped)
                 if self._by_path.get(dropped[0]) == dropped:
                     del self._by_path[dropped[0]]
+
+    def _drop(self, key: Key) -> None:
+        found = self._entries.pop(key, None)
+        if found is not None:
+            self._weight -= found[1]
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
             self._by_path.clear()
+            self._weight = 0
             self._hits = self._misses = 0
 
     def info(self) -> CacheInfo:
