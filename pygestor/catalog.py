@@ -310,15 +310,14 @@ class Catalog:
     # ---- listings -----------------------------------------------------------------------
     def dataset_records(self) -> list[dict[str, Any]]:
         """One record per dataset of the catalog (see DATASET_COLUMNS)."""
-        from .index.views import dataset_record
+        from .index.views import dataset_records
 
         found = self.discover()
         for problem in found.problems:
             log.warning("skipping an invalid manifest: %s", problem)
-        return [
-            dataset_record(self.store, found.entries[name].manifest)
-            for name in sorted(found.entries)
-        ]
+        return dataset_records(
+            self.store, [found.entries[n].manifest for n in sorted(found.entries)]
+        )
 
     def subset_records(self, name: str, *, counts: bool = False) -> list[dict[str, Any]]:
         """One record per subset of a synced dataset (see SUBSET_COLUMNS); with `counts`, also

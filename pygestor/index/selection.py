@@ -139,8 +139,8 @@ def placed(
     name = manifest.name
     in_place = manifest.source.kind == "local"
     tiers = [] if in_place else [t.local_records(name, subset) for t in store.tiers]
-    info = store.storage.info
     found: Placed = {}
+    remote: list[tuple[str, str]] = []  # not local in any tier: perhaps partial
     for s in listing.subsets:
         if subset is not None and s.name != subset:
             continue
@@ -160,14 +160,65 @@ def placed(
                     best = ("stale", rec, i)
             if best is not None:
                 found[key] = best
-            elif check_partial and info(store.listed_partial_key(name, s.name, p.name)) is not None:
-                found[key] = ("partial", None, 0)
             else:
                 found[key] = ("remote", None, 0)
+                remote.append(key)
+    if check_partial and remote:
+        for key in partial_downloads(store, name, remote):
+            found[key] = ("partial", None, 0)
     for i, local in enumerate(tiers):
         for key, rec in local.items():
             found.setdefault(key, ("gone", rec, i))
     return found
+
+
+#: up to this many partitions of a subset are checked for a `.part` file with a stat each; for
+#: more, the subset's folder is walked once (a subset of 5,000 remote partitions: one listing)
+PARTIAL_STATS = 64
+
+
+def partial_downloads(
+    store: Store, dataset: str, keys: Sequence[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The (subset, partition) keys, among `keys`, that have a download in progress (a `.part`
+    file in the personal tier)."""
+    by_subset: dict[str, dict[str, tuple[str, str]]] = {}
+    for subset, partition in keys:
+        part = store.listed_partial_key(dataset, subset, partition)
+        by_subset.setdefault(subset, {})[part] = (subset, partition)
+    found: list[tuple[str, str]] = []
+    for subset, parts in by_subset.items():
+        found += [parts[k] for k in _existing(store.storage, f"{dataset}/{subset}", parts)]
+    return found
+
+
+def _existing(storage: Storage, folder: str, keys: dict[str, tuple[str, str]]) -> list[str]:
+    """Which of `keys` (files below `folder`) exist, as anything but a folder: a stat each when
+    they are few, else one walk of `folder` (nothing when it does not exist), with a stat only
+    for keys below a link to a folder (which the walk does not follow)."""
+
+    def exists(key: str) -> bool:
+        found = storage.info(key)
+        return found is not None and found.kind != "dir"
+
+    info = storage.info
+    if len(keys) > PARTIAL_STATS:
+        top = info(folder)
+        if top is None:
+            return []
+        if top.kind == "dir":
+            walked = set(storage.walk(folder))  # files, and links (to folders too)
+
+            def unseen(key: str) -> bool:  # below a link (or a file) the walk yielded
+                above = key.rpartition("/")[0]
+                while above not in ("", folder):
+                    if above in walked:
+                        return True
+                    above = above.rpartition("/")[0]
+                return False
+
+            return [k for k in keys if k in walked or (unseen(k) and exists(k))]
+    return [k for k in keys if exists(k)]
 
 
 def choose_subsets(

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DamagedIndex, PygestorError
+from ..manifest.cache import FileCache
 from ..manifest.patterns import is_safe_relpath
 from ..storage.base import TEMP_PREFIX, FileInfo, Storage
 from .records import Listing, Pointer, Record, utc_now
@@ -51,6 +52,10 @@ from .records import Listing, Pointer, Record, utc_now
 log = logging.getLogger(__name__)
 
 KEEP_LISTINGS = 3  # listings kept per dataset: the current one and a few before it
+#: listings parsed by this process (frozen values), by file and version: a page of a subset of
+#: 5,000 partitions, or a reload from an Arrow copy, does not parse its listing every time.
+#: Weighed in partitions (~0.5 kB each in memory): at most ~120 MB however many datasets.
+LISTINGS: FileCache[Listing] = FileCache(max_entries=64, max_weight=250_000)
 INDEX = ".pygestor"  # the index folder's key (nothing of this name is a dataset)
 STALE_TEMP_SECONDS = 3600
 
@@ -211,9 +216,9 @@ class Store:
             else:
                 wanted = listing_id
             key = f"{self.dataset_index_key(dataset)}/listings/{wanted}.json"
-            raw = self._read(key, dataset)
-            if raw is not None:
-                return Listing.parse(raw, where=self._shown(key), dataset=dataset)
+            stored = self._listing_file(key, dataset)
+            if stored is not None:
+                return stored
             if listing_id is not None:
                 return None
         listings = f"{self.dataset_index_key(dataset)}/listings"
@@ -225,6 +230,26 @@ class Store:
             f"names the listing {wanted}, which is missing from listings/",
             dataset,
         )
+
+    def _listing_file(self, key: str, dataset: str) -> Listing | None:
+        """The listing stored at `key`, None when missing. Parsed once per process and version
+        of the file (`LISTINGS`): a listing is never rewritten (it is named by its content), and
+        a damaged or replaced file has another size or mtime, so it is read (and refused) again."""
+        info = self.storage.info(key, follow=True)
+        ident = None
+        if info is not None and info.kind == "file":
+            ident = (f"{self.storage.url}/{key}", info.size, info.mtime_ns)
+            cached = LISTINGS.get(ident)
+            if cached is not None:
+                return cached
+        raw = self._read(key, dataset)
+        if raw is None:
+            return None
+        listing = Listing.parse(raw, where=self._shown(key), dataset=dataset)
+        if ident is not None and info is not None and len(raw) == info.size:
+            weight = 1 + listing.partition_count
+            LISTINGS.put(ident, listing, changed_ns=info.mtime_ns, weight=weight)
+        return listing
 
     def forget(self, dataset: str) -> bool:
         """Drop the dataset's listings and pointer (records of local files stay). True if any."""

@@ -7,6 +7,7 @@ when unknown (e.g. before a sync).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ..errors import DamagedIndex
@@ -56,13 +57,39 @@ STATE_NAMES = ("local", "stale", "gone", "partial", "remote")  # DESIGN.md's par
 _ON_DISK = ("local", "stale", "gone")  # states whose file is in a data directory
 
 
-def dataset_record(store: Store, manifest: Manifest) -> dict[str, Any]:
+def dataset_records(store: Store, manifests: Iterable[Manifest]) -> list[dict[str, Any]]:
+    """`dataset_record` of each manifest. A dataset that no tier has an index folder for is not
+    synced: one listing of each tier's index tells (a catalog of 1,000 manifests, most never
+    synced, costs no stat per dataset)."""
+    indexed = _indexed(store)
+    return [
+        dataset_record(store, m, indexed=indexed is None or m.name in indexed) for m in manifests
+    ]
+
+
+def _indexed(store: Store) -> set[str] | None:
+    """The names in any tier's `.pygestor/datasets/` folder; None when one of those folders is
+    something else (a file, a link: `tiers.pointer` then reports it, per dataset)."""
+    from .store import INDEX
+
+    names: set[str] = set()
+    for tier in store.tiers:
+        above = [tier.storage.info(INDEX), tier.storage.info(f"{INDEX}/datasets")]
+        if any(found is not None and found.kind != "dir" for found in above):
+            return None
+        if None not in above:
+            names.update(e.key.rpartition("/")[2] for e in tier.storage.list(f"{INDEX}/datasets"))
+    return names
+
+
+def dataset_record(store: Store, manifest: Manifest, *, indexed: bool = True) -> dict[str, Any]:
     """One dataset: what its pointer says (no listing is read) and what is local. A damaged
     pointer is warned about (the dataset then shows as not synced), so one dataset's damaged
-    index does not hide the catalog."""
+    index does not hide the catalog. `indexed=False`: no tier has an index folder for it (so no
+    pointer to read)."""
     m = manifest
     try:
-        pointer = tiers.pointer(store, m.name)
+        pointer = tiers.pointer(store, m.name) if indexed else None
     except DamagedIndex as exc:
         store.warn_once(exc)
         pointer = None

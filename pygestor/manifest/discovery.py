@@ -18,6 +18,7 @@ from ..errors import ManifestError, Problem
 from .models import Manifest
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
+SUFFIXES = frozenset(MANIFEST_SUFFIXES)
 MAX_MANIFEST_BYTES = 1_000_000
 
 
@@ -56,19 +57,61 @@ def manifest_files(paths: Iterable[Path]) -> list[Path]:
 
 def discover(folders: Sequence[Path], *, builtin: Path | None = None) -> Discovery:
     """Parse every manifest in `folders` (in precedence order); `builtin` marks the built-in
-    folder."""
+    folder. A file unchanged since an earlier call is not parsed again (`manifest.cache`: one
+    listing per folder and one stat per file)."""
     result = Discovery()
     for folder in folders:
         is_builtin = builtin is not None and folder == builtin
-        for path in manifest_files([folder]):
+        for path, st in _scan(folder):
             result.files.append(path)
-            try:
-                manifest = parse_file(path)
-            except ManifestError as exc:
-                result.problems += exc.problems
-                continue
-            add_entry(result, Entry(manifest, path, is_builtin))
+            parsed = _parse_cached(path, st)
+            if isinstance(parsed, Manifest):
+                add_entry(result, Entry(parsed, path, is_builtin))
+            else:
+                result.problems += parsed
     return result
+
+
+def _scan(folder: Path) -> list[tuple[Path, os.stat_result | None]]:
+    """`manifest_files([folder])` with each file's stat (None for a file given itself that is
+    not a regular one: `parse_file` says why)."""
+    try:
+        with os.scandir(folder) as listing:
+            names = sorted(e.name for e in listing if os.path.splitext(e.name)[1] in SUFFIXES)
+    except NotADirectoryError:  # a file given itself
+        st = os.stat(folder)
+        return [(folder, st if stat.S_ISREG(st.st_mode) else None)]
+    except FileNotFoundError:
+        return []
+    found: list[tuple[Path, os.stat_result | None]] = []
+    for name in names:
+        path = folder / name
+        try:
+            st = os.stat(path)
+        except OSError:  # vanished, or a link leading nowhere: not a manifest file
+            continue
+        if stat.S_ISREG(st.st_mode):
+            found.append((path, st))
+    return found
+
+
+def _parse_cached(path: Path, st: os.stat_result | None) -> Manifest | tuple[Problem, ...]:
+    """`parse_file(path)` made read-only (`cache.read_only`), or its problems; from the cache
+    when this version of the file was parsed before."""
+    from .cache import CACHE, changed_ns, file_key, read_only
+
+    key = file_key(str(path), st) if st is not None else None
+    found = CACHE.get(key) if key is not None else None
+    if found is not None:
+        return found
+    parsed: Manifest | tuple[Problem, ...]
+    try:
+        parsed = read_only(parse_file(path))
+    except ManifestError as exc:
+        parsed = tuple(exc.problems)
+    if key is not None and st is not None:
+        CACHE.put(key, parsed, changed_ns=changed_ns(st))
+    return parsed
 
 
 def add_entry(result: Discovery, entry: Entry) -> None:
