@@ -18,10 +18,11 @@ from __future__ import annotations
 import functools
 import json
 import pathlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from . import views
@@ -105,23 +106,30 @@ def _paging(sort: str, order: str, page: int, per_page: int) -> views.Paging:
 
 
 # ---- the catalog ----------------------------------------------------------------------------
-def _datasets(
-    request: Request,
-    q: str,
-    modality: str | None,
-    license: str | None,
-    tag: str | None,
-    local_only: bool,
-    paging: views.Paging,
-) -> dict[str, Any]:
+@dataclass
+class CatalogQuery:
+    """The catalog table's query parameters (the page and its fragment take the same)."""
+
+    q: str = ""
+    modality: str | None = None
+    license: str | None = None
+    tag: str | None = None
+    local_only: bool = False
+    sort: str = "name"
+    order: str = "asc"
+    page: int = 1
+    per_page: int = 10
+
+
+def _datasets(request: Request, query: CatalogQuery) -> dict[str, Any]:
     return views.datasets_page(
         _catalog(request),
-        q=q,
-        modality=modality or None,
-        license=license or None,
-        tag=tag or None,
-        local_only=local_only,
-        paging=paging,
+        q=query.q,
+        modality=query.modality or None,
+        license=query.license or None,
+        tag=query.tag or None,
+        local_only=query.local_only,
+        paging=_paging(query.sort, query.order, query.page, query.per_page),
     )
 
 
@@ -139,45 +147,19 @@ def _catalog_query(page: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/", response_class=HTMLResponse)
-def catalog_page(
-    request: Request,
-    q: str = "",
-    modality: str | None = None,
-    license: str | None = None,
-    tag: str | None = None,
-    local_only: bool = False,
-    sort: str = "name",
-    order: str = "asc",
-    page: int = 1,
-    per_page: int = 10,
-) -> HTMLResponse:
+def catalog_page(request: Request, query: Annotated[CatalogQuery, Depends()]) -> HTMLResponse:
     """The catalog: every dataset, one page of the table at a time."""
-    found = _datasets(
-        request, q, modality, license, tag, local_only, _paging(sort, order, page, per_page)
-    )
+    found = _datasets(request, query)
     return render(request, "catalog.html", page=found, choices=views.PER_PAGE_CHOICES)
 
 
 @router.get("/fragments/datasets", response_class=HTMLResponse)
-def datasets_fragment(
-    request: Request,
-    q: str = "",
-    modality: str | None = None,
-    license: str | None = None,
-    tag: str | None = None,
-    local_only: bool = False,
-    sort: str = "name",
-    order: str = "asc",
-    page: int = 1,
-    per_page: int = 10,
-) -> HTMLResponse:
+def datasets_fragment(request: Request, query: Annotated[CatalogQuery, Depends()]) -> HTMLResponse:
     """The datasets table (one page) for the catalog's filters; the address bar follows."""
-    found = _datasets(
-        request, q, modality, license, tag, local_only, _paging(sort, order, page, per_page)
-    )
+    found = _datasets(request, query)
     response = render(request, "datasets_table.html", page=found, oob=True)
-    query = urlencode(_catalog_query(found))
-    response.headers["HX-Replace-Url"] = "/" + (f"?{query}" if query else "")
+    shown = urlencode(_catalog_query(found))
+    response.headers["HX-Replace-Url"] = "/" + (f"?{shown}" if shown else "")
     return response
 
 
