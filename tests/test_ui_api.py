@@ -553,3 +553,15 @@ def test_user_catalog_settings_are_respected(tmp_path: Path, replica_hub: HubSer
     with TestClient(create_app(catalog), base_url=BASE) as client:
         page = client.get("/api/datasets").json()
     assert [d["name"] for d in page["items"]] == ["lab-mnist"] and page["catalog_total"] == 1
+
+
+def test_the_preview_fragment_takes_a_byte_cap_within_the_librarys_bounds(
+    client: TestClient, catalog: Catalog
+) -> None:
+    catalog.sync(["mnist"])
+    url = "/fragments/datasets/mnist/subsets/train/preview"
+    shown = client.get(f"{url}?max_bytes={2**20}")
+    assert shown.status_code == 200
+    assert f'<option value="{2**20}" selected>' in shown.text
+    for bad in (1, 65 * 2**20):
+        assert client.get(f"{url}?max_bytes={bad}").status_code == 422

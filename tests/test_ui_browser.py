@@ -287,6 +287,16 @@ def test_a_preview_stops_at_the_byte_cap_and_says_so(page: Page, world: World) -
     sent = sum(r.bytes_sent for r in world.hub.requests if r.origin == "lfs")
     assert 0 < fetched <= 4 * 2**20 and sent <= 4 * 2**20
 
+    # a smaller cap, chosen in the page: the next read stays under it
+    world.hub.requests.clear()
+    page.select_option("#preview-form select[name=max_bytes]", str(256 * 1024))
+    page.click("#preview-form button:has-text('Refresh')")
+    expect(page.locator("#preview .cap")).to_contain_text("stopped at the cap of 262,144 bytes")
+    expect(page.locator("#preview-form select[name=max_bytes]")).to_have_value(str(256 * 1024))
+    fetched = int(page.locator("#preview .bytes-fetched").get_attribute("data-bytes") or -1)
+    sent = sum(r.bytes_sent for r in world.hub.requests if r.origin == "lfs")
+    assert 0 < fetched <= 256 * 1024 and sent <= 256 * 1024
+
 
 def test_an_audio_column_shows_as_players(page: Page) -> None:
     open_subset(page, "voices", "train")

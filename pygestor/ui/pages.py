@@ -58,6 +58,8 @@ TEMPLATES = pathlib.Path(__file__).parent / "templates"
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"  # dataset, subset and partition names (DESIGN.md)
 Name = Annotated[str, Path(pattern=NAME, max_length=200)]
 PREVIEW_ROWS = (1, 50)  # the slider's range
+#: the preview's byte caps to choose from (the library allows 64 KiB to 64 MiB), 4 MiB first
+PREVIEW_CAPS = (4 * 2**20, 256 * 1024, 2**20, 16 * 2**20, 64 * 2**20)
 
 
 @functools.cache
@@ -220,7 +222,6 @@ def subset_page(
         s=record,
         table=table,
         choices=views.PER_PAGE_CHOICES,
-        rows_range=PREVIEW_ROWS,
         q=q,
         state=state or "",
     )
@@ -268,11 +269,12 @@ def preview_fragment(
     rows: Annotated[int, Query(ge=PREVIEW_ROWS[0], le=PREVIEW_ROWS[1])] = 10,
     columns: Annotated[list[str] | None, Query()] = None,
     known: Annotated[list[str] | None, Query()] = None,
+    max_bytes: Annotated[int, Query(ge=64 * 1024, le=64 * 2**20)] = PREVIEW_CAPS[0],
 ) -> HTMLResponse:
     """The first rows of a partition (remote ones by byte ranges, capped), with the field chips
     (`known`: every column's name, so deselected chips stay shown) and the rows slider."""
     found = _catalog(request).preview(
-        name, subset, partition or None, rows=rows, columns=columns or None
+        name, subset, partition or None, rows=rows, columns=columns or None, max_bytes=max_bytes
     )
     names = known or [c["name"] for c in found["columns"]] + [
         s["column"] for s in found.get("skipped", [])
@@ -286,6 +288,8 @@ def preview_fragment(
         left_out={s["column"] for s in found.get("skipped", [])},
         rows=rows,
         rows_range=PREVIEW_ROWS,
+        caps=sorted(PREVIEW_CAPS),
+        max_bytes=max_bytes,
         name=name,
         subset=subset,
         partition=partition or "",
