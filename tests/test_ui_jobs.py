@@ -448,3 +448,38 @@ def test_a_failed_job_says_why_and_resumes(tmp_path: Path, hub: HubServer) -> No
         assert twice.json()["error"] == (
             f"job {job['id']} is done: only a cancelled, interrupted or failed job can be resumed"
         )
+
+
+def test_a_second_server_over_the_same_folder_follows_the_first_ones_jobs(
+    tmp_path: Path, hub: HubServer
+) -> None:
+    """Two UI servers of one team over one data directory: B lists A's job, sees its progress
+    and its end (re-reading only files that changed), and sees it go when A deletes it."""
+    catalog = _big_repo(tmp_path, hub)
+    _throttle(hub, delay=0.02)
+    folder = tmp_path / "jobs"
+    a, b = JobManager(catalog, folder), JobManager(catalog, folder)
+    try:
+        job = a.start(JobSpec(dataset="big"))
+        assert b.refresh() == [job.id]  # the file A wrote when the job was created
+        deadline = time.monotonic() + 60
+        seen: list[tuple[str, int]] = []
+        while time.monotonic() < deadline:
+            b.refresh()
+            mine = {j.id: j for j in b.jobs()}.get(job.id)
+            if mine is not None:
+                seen.append((mine.state, mine.bytes_done))
+                if mine.state == "done":
+                    break
+            time.sleep(0.1)
+        assert seen and seen[-1] == ("done", BIG)
+        assert any(state == "running" and 0 < done < BIG for state, done in seen), seen
+        assert [d for _, d in seen] == sorted(d for _, d in seen)  # never goes back
+        assert b.refresh() == []  # unchanged files are not read again
+        assert a.refresh() == []  # nor a server's own files
+        a.delete(job.id)
+        assert b.refresh() == [job.id]
+        assert b.jobs() == []
+    finally:
+        a.shutdown()
+        b.shutdown()

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from .._version import __version__
 from ..index.views import STATE_NAMES
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 #: a dataset, subset or job name in a path
 NAME = r"^[A-Za-z0-9_][A-Za-z0-9._-]*$"
 PING_SECONDS = 15.0  # a comment line on an idle event stream, so proxies keep it open
+REFRESH_SECONDS = 1.0  # how often an idle stream looks for other servers' job changes
 
 
 def _name(what: str, example: str) -> Any:
@@ -309,8 +311,11 @@ def remove(request: Request, name: Name, body: m.Selection) -> dict[str, Any]:
 # ---- jobs ------------------------------------------------------------------------------------
 @router.get("/jobs", response_model=list[m.Job])
 def list_jobs(request: Request) -> list[dict[str, Any]]:
-    """Every job of this server, oldest first."""
-    return [job.to_json() for job in _jobs(request).jobs()]
+    """Every job in the jobs folder, oldest first: this server's, and those of other servers
+    sharing the folder (read again when their files change)."""
+    manager = _jobs(request)
+    manager.refresh()
+    return [job.to_json() for job in manager.jobs()]
 
 
 @router.post(
@@ -354,13 +359,19 @@ async def job_events(request: Request) -> StreamingResponse:
         try:
             for job in manager.jobs():
                 yield _event("job", job.to_json())
+            idle = 0.0
             while True:
                 try:
-                    item = await asyncio.wait_for(sub.get(), timeout=PING_SECONDS)
+                    item = await asyncio.wait_for(sub.get(), timeout=REFRESH_SECONDS)
                 except TimeoutError:
                     if await request.is_disconnected():
                         break
-                    yield ": ping\n\n"
+                    # jobs of other servers sharing the folder: their changes arrive as events
+                    await run_in_threadpool(manager.refresh)
+                    idle += REFRESH_SECONDS
+                    if idle >= PING_SECONDS:
+                        idle = 0.0
+                        yield ": ping\n\n"
                     continue
                 if item is None:
                     break

@@ -249,6 +249,7 @@ class JobManager:
         self._jobs: dict[str, Job] = {}
         self._runs: dict[str, _Run] = {}
         self._subscribers: set[Subscription] = set()
+        self._seen: dict[str, tuple[int, int]] = {}  # job files read: (size, mtime_ns)
         self._slots = threading.Semaphore(max_running)
         self._closed = False
         self.recover()
@@ -510,8 +511,12 @@ class JobManager:
             data = json.dumps(job.to_json(), indent=1, sort_keys=True).encode("utf-8")
             try:
                 self.storage.write(f"{job_id}.json", data)
+                info = self.storage.info(f"{job_id}.json")
             except OSError as exc:  # a read-only data dir: the job still runs, unsaved
                 log.warning("could not save job %s in %s: %s", job_id, self.folder, exc)
+                return
+            if info is not None:  # what we wrote is known: `refresh` need not read it back
+                self._seen[job_id] = (info.size, info.mtime_ns)
 
     def _publish_job(self, job_id: str) -> None:
         with self._lock:
@@ -545,27 +550,53 @@ class JobManager:
     def recover(self) -> list[str]:
         """Read the jobs in the folder; a job left queued, running or cancelling by a process
         that is gone becomes `interrupted`. Returns the ids of those."""
-        interrupted = []
+        return self._read_folder()[1]
+
+    def refresh(self) -> list[str]:
+        """Read again the job files other servers sharing the folder have changed, added or
+        deleted since the last look (their progress, their new jobs), publishing each change;
+        this process's own jobs are never re-read. Returns the ids that changed."""
+        return self._read_folder()[0]
+
+    def _read_folder(self) -> tuple[list[str], list[str]]:
+        """(changed, interrupted) ids after one listing of the folder (a stat per file; a file
+        is parsed only when its size or mtime changed)."""
+        changed, interrupted, seen = [], [], set()
         for info in self.storage.list(""):
             job_id, dot, ext = info.key.rpartition(".")
             if info.kind != "file" or (dot, ext) != (".", "json") or not JOB_ID.fullmatch(job_id):
                 continue
+            seen.add(job_id)
+            with self._lock:
+                if job_id in self._runs or self._seen.get(job_id) == (info.size, info.mtime_ns):
+                    continue  # ours (we wrote it), or unchanged since the last look
+                self._seen[job_id] = (info.size, info.mtime_ns)
             try:
                 job = Job.from_json(json.loads(self.storage.read(info.key) or b""))
             except ValueError as exc:  # JSONDecodeError too: skipped, left for a person to see
                 log.warning("skipping the unreadable job file %s: %s", info.key, exc)
                 continue
             with self._lock:
-                if job.id in self._jobs:
+                if job_id in self._runs:  # started here meanwhile: ours is the truth
                     continue
                 self._jobs[job.id] = job
+                changed.append(job.id)
                 if job.state in ACTIVE and not self._alive(job):
                     job.state, job.rate = "interrupted", 0.0
                     job.finished_at = job.updated_at = utc_now()
                     interrupted.append(job.id)
+        with self._lock:
+            gone = [j for j in self._jobs if j not in seen and j not in self._runs]
+            for job_id in gone:
+                del self._jobs[job_id]
+                self._seen.pop(job_id, None)
         for job_id in interrupted:
             self._save(job_id)
-        return interrupted
+        for job_id in changed:
+            self._publish_job(job_id)
+        for job_id in gone:
+            self._publish("deleted", {"id": job_id})
+        return changed + gone, interrupted
 
     def _alive(self, job: Job) -> bool:
         """The job's process still runs (this one, or another on this host)."""
