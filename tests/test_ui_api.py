@@ -356,6 +356,13 @@ def test_a_token_is_required_when_set(catalog: Catalog) -> None:
         )
         assert synced.status_code == 200
         assert client.post("/api/datasets/mnist/sync", headers=UI).status_code == 401
+        # a wrong token that is not ASCII is refused like any other (not a 500)
+        assert client.get("/api/datasets?token=s3cr%C3%A9t").status_code == 401
+        for name, value in [
+            ("Cookie", b"pygestor_token=s3cr\xe9t"),
+            ("Authorization", b"Bearer \xe9"),
+        ]:
+            assert client.get("/api/datasets", headers={name: value}).status_code == 401
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ class Guard:
             return _refusal(request, 421, f"this server answers only on loopback, not {host!r}")
         if self.token is not None and not self._authorized(request):
             given = request.query_params.get("token")
-            if given is not None and hmac.compare_digest(given, self.token):
+            if given is not None and _same(given, self.token):
                 return self._remember(request, given)
             return _refusal(
                 request,
@@ -69,9 +69,9 @@ class Guard:
         assert self.token is not None
         header = request.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
-            return hmac.compare_digest(header[7:].strip(), self.token)
+            return _same(header[7:].strip(), self.token)
         cookie = request.cookies.get(TOKEN_COOKIE)
-        return cookie is not None and hmac.compare_digest(cookie, self.token)
+        return cookie is not None and _same(cookie, self.token)
 
     def _remember(self, request: Request, token: str) -> Response:
         query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
@@ -79,6 +79,11 @@ class Guard:
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
         return response
+
+
+def _same(given: str, token: str) -> bool:
+    """Constant-time equality; as bytes, since `compare_digest` refuses non-ASCII text."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode("utf-8"))
 
 
 def cross_site(request: Request) -> str:
