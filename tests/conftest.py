@@ -10,6 +10,7 @@ subprocesses), since each test server has its own port.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -105,6 +106,27 @@ def write_manifest(folder: Path, name: str, text: str) -> Path:
     path = folder / f"{name}.yaml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def big_repo(tmp_path: Path, hub: HubServer, n: int, size: int) -> Catalog:
+    """A repo of `n` random binary files of `size` bytes (LFS), and a user manifest `big`
+    (subset `all`) for it: a catalog over the test hub."""
+    files = {
+        f"blobs/file-{i}.bin": hashlib.shake_256(f"{i}".encode()).digest(size) for i in range(n)
+    }
+    hub.hub.create_repo("pygestor/big", files)
+    write_manifest(
+        tmp_path / "user-catalog",
+        "big",
+        """
+name: big
+source: {huggingface: pygestor/big}
+subsets:
+  - files: "blobs/*.bin"
+    name: all
+""",
+    )
+    return Catalog(make_settings(tmp_path, hub.endpoint))
 
 
 def write_corpus_manifest(tmp_path: Path, root: Path) -> Path:

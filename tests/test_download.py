@@ -3,7 +3,6 @@ faults."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -17,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from conftest import make_settings, write_manifest
+from conftest import big_repo, make_settings, write_manifest
 from pygestor.catalog import Catalog
 from pygestor.cli import cli
 from pygestor.errors import (
@@ -39,23 +38,7 @@ def _wikipedia(tmp_path: Path, hub: HubServer, **settings: object) -> Catalog:
 
 
 def _big_repo(tmp_path: Path, hub: HubServer, n: int = 1, size: int = BIG) -> Catalog:
-    """A repo of `n` random binary files of `size` bytes (LFS), and a manifest for it."""
-    files = {
-        f"blobs/file-{i}.bin": hashlib.shake_256(f"{i}".encode()).digest(size) for i in range(n)
-    }
-    hub.hub.create_repo("pygestor/big", files)
-    write_manifest(
-        tmp_path / "user-catalog",
-        "big",
-        """
-name: big
-source: {huggingface: pygestor/big}
-subsets:
-  - files: "blobs/*.bin"
-    name: all
-""",
-    )
-    return Catalog(make_settings(tmp_path, hub.endpoint))
+    return big_repo(tmp_path, hub, n, size)
 
 
 def test_download_gives_identical_files_and_records(tmp_path: Path, hub: HubServer) -> None:

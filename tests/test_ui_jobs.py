@@ -4,7 +4,6 @@ its faults where a download must last)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import socket
 import subprocess
@@ -19,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from conftest import make_settings, write_manifest
+from conftest import big_repo, make_settings
 from pygestor.catalog import Catalog
 from pygestor.cli import cli
 from pygestor.testing.hub import Fault, HubServer
@@ -34,23 +33,7 @@ CHUNK = 64 * 1024
 
 
 def _big_repo(tmp_path: Path, hub: HubServer, n: int = 1, size: int = BIG) -> Catalog:
-    """A repo of `n` random binary files of `size` bytes (LFS), and a manifest `big` for it."""
-    files = {
-        f"blobs/file-{i}.bin": hashlib.shake_256(f"{i}".encode()).digest(size) for i in range(n)
-    }
-    hub.hub.create_repo("pygestor/big", files)
-    write_manifest(
-        tmp_path / "user-catalog",
-        "big",
-        """
-name: big
-source: {huggingface: pygestor/big}
-subsets:
-  - files: "blobs/*.bin"
-    name: all
-""",
-    )
-    return Catalog(make_settings(tmp_path, hub.endpoint))
+    return big_repo(tmp_path, hub, n, size)
 
 
 def _throttle(hub: HubServer, delay: float = 0.05) -> None:
