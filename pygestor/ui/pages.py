@@ -191,29 +191,40 @@ def updates_fragment(request: Request, name: Name) -> HTMLResponse:
 
 
 # ---- a subset -------------------------------------------------------------------------------
+@dataclass
+class PartitionsQuery:
+    """The partitions table's query parameters (the subset page and its fragment)."""
+
+    q: str = ""
+    state: str | None = None
+    sort: str = "partition"
+    order: str = "asc"
+    page: int = 1
+    per_page: int = 25
+
+
+def _partitions(catalog: Catalog, name: str, subset: str, query: PartitionsQuery) -> dict[str, Any]:
+    return views.partitions_page(
+        catalog,
+        name,
+        subset,
+        q=query.q,
+        state=query.state or None,
+        paging=_paging(query.sort, query.order, query.page, query.per_page),
+    )
+
+
 @router.get("/datasets/{name}/subsets/{subset}", response_class=HTMLResponse)
 def subset_page(
     request: Request,
     name: Name,
     subset: Name,
-    q: str = "",
-    state: str | None = None,
-    sort: str = "partition",
-    order: str = "asc",
-    page: int = 1,
-    per_page: int = 25,
+    query: Annotated[PartitionsQuery, Depends()],
 ) -> HTMLResponse:
     """A subset: its partitions (one page), selection actions, snippets, schema and preview."""
     catalog = _catalog(request)
     detail = views.dataset_detail(catalog, name)
-    table = views.partitions_page(
-        catalog,
-        name,
-        subset,
-        q=q,
-        state=state or None,
-        paging=_paging(sort, order, page, per_page),
-    )
+    table = _partitions(catalog, name, subset, query)
     record = next(s for s in detail["subsets_table"] or [] if s["subset"] == subset)
     return render(
         request,
@@ -222,8 +233,8 @@ def subset_page(
         s=record,
         table=table,
         choices=views.PER_PAGE_CHOICES,
-        q=q,
-        state=state or "",
+        q=query.q,
+        state=query.state or "",
     )
 
 
@@ -232,22 +243,10 @@ def partitions_fragment(
     request: Request,
     name: Name,
     subset: Name,
-    q: str = "",
-    state: str | None = None,
-    sort: str = "partition",
-    order: str = "asc",
-    page: int = 1,
-    per_page: int = 25,
+    query: Annotated[PartitionsQuery, Depends()],
 ) -> HTMLResponse:
     """One page of a subset's partitions."""
-    table = views.partitions_page(
-        _catalog(request),
-        name,
-        subset,
-        q=q,
-        state=state or None,
-        paging=_paging(sort, order, page, per_page),
-    )
+    table = _partitions(_catalog(request), name, subset, query)
     return render(request, "partitions_table.html", table=table, oob=True)
 
 
