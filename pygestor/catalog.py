@@ -308,11 +308,12 @@ class Catalog:
         return self.manifest_file(save(text, folder, entries, overwrite=overwrite).stem)
 
     # ---- listings -----------------------------------------------------------------------
-    def dataset_records(self) -> list[dict[str, Any]]:
-        """One record per dataset of the catalog (see DATASET_COLUMNS)."""
+    def dataset_records(self, *, found: Discovery | None = None) -> list[dict[str, Any]]:
+        """One record per dataset of the catalog (see DATASET_COLUMNS); of `found`, a
+        `discover()` the caller already made, when given."""
         from .index.views import dataset_records
 
-        found = self.discover()
+        found = found or self.discover()
         for problem in found.problems:
             log.warning("skipping an invalid manifest: %s", problem)
         return dataset_records(

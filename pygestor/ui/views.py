@@ -88,7 +88,7 @@ def dataset_rows(catalog: Catalog) -> list[dict[str, Any]]:
     (license, tags, homepage) and where it comes from (`builtin`, `path`)."""
     found = catalog.discover()
     rows = []
-    for record in catalog.dataset_records():
+    for record in catalog.dataset_records(found=found):
         entry = found.entries[record["name"]]
         m = entry.manifest
         rows.append(
