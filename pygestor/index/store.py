@@ -288,6 +288,17 @@ class Store:
         with self._writing(key, dataset):
             self.storage.write(key, text, durable=False)
 
+    def put_records(self, dataset: str, subset: str, records: dict[str, Record]) -> None:
+        """Record several verified partitions of one subset at once (`{partition: record}`): the
+        batch a download commits. (Today one file each, as `put_record`.)"""
+        for partition, record in records.items():
+            self.put_record(dataset, subset, partition, record)
+
+    def drop_records(self, dataset: str, subset: str, partitions: list[str]) -> None:
+        """Forget the records of several partitions of one subset at once."""
+        for partition in partitions:
+            self.drop_record(dataset, subset, partition)
+
     def record(self, dataset: str, subset: str, partition: str) -> Record | None:
         """One partition's record, or None (also when damaged, warned: it then counts as not
         downloaded)."""
