@@ -233,8 +233,9 @@ def stream(
     data_dir: str | os.PathLike[str] | None = None,
     **options: Any,
 ) -> Iterator[Any]:
-    """DataFrames (or pyarrow RecordBatches) of `batch_size` rows, in partition order, memory
-    flat."""
+    """DataFrames of `batch_size` rows (or, `output="arrow"`, zero-copy pyarrow RecordBatches of
+    at most `batch_size` rows), in partition order, memory flat; `prefetch=` (in `options`,
+    default 2) batches are read ahead."""
     return _catalog(data_dir).stream(
         name,
         subset,

@@ -561,13 +561,16 @@ class Catalog:
         output: Literal["pandas", "arrow"] = "pandas",
         dtypes: dict[str, str] | None = None,
         decode: dict[str, str] | None = None,
+        prefetch: int = 2,
     ) -> Iterator[Any]:
-        """DataFrames (or RecordBatches) of `batch_size` rows; see `pygestor.read.tables.stream`."""
+        """DataFrames of `batch_size` rows (or zero-copy RecordBatches of at most `batch_size`),
+        `prefetch` batches read ahead; see `pygestor.read.tables.stream`."""
         from .read.options import check_output
-        from .read.tables import check_batch_size, stream
+        from .read.tables import check_batch_size, check_prefetch, stream
 
         check_output(output)
         check_batch_size(batch_size)
+        check_prefetch(prefetch)
         selection = self._readable(name, subset, partitions, download)
         return stream(
             selection,
@@ -578,6 +581,7 @@ class Catalog:
             output=output,
             dtypes=dtypes,
             decode=decode,
+            prefetch=prefetch,
         )
 
     def scan(

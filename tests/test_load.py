@@ -619,3 +619,68 @@ def test_builtin_json_lines_manifests_load_what_they_download(
     assert dolly.to_dict("records") == [
         {c: json.loads(line)[c] for c in columns} for line in source.splitlines()
     ]
+
+
+def _wide_row_groups(files: int, groups: int, rows: int, width: int) -> dict[str, bytes]:
+    """Parquet files of `groups` row groups of `rows` rows, one `width`-byte value per row
+    (uncompressed, so each row group decodes to rows * width bytes)."""
+    import io
+
+    out = {}
+    for f in range(files):
+        values = [bytes([65 + (f * groups * rows + i) % 26]) * width for i in range(groups * rows)]
+        table = pa.table({"n": list(range(groups * rows)), "blob": pa.array(values, pa.binary())})
+        sink = io.BytesIO()
+        pq.write_table(table, sink, row_group_size=rows, compression="none", use_dictionary=False)
+        out[f"wide/part-{f}.parquet"] = sink.getvalue()
+    return out
+
+
+def test_stream_memory_is_bounded_by_the_batch_and_the_read_ahead_not_the_files(
+    tmp_path: Path,
+) -> None:
+    """10 files x 6 row groups of 1.25 MiB (75 MiB decoded). Arrow batches are the row groups as
+    read (zero copy; batch_size is a maximum), pandas ones exactly batch_size rows, and at every
+    batch the read pool holds a bounded number of row groups (the one in hand, the read-ahead;
+    pyarrow's scanner reads up to a file or two ahead, so up to ~15 here), never the data:
+    concatenating the batches into one table (or into batch_size-row copies) fails this test."""
+    from pygestor.read.options import memory_pool
+
+    catalog = _local_catalog(tmp_path, _wide_row_groups(10, 6, 64, 20_000))
+    group = 64 * 20_000
+    bound = 24 * group  # of 60
+    pool = memory_pool()
+
+    def peak(stream: Any) -> tuple[list[int], int]:
+        sizes, most = [], 0
+        for batch in stream:
+            sizes.append(len(batch))
+            most = max(most, pool.bytes_allocated())
+            del batch  # the caller keeps only the batch in hand
+        return sizes, most
+
+    sizes, most = peak(catalog.stream("local", "wide", batch_size=10**6, output="arrow"))
+    assert sizes == [64] * 60  # one batch per row group, none joined (each is >= 1 MiB)
+    assert most <= bound, f"{most:,} B in the read pool at one batch ({group:,} B each)"
+    sizes, most = peak(catalog.stream("local", "wide", batch_size=30, output="arrow", prefetch=0))
+    assert sizes == [30, 30, 4] * 60  # cut within a row group, never across one
+    assert most <= bound, f"{most:,} B in the read pool at one batch ({group:,} B each)"
+    sizes, most = peak(catalog.stream("local", "wide", batch_size=100))
+    assert sizes == [100] * 38 + [40]  # pandas: exact batch_size rows across row groups and files
+    assert most <= bound, f"{most:,} B in the read pool at one frame ({group:,} B each)"
+    frames = list(catalog.stream("local", "wide", batch_size=100, columns=["n"], prefetch=1))
+    assert pd.concat(frames, ignore_index=True)["n"].tolist() == list(range(384)) * 10
+
+
+def test_stream_joins_only_small_read_batches(tmp_path: Path) -> None:
+    """Row groups of a few bytes are joined up to batch_size rows (one small copy each), so a
+    subset of many tiny files does not stream as many tiny batches."""
+    catalog = _local_catalog(tmp_path, _wide_row_groups(5, 3, 4, 8))
+    batches = list(catalog.stream("local", "wide", batch_size=25, output="arrow"))
+    assert [b.num_rows for b in batches] == [25, 25, 10]
+    assert pa.Table.from_batches(batches).column("n").to_pylist() == list(range(12)) * 5
+    with pytest.raises(
+        SelectionError,
+        match=r"^prefetch must be a number of batches to read ahead \(0 or more\), not -1$",
+    ):
+        catalog.stream("local", "wide", prefetch=-1)

@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import PygestorError, SelectionError, SourceError
 from .files import conform
-from .options import ReadOptions, arrow_types, first_line, read_errors
+from .options import ReadOptions, arrow_types, first_line, memory_pool, read_errors
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+
+SMALL_BATCH = 1 << 20  # bytes: read batches smaller than this are joined (copied) by `cut`
+RELEASE_EVERY = 64 << 20  # bytes streamed between two returns of freed memory to the system
 
 
 def rechunk(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[list[pa.RecordBatch]]:
@@ -34,14 +37,58 @@ def rechunk(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[list[pa.Re
         yield _unified(pending)
 
 
+def cut(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
+    """The read batches as they are, zero-copy, in slices of at most `size` rows: a batch ends
+    where the reader's did (a parquet row group, a file). Only batches under SMALL_BATCH bytes
+    are joined to the next ones (one copy of at most SMALL_BATCH bytes plus one batch), so many
+    tiny row groups or files do not become as many tiny batches. Every batch has the schema
+    of the ones before it (unified when runs of other files differ a little)."""
+    pending: list[pa.RecordBatch] = []
+    rows = nbytes = 0
+    schema: pa.Schema | None = None
+    for batch in batches:
+        if schema is None or not batch.schema.equals(schema):
+            schema = batch.schema if schema is None else _unify([schema, batch.schema])
+            pending = [conform(b, schema) for b in pending]
+        batch = conform(batch, schema)
+        big = batch.get_total_buffer_size() >= SMALL_BATCH
+        if big and pending:
+            yield _joined(pending)
+            pending, rows, nbytes = [], 0, 0
+        while batch.num_rows:
+            piece = batch.slice(0, size - rows)
+            batch = batch.slice(piece.num_rows)
+            if big:
+                yield piece  # zero copy: the common case
+                continue
+            pending.append(piece)
+            rows, nbytes = rows + piece.num_rows, nbytes + piece.nbytes
+            if rows == size or nbytes >= SMALL_BATCH:
+                yield _joined(pending)
+                pending, rows, nbytes = [], 0, 0
+    if pending:
+        yield _joined(pending)
+
+
+def _joined(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    import pyarrow as pa
+
+    return batches[0] if len(batches) == 1 else pa.concat_batches(batches, memory_pool())
+
+
+def _unify(schemas: list[pa.Schema]) -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.unify_schemas(schemas, promote_options="permissive")
+
+
 def _unified(batches: list[pa.RecordBatch]) -> list[pa.RecordBatch]:
     """`batches` conformed to one schema (runs of different files may differ a little)."""
-    import pyarrow as pa
 
     schemas = [b.schema for b in batches]
     if all(s.equals(schemas[0]) for s in schemas):
         return batches
-    unified = pa.unify_schemas(schemas, promote_options="permissive")
+    unified = _unify(schemas)
     return [conform(b, unified) for b in batches]
 
 
@@ -82,7 +129,18 @@ def apply_dtypes(data: Any, opts: ReadOptions) -> Any:
 
 def to_pandas(table: pa.Table, opts: ReadOptions) -> pd.DataFrame:
     # split_blocks + self_destruct: no consolidation copy, Arrow memory freed column by column
-    return decode(table.to_pandas(split_blocks=True, self_destruct=True), opts)
+    return decode(
+        table.to_pandas(split_blocks=True, self_destruct=True, memory_pool=memory_pool()), opts
+    )
+
+
+def release(streamed: int) -> int:
+    """Give the read pool's freed memory back to the system once RELEASE_EVERY bytes were
+    streamed since the last time (`streamed`: bytes since then); the new count."""
+    if streamed < RELEASE_EVERY:
+        return streamed
+    memory_pool().release_unused()
+    return 0
 
 
 def decode(frame: pd.DataFrame, opts: ReadOptions) -> pd.DataFrame:

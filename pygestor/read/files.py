@@ -26,7 +26,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import SelectionError, SourceError
 from ..manifest.formats import COMPRESSIONS, detect
-from .options import ReadOptions, arrow_types, check_columns, read_errors, shown, with_types
+from .options import (
+    ReadOptions,
+    arrow_types,
+    check_columns,
+    memory_pool,
+    read_errors,
+    shown,
+    with_types,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -40,8 +48,8 @@ JSON_BLOCK_SIZE = (
 )  # a JSON line must fit in one block; pyarrow's 1 MiB is short for long texts
 TEXT_CHUNK = 16 << 20  # bytes of a text file split into lines at a time
 _DATASET_SUFFIXES = ("", "gz", "bz2", "zstd", "lz4")  # what pyarrow 26 datasets decompress by name
-BATCH_READAHEAD = 2  # batches read ahead within a file by stream() (pyarrow's default: 16)
-FRAGMENT_READAHEAD = 1  # files read ahead by stream() (pyarrow's default: 4)
+PREFETCH = 2  # stream()'s default read-ahead: batches decoded ahead within a file (pyarrow: 16)
+FRAGMENT_READAHEAD = 1  # files opened ahead by stream() with a read-ahead (pyarrow's default: 4)
 
 
 class Part(NamedTuple):
@@ -174,6 +182,7 @@ class Run:
         import pyarrow.dataset as pads
 
         columns, filter_ = self.opts.columns, self.opts.filter
+        options["memory_pool"] = memory_pool()
         if self.scannable:
             return self.dataset().scanner(
                 columns=columns, filter=filter_, use_threads=True, **options
@@ -354,7 +363,11 @@ def run_table(run: Run, opts: ReadOptions) -> pa.Table:
         return run.scanner().to_table()
 
 
-def run_batches(run: Run, opts: ReadOptions, batch_size: int) -> Iterator[pa.RecordBatch]:
+def run_batches(
+    run: Run, opts: ReadOptions, batch_size: int, prefetch: int = PREFETCH
+) -> Iterator[pa.RecordBatch]:
+    """The run's batches as the reader decodes them (a parquet row group, or `batch_size` rows of
+    one when it is longer), `prefetch` batches decoded ahead; nothing is copied."""
     with read_errors(opts, run.parts[0].shown if len(run.parts) == 1 else None, run.schema.names):
         extra: dict[str, Any] = {}
         if run.scannable and run.parts[0].format == "parquet":
@@ -365,8 +378,8 @@ def run_batches(run: Run, opts: ReadOptions, batch_size: int) -> Iterator[pa.Rec
             extra["fragment_scan_options"] = pads.ParquetFragmentScanOptions(pre_buffer=False)
         scanner = run.scanner(
             batch_size=batch_size,
-            batch_readahead=BATCH_READAHEAD,
-            fragment_readahead=FRAGMENT_READAHEAD,
+            batch_readahead=prefetch,
+            fragment_readahead=FRAGMENT_READAHEAD if prefetch else 0,
             **extra,
         )
         yield from scanner.to_batches()

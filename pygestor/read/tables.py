@@ -11,7 +11,8 @@ The read path::
       ▼
     load():   the subset's Arrow copy if it is current (`arrow_copy.py`), else one scan per run
               → Table → dtypes → the Table, or a DataFrame (to_pandas, decode)
-    stream(): the same scan as record batches with bounded read-ahead, re-chunked to batch_size
+    stream(): the same scan as record batches, `prefetch` of them read ahead: to Arrow as the
+              reader cut them (zero copy, at most batch_size rows), to pandas in batch_size rows
     scan():   the run's Dataset, unread (a per-file run is read into memory)
 
 Nothing here prints, and nothing touches the network: data is read where the selection's
@@ -25,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SelectionError
 from .arrow_copy import copy_table
-from .convert import apply_dtypes, concat, decode, rechunk, to_pandas
-from .files import Run, run_batches, run_table, runs
+from .convert import apply_dtypes, concat, cut, rechunk, release, to_pandas
+from .files import PREFETCH, Run, run_batches, run_table, runs
 from .options import Output, ReadOptions, check_columns, check_output, local, read_options
 
 if TYPE_CHECKING:
@@ -82,19 +83,24 @@ def stream(
     output: Output = "pandas",
     dtypes: Mapping[str, str] | None = None,
     decode: Mapping[str, str] | None = None,
+    prefetch: int = PREFETCH,
 ) -> Iterator[pd.DataFrame | pa.RecordBatch]:
-    """The local partitions as DataFrames (`output="arrow"`: RecordBatches) of `batch_size` rows
-    (the last one fewer), in partition order. Memory stays flat whatever the subset size: files
-    are read a few batches ahead. Arguments are checked when `stream` is called, before the
-    first batch is asked for."""
+    """The local partitions in partition order: DataFrames of `batch_size` rows (the last one
+    fewer), or with `output="arrow"` RecordBatches of at most `batch_size` rows, zero-copy as
+    the reader decoded them (a parquet row group each; read batches under 1 MiB are joined).
+    Memory is bounded by the batch size and the read-ahead, not by the files: `prefetch`
+    batches (0: none) are decoded ahead of the one returned, and freed memory goes back to the
+    system as the stream goes. Arguments are checked when `stream` is called, before the first
+    batch is asked for."""
     check_output(output)
     check_batch_size(batch_size)
+    check_prefetch(prefetch)
     items = local(selection, download)
     opts = read_options(selection, columns, filters, dtypes, decode, output)
     found = runs(items, opts)
     for run in found:
         check_columns(run.schema, opts)
-    return _stream(found, opts, batch_size, output)
+    return _stream(found, opts, batch_size, output, prefetch)
 
 
 def scan(selection: Selection) -> ds.Dataset:
@@ -114,13 +120,29 @@ def check_batch_size(batch_size: Any) -> None:
         raise SelectionError(f"batch_size must be a positive number of rows, not {batch_size!r}")
 
 
-def _stream(found: list[Run], opts: ReadOptions, batch_size: int, output: Output) -> Iterator[Any]:
+def check_prefetch(prefetch: Any) -> None:
+    if not isinstance(prefetch, int) or isinstance(prefetch, bool) or prefetch < 0:
+        raise SelectionError(
+            f"prefetch must be a number of batches to read ahead (0 or more), not {prefetch!r}"
+        )
+
+
+def _stream(
+    found: list[Run], opts: ReadOptions, batch_size: int, output: Output, prefetch: int
+) -> Iterator[Any]:
     import pyarrow as pa
 
-    batches = (batch for run in found for batch in run_batches(run, opts, batch_size))
+    batches = (b for run in found for b in run_batches(run, opts, batch_size, prefetch))
+    streamed = 0
+    if output == "arrow":  # never concatenated: a contiguous batch_size batch would be a copy
+        for batch in cut(batches, batch_size):
+            streamed = release(streamed + batch.get_total_buffer_size())
+            yield apply_dtypes(batch, opts)
+        return
     for pieces in rechunk(batches, batch_size):
-        if output == "arrow":  # a RecordBatch must be contiguous: one copy of the pieces
-            yield apply_dtypes(pa.concat_batches(pieces) if len(pieces) > 1 else pieces[0], opts)
-        else:  # pandas copies anyway: convert the pieces as one chunked table, no Arrow copy first
-            table = apply_dtypes(pa.Table.from_batches(pieces), opts)
-            yield decode(table.to_pandas(split_blocks=True, self_destruct=True), opts)
+        # one chunked table of the pieces: pandas takes the Arrow strings as they are, so the
+        # pieces are not copied into one batch first
+        streamed = release(streamed + sum(p.get_total_buffer_size() for p in pieces))
+        table = pa.Table.from_batches(pieces)
+        pieces.clear()  # the table alone holds them: to_pandas frees each column once converted
+        yield to_pandas(apply_dtypes(table, opts), opts)

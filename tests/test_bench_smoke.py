@@ -1,0 +1,74 @@
+"""The benchmarks run in CI at tiny sizes (`--smoke`), so they cannot rot: each script must still
+run every group end to end against the bundled Hub and print every figure. The figures
+themselves mean nothing at these sizes and are not checked (bench/README.md)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+
+
+def _run_smoke(script: str, timeout: float = 420) -> str:
+    """Run `bench/<script> --smoke` in a fresh interpreter; its output (stdout and stderr)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "PYGESTOR_"))}
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / script), "--smoke"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"{script} --smoke exited {proc.returncode}:\n{out[-6000:]}"
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_bench_data_smoke_runs_every_group_and_writes_nothing() -> None:
+    docs = (ROOT / "docs" / "benchmarks.md").read_bytes()
+    out = _run_smoke("bench_data.py")
+    expected = [
+        # load: pygestor against each reader, pandas, the first load, the Arrow copy
+        "load(output='arrow'), 2,160 rows, vs the fastest reader",
+        "pyarrow.dataset(...).to_table()",
+        "duckdb.read_parquet(...).arrow()",
+        "polars.read_parquet(...).to_arrow()",
+        "load() -> pandas: time",
+        "load() -> pandas: peak RSS",
+        "first load(output='arrow') vs load_dataset first call",
+        "extra bytes on disk after the first load",
+        "load(output='arrow') after build_arrow_copy",
+        # scan
+        "scan() of 20 partitions, first call in a process",
+        "read by duckdb",
+        # stream, the default (pandas) and Arrow
+        "stream(): peak RSS streaming 4x the data (20 vs 5 shards)",
+        "stream(): rows/s vs datasets streaming (same files)",
+        "stream(): peak RSS vs datasets streaming",
+        "stream(output='arrow'): peak RSS streaming 4x the data",
+        "stream(output='arrow'): rows/s vs datasets streaming",
+        "stream(output='arrow'): peak RSS vs datasets streaming",
+        # downloads and the kill test
+        "download 8 large files",
+        "download 176 small files: ",
+        "download 176 small files, 50 ms latency",
+        "restart resumed each file at its .part size (Range)",
+    ]
+    missing = [line for line in expected if line not in out]
+    assert not missing, f"lines missing from the smoke run: {missing}\n{out[-6000:]}"
+    assert re.search(r"^\d+ PASS, \d+ MISS", out, re.MULTILINE), out[-3000:]
+    assert "Traceback" not in out, out[-6000:]
+    folder = re.search(r"^generating data in (\S+)", out, re.MULTILINE)
+    assert folder and not Path(folder.group(1)).exists()  # its temporary folder is gone
+    assert (ROOT / "docs" / "benchmarks.md").read_bytes() == docs  # --smoke writes nothing
