@@ -39,6 +39,11 @@ class Subset:
     def size(self) -> int:
         return sum(p.file.size for p in self.partitions)
 
+    @property
+    def partition_count(self) -> int:
+        """How many partitions (a stored subset knows it without reading them)."""
+        return len(self.partitions)
+
 
 @dataclass(frozen=True)
 class Resolution:

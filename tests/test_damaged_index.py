@@ -1,12 +1,13 @@
 """A damaged index is one clear line and always repairable (issue 9, section 5).
 
-The matrix: every kind of index file and folder (the pointer `current.json`, the listing it
-names, a partition's record, the dataset lock, a partition lock, an Arrow copy; the dataset's
-index folder, `.pygestor`, `.pygestor/datasets`, `listings/`, a subset's folder of records and of
-locks) x every damage that applies (empty, truncated, garbage, not UTF-8, `[]`, `{}`,
-`{"format": 1}`, `null`, deep nesting, a future format, an extra key, a missing key, a wrong
+The matrix: every kind of index file and folder (the pointer `current.json`, the head of the
+listing it names, the file of a subset's partitions it names, the segment holding a partition's
+record, the dataset lock, a partition lock, an Arrow copy; the dataset's index folder,
+`.pygestor`, `.pygestor/datasets`, `listings/`, `partitions/`, a subset's folder of records
+(segments) and of locks) x every damage that applies (empty, truncated, garbage, not UTF-8, `[]`,
+`{}`, `{"format": 1}`, `null`, deep nesting, a future format, an extra key, a missing key, a wrong
 type, a negative, fractional or boolean size, an unsafe name, a folder or a file in its place, a
-symbolic link to an outside copy, a dangling link, missing): 103 cases. For each the commands a
+symbolic link to an outside copy, a dangling link, missing): 127 cases. For each the commands a
 user runs (`list`, `list DATASET`, `list DATASET -s S`, `info`, `load`, `download`, `sync`) end
 without a traceback, each either succeeding (the damage is harmless to it) or failing with ONE
 line that names the damaged file, says what is wrong and gives the fix, `pygestor sync mnist
@@ -16,11 +17,15 @@ line that names the damaged file, says what is wrong and gives the fix, `pygesto
   about the dataset fails with that line; the catalog `list` warns and shows the dataset as not
   synced (it reads no listing: a damaged listing is no concern of it). A pointer naming a
   missing listing is damage of the pointer. A link to nothing reads as a missing file.
-- a damaged record: its partition counts as not downloaded, with a warning naming the record;
-  a download (or load) adopts the file on disk after hashing it and rewrites the record: no
-  byte is fetched. A folder in place of a record reads as no record; writing the adopted
-  file's record then fails with the line. A link or file in place of a subset's folder of
-  records: warned, never read through, never written through.
+- a damaged file of a subset's partitions: as a damaged listing (the commands that read that
+  subset's partitions fail with the line; `list` reads no listing). One that is missing is
+  written again by the next sync (its name is its content).
+- a damaged record (the segment holding it): its partition counts as not downloaded, with a
+  warning naming the segment; a download (or load) adopts the file on disk after hashing it and
+  records it in a new segment: no byte is fetched. The damaged segment stays (and is warned
+  about) until repair, which removes it. A folder in place of a segment is warned about the
+  same way; a dangling link reads as a missing segment. A link or file in place of a subset's
+  folder of records: warned, never read through, never written through.
 - a damaged lock: its content never matters; a folder or link in its place fails what takes
   that lock, with the line (`test_a_damaged_lock_...`).
 - a damaged Arrow copy: `load` warns and reads the partition files instead.
@@ -58,10 +63,12 @@ TEST = "test-00000-of-00001.parquet"
 INDEX = ".pygestor/datasets/mnist"
 FIX = "run 'pygestor sync mnist --repair'"
 
-KINDS = {  # kind -> its path in the data dir ({listing}: the listing in force)
+KINDS = {  # kind -> its path in the data dir ({listing}: the listing in force, {train}: the id
+    # of the file of train's partitions it names)
     "pointer": f"{INDEX}/current.json",
     "listing": f"{INDEX}/listings/{{listing}}.json",
-    "record": f"{INDEX}/records/train/{TRAIN}.json",
+    "subset-listing": f"{INDEX}/partitions/{{train}}.json",
+    "record": f"{INDEX}/segments/train/0000000001-1.json",  # the one batch the download wrote
     "lock": f"{INDEX}/lock",
     "partition-lock": f"{INDEX}/locks/train/{TRAIN}.lock",
     "arrow": f"{INDEX}/arrow/train.arrow",
@@ -69,29 +76,48 @@ KINDS = {  # kind -> its path in the data dir ({listing}: the listing in force)
     "index-root": ".pygestor",
     "datasets-folder": ".pygestor/datasets",
     "listings-folder": f"{INDEX}/listings",
-    "records-folder": f"{INDEX}/records/train",
+    "partitions-folder": f"{INDEX}/partitions",
+    "records-folder": f"{INDEX}/segments/train",
     "locks-folder": f"{INDEX}/locks/train",
 }
 FOLDERS = ("index-folder", "index-root", "datasets-folder")  # the chain down to the dataset's
-JSON_KINDS = ("pointer", "listing", "record")
+LISTING_KINDS = ("listing", "subset-listing")
+JSON_KINDS = ("pointer", *LISTING_KINDS, "record")
 # a required key, and a field of a size, for each JSON kind
-MISSING_KEY = {"pointer": "listing", "listing": "subsets", "record": "size"}
+MISSING_KEY = {"pointer": "listing", "listing": "subsets", "subset-listing": "partitions"}
+
+
+def _target(kind: str, data: dict) -> dict:
+    """The object of `data` whose sizes a change damages: the first subset of a head, the first
+    partition of a subset's file, the record in a segment, the pointer itself."""
+    if kind == "listing":
+        return data["subsets"][0]
+    if kind == "subset-listing":
+        return data["partitions"][0]
+    return data["records"][TRAIN] if kind == "record" else data
 
 
 def _with(field: str, value: object) -> Callable[[str, dict], None]:
-    """Set `field` (of the first partition, for a listing) to `value`."""
+    """Set `field` (of `_target`) to `value`."""
 
     def change(kind: str, data: dict) -> None:
-        target = data["subsets"][0]["partitions"][0] if kind == "listing" else data
-        target[{"pointer": {"size": "bytes"}}.get(kind, {}).get(field, field)] = value
+        renamed = {"pointer": {"size": "bytes"}, "listing": {"size": "bytes"}}
+        _target(kind, data)[renamed.get(kind, {}).get(field, field)] = value
 
     return change
 
 
+def _missing_key(kind: str, data: dict) -> None:
+    if kind == "record":
+        _target(kind, data).pop("size")
+    else:
+        data.pop(MISSING_KEY[kind])
+
+
 JSON_CHANGES: dict[str, Callable[[str, dict], None]] = {
-    "future-format": lambda kind, data: data.update(format=2),
+    "future-format": lambda kind, data: data.update(format=3),
     "extra-key": lambda kind, data: data.update(extra=1),
-    "missing-key": lambda kind, data: data.pop(MISSING_KEY[kind]),
+    "missing-key": _missing_key,
     "wrong-type": _with("size", "abc"),
     "negative-size": _with("size", -5),
     "float-size": _with("size", 1.5),
@@ -114,9 +140,10 @@ DAMAGES = {
     "lock": ["empty", "garbage", "folder", *LINKS, "missing"],
     "partition-lock": ["garbage", "folder", *LINKS, "missing"],
     "arrow": ["empty", "truncated", "garbage", "folder", *LINKS, "missing"],
-    **{kind: ["file", *LINKS, "missing"] for kind in (*FOLDERS, *list(KINDS)[-3:])},
+    **{kind: ["file", *LINKS, "missing"] for kind in (*FOLDERS, *list(KINDS)[-4:])},
 }
 DAMAGES["listing"].append("unsafe-name")
+DAMAGES["subset-listing"].append("unsafe-name")
 CASES = [(kind, damage) for kind, damages in DAMAGES.items() for damage in damages]
 
 
@@ -159,7 +186,9 @@ def damage(pristine: Path, tmp_path: Path, hub: HubServer, kind: str, how: str) 
     if kind == "arrow":  # only here: an Arrow copy goes stale when a record is rewritten
         catalog.build_arrow_copy("mnist", "train")
     listing = json.loads((data / KINDS["pointer"]).read_bytes())["listing"]
-    target = data / KINDS[kind].format(listing=listing)
+    head = json.loads((data / KINDS["listing"].format(listing=listing)).read_bytes())
+    train = next(s["file"] for s in head["subsets"] if s["name"] == "train")
+    target = data / KINDS[kind].format(listing=listing, train=train)
     outside = tmp_path / "outside"
     outside.mkdir()
     copy = outside / target.name
@@ -173,8 +202,10 @@ def damage(pristine: Path, tmp_path: Path, hub: HubServer, kind: str, how: str) 
             raw = RAW[how](original)
         else:
             value = json.loads(original)
-            if how == "unsafe-name":
-                value["subsets"][0]["partitions"][0]["name"] = "../../outside.parquet"
+            if how == "unsafe-name" and kind == "listing":
+                value["subsets"][0]["name"] = "../outside"
+            elif how == "unsafe-name":
+                value["partitions"][0]["name"] = "../../outside.parquet"
             else:
                 JSON_CHANGES[how](kind, value)
             raw = json.dumps(value).encode()
@@ -205,7 +236,9 @@ def expected(kind: str, how: str) -> dict[str, str]:
     naming the file and the fix) or 'unsynced' (the dataset reads as never synced)."""
     ok = dict.fromkeys(COMMANDS, "ok")
     harmless_link = how == "link-outside"  # a readable copy: read through, never written through
-    if kind in ("pointer", "listing") or (kind in FOLDERS and how in ("file", *LINKS)):
+    if kind == "subset-listing" and how == "missing":  # the sync writes it again (by content)
+        return {**dict.fromkeys(COMMANDS, "error"), "list": "ok", "sync": "ok"}
+    if kind in ("pointer", *LISTING_KINDS) or (kind in FOLDERS and how in ("file", *LINKS)):
         if how == "missing" and kind == "pointer":
             return {**ok, "list DATASET": "unsynced", "list -s": "unsynced"}
         if how == "dangling-link" and kind == "pointer":  # reads as missing; is never replaced
@@ -214,12 +247,14 @@ def expected(kind: str, how: str) -> dict[str, str]:
         if harmless_link and kind not in FOLDERS:
             return {**ok, "sync": "error"}  # the sync's write of it stops at the link
         failing = dict.fromkeys(COMMANDS, "error")
-        return {**failing, "list": "ok" if kind == "listing" else "warn"}
+        return {**failing, "list": "ok" if kind in LISTING_KINDS else "warn"}
     if kind in FOLDERS:  # missing: never synced; the files on disk are adopted
         return {**ok, "list DATASET": "unsynced", "list -s": "unsynced"}
-    if kind == "listings-folder":
+    if kind in ("listings-folder", "partitions-folder"):
         if how == "link-outside":  # read through; the sync's write into it is refused
             return {**ok, "sync": "error"}
+        if kind == "partitions-folder" and how == "missing":  # the sync writes them again
+            return {**dict.fromkeys(COMMANDS, "error"), "list": "ok", "sync": "ok"}
         return {**dict.fromkeys(COMMANDS, "error"), "list": "ok"}
     if kind == "records-folder":  # a link to a folder is never followed: its records not read
         if how == "missing":
@@ -229,14 +264,11 @@ def expected(kind: str, how: str) -> dict[str, str]:
     if kind == "locks-folder":
         return ok  # nothing is downloaded, so no lock is taken (see test_a_damaged_lock_...)
     if kind == "record":
-        if harmless_link or how == "missing":
+        if harmless_link or how in ("missing", "dangling-link"):
             return ok  # a missing record: the file is adopted (hashed) by the next download
-        if how == "dangling-link":  # reads as missing; writing the adopted file's stops at it
-            return {**ok, "load": "error", "download": "error"}
-        warned = {**dict.fromkeys(COMMANDS[:5], "warn"), "download": "ok", "sync": "ok"}
-        if how == "folder":  # read as no record (silently); the adopted file's cannot be written
-            return {**ok, "load": "error", "download": "error"}
-        return warned  # `load` rewrote the record: the later commands see it healed
+        # `load` adopts the file (a new segment records it); the damaged segment stays, warned
+        # about by every later command until repair
+        return dict.fromkeys(COMMANDS, "warn")
     if kind in ("lock", "partition-lock"):
         if how in ("folder", *LINKS):
             takes = ("sync",) if kind == "lock" else ()
@@ -320,6 +352,8 @@ def named(case: Damaged, kind: str, how: str) -> Path:
     link leading nowhere), the pointer naming it."""
     if kind in ("listing", "listings-folder") and how == "missing":
         return case.data_dir / KINDS["pointer"]
+    if kind == "partitions-folder" and how == "missing":  # the file of train's (or test's)
+        return case.target
     if kind == "listing" and how == "dangling-link":
         return case.data_dir / KINDS["pointer"]
     return case.target
@@ -474,9 +508,7 @@ def test_a_damaged_lock_fails_the_download_that_takes_it_then_repair_heals(
     outside = case.outside_snapshot()
     (case.data_dir / "mnist" / "train" / TRAIN).unlink()  # so the download takes its lock
     result = invoke("download", "mnist", "-s", "train")
-    if kind == "lock":  # only a sync moves the pointer under the dataset lock
-        assert result.exit_code == 0, result.output
-        result = invoke("sync", "mnist")
+    # (the dataset lock: a download takes it to write its records, as a sync to move the pointer)
     assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.output
     assert str(case.target) in result.stderr and result.stderr.rstrip().endswith(FIX)
     assert case.outside_snapshot() == outside  # no lock file was made through the link
@@ -524,8 +556,8 @@ def test_repair_removes_stray_temp_files_but_not_young_ones(
     monkeypatch.setenv("HF_ENDPOINT", replica_hub.endpoint)
     case = damage(pristine, tmp_path, replica_hub, "pointer", "truncated")
     index = case.data_dir / INDEX
-    old = [index / ".tmp-0a-current.json", index / "records" / "train" / ".tmp-0b-y.json"]
-    young = index / "records" / "test" / ".tmp-0c-z.json"
+    old = [index / ".tmp-0a-current.json", index / "segments" / "train" / ".tmp-0b-y.json"]
+    young = index / "segments" / "test" / ".tmp-0c-z.json"
     for path in (*old, young):
         path.write_bytes(b"half a write")
     for path in old:
@@ -563,11 +595,11 @@ def test_each_kind_of_file_is_parsed_with_its_message(tmp_path: Path) -> None:
     assert message(Pointer.parse, b"\xff") == f"/d/x.json: is not UTF-8 text (garbled){end}"
     assert message(Pointer.parse, b" ") == f"/d/x.json: is empty{end}"
     assert message(Listing.parse, {"format": 7}) == (
-        "/d/x.json: index format 7 is not supported by this pygestor (it reads 1); upgrade "
+        "/d/x.json: index format 7 is not supported by this pygestor (it reads 2); upgrade "
         f"pygestor, or rebuild the index for this one{end}"
     )
     assert message(Listing.parse, {"format": True}) == (
-        "/d/x.json: index format True is not supported by this pygestor (it reads 1); upgrade "
+        "/d/x.json: index format True is not supported by this pygestor (it reads 2); upgrade "
         f"pygestor, or rebuild the index for this one{end}"
     )
     listing = {

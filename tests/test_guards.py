@@ -400,10 +400,14 @@ def test_a_record_of_another_format_version_counts_as_no_record(store: Store) ->
     store.save_listing(listing)
     f = listing.subset("train").partitions[0].file  # type: ignore[union-attr]
     store.put_record("ds", "train", "p0.bin", Record.of(f, commit="c", rows=None))
-    key = store.record_key("ds", "train", "p0.bin")
+    [key] = [e.key for e in store.storage.list(store.segments_key("ds", "train"))]
     data = json.loads(store.storage.read(key) or b"")
-    store.storage.write(key, json.dumps({**data, "format": 99}).encode())
+    data["records"]["p0.bin"]["format"] = 99  # the record's own format, in its segment
+    store.storage.write(key, json.dumps(data).encode())
     assert store.record("ds", "train", "p0.bin") is None and store.records("ds") == {}
+    store.storage.write(key, json.dumps({**data, "format": 99}).encode())  # the segment's
+    assert Store(store.storage).record("ds", "train", "p0.bin") is None
+    assert Store(store.storage).records("ds") == {}
 
 
 def test_a_temporary_record_file_is_not_a_record(store: Store) -> None:  # S10
@@ -411,8 +415,11 @@ def test_a_temporary_record_file_is_not_a_record(store: Store) -> None:  # S10
     store.save_listing(listing)
     f = listing.subset("train").partitions[0].file  # type: ignore[union-attr]
     store.put_record("ds", "train", "p0.bin", Record.of(f, commit="c", rows=None))
-    folder = store.index_dir / "datasets" / "ds" / "records" / "train"
-    (folder / ".tmp-0123-p1.bin.json").write_bytes((folder / "p0.bin.json").read_bytes())
+    folder = store.index_dir / "datasets" / "ds" / "segments" / "train"
+    [segment] = folder.iterdir()
+    data = json.loads(segment.read_bytes())
+    data["records"] = {"p1.bin": data["records"]["p0.bin"]}
+    (folder / ".tmp-0123-0000000002-1.json").write_text(json.dumps(data))  # a write in flight
     assert list(store.records("ds")) == [("train", "p0.bin")]
 
 
@@ -458,7 +465,8 @@ def test_index_files_take_the_shared_file_mode_whatever_the_umask(tmp_path: Path
         os.umask(old)
     index = tmp_path / "data" / ".pygestor"
     files = [p for p in index.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
-    assert {p.relative_to(index).parts[-2] for p in files} == {"ds", "listings", "train"}
+    folders = {"ds", "listings", "partitions", "train"}  # train: its segments of records
+    assert {p.relative_to(index).parts[-2] for p in files} == folders
     assert {oct(p.stat().st_mode & 0o777) for p in files} == {"0o664"}
     assert {oct(p.stat().st_mode & 0o777) for p in index.rglob("*") if p.is_dir()} == {"0o775"}
 

@@ -93,7 +93,7 @@ def test_a_subset_folder_link_is_refused(env: Path, outside: Path) -> None:
 def test_a_records_folder_link_is_refused(env: Path, outside: Path) -> None:
     """Inside the index a link is damage (the index check names it before the storage's
     containment check would): one line, nothing written outside, and repair removes the link."""
-    records = env / ".pygestor/datasets/links/records"
+    records = env / ".pygestor/datasets/links/segments"  # the folder of records (segments)
     records.symlink_to(outside)
     result = cli_run("download", "links", "-p", "a.bin")
     assert result.exit_code == 1 and "Traceback" not in result.output

@@ -175,11 +175,12 @@ def test_remove_refuses_dotdot(mnist: Catalog, tmp_path: Path) -> None:
     # a tampered listing naming a partition outside the dataset folder
     index = data(mnist, ".pygestor", "datasets", "mnist")
     current = json.loads((index / "current.json").read_bytes())
-    path = index / "listings" / f"{current['listing']}.json"
+    head = json.loads((index / "listings" / f"{current['listing']}.json").read_bytes())
+    path = index / "partitions" / f"{head['subsets'][1]['file']}.json"  # train's partitions
     listing = json.loads(path.read_bytes())
-    listing["subsets"][1]["partitions"][0]["name"] = "../../../outside.parquet"
+    listing["partitions"][0]["name"] = "../../../outside.parquet"
     path.write_text(json.dumps(listing))
-    with pytest.raises(  # refused as soon as the listing is read (issue 9: shapes checked)
+    with pytest.raises(  # refused as soon as they are read (issue 9: shapes checked)
         PygestorError,
         match=r"has a partition named '\.\./\.\./\.\./outside\.parquet', which is not a safe "
         r"relative path; run 'pygestor sync mnist --repair'",

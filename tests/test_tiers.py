@@ -575,8 +575,9 @@ def test_layered_in_process_over_a_read_only_mount(
         (MNIST_TEST, str(personal)),
     ]
     assert sorted(str(p.relative_to(personal)) for p in personal.rglob("*") if p.is_file()) == [
+        ".pygestor/datasets/mnist/lock",  # taken to write the record
         ".pygestor/datasets/mnist/locks/test/test-00000-of-00001.parquet.lock",
-        ".pygestor/datasets/mnist/records/test/test-00000-of-00001.parquet.json",
+        ".pygestor/datasets/mnist/segments/test/0000000001-1.json",  # the one record
         f"mnist/test/{MNIST_TEST}",
     ]
     report = catalog.remove("mnist", all_subsets=True)

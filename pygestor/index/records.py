@@ -1,7 +1,15 @@
-"""The index's records, as stored: the resolved `Listing` a sync wrote, the `Pointer` to the one in
-force, and one `Record` per verified local partition. JSON with a format version; pure values.
+"""The index's records, as stored: the resolved `Listing` a sync wrote (a small head, plus the
+partitions of each subset in a file of their own, `SubsetFile`), the `Pointer` to the one in
+force, and one `Record` per verified local partition (stored in batches: `segments.py`). JSON
+with a format version; pure values.
 
-Every read goes through one `parse` per kind (`Pointer.parse`, `Listing.parse`, `Record.parse`):
+Format 2 (this one) splits a listing into its head and one file per subset; format 1 (pygestor
+0.6) stored the whole listing in one file and one file per record. Format 1 pointers, listings and
+records are still read (a read-only shared tier of 0.6 keeps working); every write is format 2,
+and the first write to a dataset's index migrates it (`Store.migrate`).
+
+Every read goes through one `parse` per kind (`Pointer.parse`, `Listing.parse`,
+`SubsetFile.parse`, `Record.parse`, `segments.Segment.parse`):
 the bytes are decoded and their whole shape checked (an object, this format version, exactly the
 known keys, each of its type: sizes and counts whole numbers of 0 or more, names safe relative
 paths), so a truncated, garbled or foreign file is a `DamagedIndex` naming it, never a
@@ -11,6 +19,7 @@ a field raises the format version.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -24,7 +33,9 @@ from ..manifest.models import Format
 from ..resolve import Partition, Resolution, Subset
 from ..sources.base import RemoteFile
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+LEGACY_FORMAT = 1  # pygestor 0.6: one file per listing and per record (read, never written)
+RECORD_FORMAT = 1  # of one record (a key of its own, kept from format 1)
 Raw = bytes  # a stored file's content (`bytes` is also a field of `Pointer`)
 
 
@@ -82,16 +93,46 @@ class Listing:
 
     @property
     def partition_count(self) -> int:
-        return sum(len(s.partitions) for s in self.subsets)
+        return sum(s.partition_count for s in self.subsets)
 
     @property
     def size(self) -> int:
         return sum(s.size for s in self.subsets)
 
+    def head_json(self, files: list[str]) -> dict[str, Any]:
+        """The stored head (format 2): everything but the partitions, which are in the subset
+        files named `files` (one per subset, in order; see `SubsetFile`)."""
+        return {
+            "format": FORMAT_VERSION,
+            "dataset": self.dataset,
+            "source": self.source,
+            "revision": self.revision,
+            "commit": self.commit,
+            "manifest": self.manifest,
+            "subsets": [
+                {"name": s.name, "partitions": s.partition_count, "bytes": s.size, "file": f}
+                for s, f in zip(self.subsets, files, strict=True)
+            ],
+            "unmatched": list(self.unmatched),
+            "empty_rules": list(self.empty_rules),
+            "skipped": [list(x) for x in self.skipped],
+        }
+
     def subset(self, name: str) -> Subset | None:
         return next((s for s in self.subsets if s.name == name), None)
 
+    def stored(self) -> tuple[str, bytes, list[tuple[str, bytes]]]:
+        """How the listing is stored (format 2): the id and bytes of its head, and the id and
+        bytes of each subset's file, each named by a hash of its content."""
+        files = []
+        for s in self.subsets:
+            text = _dumps(SubsetFile(self.dataset, s.name, s.partitions).to_json())
+            files.append((_content_id(text), text))
+        head = _dumps(self.head_json([f for f, _ in files]))
+        return _content_id(head), head, files
+
     def to_json(self) -> dict[str, Any]:
+        """The whole listing as one JSON object (the partitions of every subset read)."""
         return {
             "format": FORMAT_VERSION,
             "dataset": self.dataset,
@@ -109,15 +150,23 @@ class Listing:
         }
 
     @classmethod
-    def parse(cls, raw: Raw, *, where: str, dataset: str) -> Listing:
+    def parse(
+        cls, raw: Raw, *, where: str, dataset: str, load: SubsetLoader | None = None
+    ) -> Listing:
         """The listing stored as `raw` (in the file `where`, of `dataset`), its shape checked;
-        DamagedIndex otherwise."""
-        data = _object(raw, where, dataset)
+        DamagedIndex otherwise. A head (format 2) has `StoredSubset`s, whose partitions `load`
+        reads when first touched; a format 1 listing holds them all."""
+        data = _object(raw, where, dataset, (FORMAT_VERSION, LEGACY_FORMAT))
         try:
             _check_keys(data, _LISTING_KEYS)
             if data["dataset"] != dataset:
                 raise _Bad(f"is a listing of {data['dataset']!r}, not of {dataset!r}")
-            subsets = tuple(_subset_from_json(s) for s in _items(data, "subsets", dict))
+            subsets: tuple[Subset, ...]
+            if data["format"] == LEGACY_FORMAT:
+                subsets = tuple(_subset_from_json(s) for s in _items(data, "subsets", dict))
+            else:
+                heads = _items(data, "subsets", dict)
+                subsets = tuple(_stored_subset(s, load) for s in heads)
             if len({s.name for s in subsets}) != len(subsets):
                 raise _Bad("names a subset twice")
             return cls(
@@ -153,6 +202,14 @@ class Listing:
             tuple(data["empty_rules"]),
             tuple((a, b) for a, b in data["skipped"]),
         )
+
+
+def _dumps(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _content_id(text: bytes) -> str:
+    return hashlib.sha256(text).hexdigest()[:32]
 
 
 def _partition_json(p: Partition) -> dict[str, Any]:
@@ -211,6 +268,108 @@ def _partition_checked(d: dict[str, Any], subset: str) -> Partition:
     return _partition_from_json(d)
 
 
+#: reads the partitions of one subset of a stored listing: (subset name, file id, count, bytes)
+SubsetLoader = Callable[[str, str, int, int], tuple[Partition, ...]]
+
+
+class StoredSubset(Subset):
+    """A subset of a stored listing (format 2): its name and totals come from the listing's
+    head; its partitions are read from their own file (`SubsetFile`) when first touched, so a
+    command about one subset never reads the others'."""
+
+    file: str  # the id of its SubsetFile
+    _count: int
+    _size: int
+
+    def __init__(self, name: str, count: int, size: int, file: str, load: SubsetLoader) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "file", file)  # the id of its SubsetFile
+        object.__setattr__(self, "_count", count)
+        object.__setattr__(self, "_size", size)
+        object.__setattr__(self, "_load", load)
+        object.__setattr__(self, "_partitions", None)
+
+    @property  # (a field of Subset, read lazily here)
+    def partitions(self) -> tuple[Partition, ...]:
+        found: tuple[Partition, ...] | None = self.__dict__["_partitions"]
+        if found is None:
+            found = self.__dict__["_load"](self.name, self.file, self._count, self._size)
+            object.__setattr__(self, "_partitions", found)
+        return found
+
+    @property
+    def loaded(self) -> bool:
+        """True once the partitions were read."""
+        return self.__dict__["_partitions"] is not None
+
+    @property
+    def partition_count(self) -> int:
+        return int(self.__dict__["_count"])
+
+    @property
+    def size(self) -> int:
+        return int(self.__dict__["_size"])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Subset):
+            return NotImplemented
+        if isinstance(other, StoredSubset) and other.file == self.file:
+            return other.name == self.name
+        return (self.name, self.partitions) == (other.name, other.partitions)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.partitions))
+
+    def __repr__(self) -> str:
+        return f"StoredSubset({self.name!r}, {self._count} partitions, file {self.file!r})"
+
+
+@dataclass(frozen=True)
+class SubsetFile:
+    """The partitions of one subset of a listing, stored on their own (format 2), named by a
+    hash of their content (so a subset unchanged by a sync is not written again)."""
+
+    dataset: str
+    subset: str
+    partitions: tuple[Partition, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION,
+            "dataset": self.dataset,
+            "subset": self.subset,
+            "partitions": [_partition_json(p) for p in self.partitions],
+        }
+
+    @classmethod
+    def parse(cls, raw: Raw, *, where: str, dataset: str) -> SubsetFile:
+        """The subset file stored as `raw`, its shape checked; DamagedIndex otherwise."""
+        data = _object(raw, where, dataset)
+        try:
+            _check_keys(data, _SUBSET_FILE_KEYS)
+            if data["dataset"] != dataset:
+                raise _Bad(f"is a listing of {data['dataset']!r}, not of {dataset!r}")
+            name = data["subset"]
+            if "/" in name or not _SAFE_RELPATH(name):
+                raise _Bad(f"has a subset named {name!r}, which is not a safe folder name")
+            found = _subset_from_json({"name": name, "partitions": data["partitions"]})
+        except _Bad as exc:
+            raise DamagedIndex(where, str(exc), dataset) from None
+        return cls(dataset, name, found.partitions)
+
+
+def _stored_subset(s: dict[str, Any], load: SubsetLoader | None) -> Subset:
+    _check_keys(s, _HEAD_SUBSET_KEYS, "a subset")
+    name = s["name"]
+    if "/" in name or not _SAFE_RELPATH(name):
+        raise _Bad(f"has a subset named {name!r}, which is not a safe folder name")
+    if not _LISTING_ID(s["file"]):
+        raise _Bad(f"file of a subset {name!r}: {_short(s['file'])} is not a file id")
+    if load is None:
+        raise _Bad("is a listing head, read without its subset files")
+    return StoredSubset(name, s["partitions"], s["bytes"], s["file"], load)
+
+
 @dataclass(frozen=True)
 class Pointer:
     """`current.json`: which listing is in force, and its totals (so `list` reads no listing)."""
@@ -229,8 +388,8 @@ class Pointer:
     @classmethod
     def parse(cls, raw: Raw, *, where: str, dataset: str) -> Pointer:
         """The pointer stored as `raw` (`current.json` of `dataset`), its shape checked;
-        DamagedIndex otherwise."""
-        data = _object(raw, where, dataset)
+        DamagedIndex otherwise. (Format 1: a pointer of pygestor 0.6, to a format 1 listing.)"""
+        data = _object(raw, where, dataset, (FORMAT_VERSION, LEGACY_FORMAT))
         try:
             _check_keys(data, _POINTER_KEYS)
             for key in ("listing", "previous"):
@@ -253,13 +412,18 @@ class Record:
     commit: str | None = None  # the source commit it was fetched at
     rows: int | None = None
     downloaded_at: str = field(default_factory=utc_now)
-    format: int = FORMAT_VERSION
+    format: int = RECORD_FORMAT
 
     @classmethod
     def parse(cls, raw: Raw, *, where: str, dataset: str) -> Record:
-        """The record stored as `raw` (a file of `dataset`'s records), its shape checked;
+        """The record stored as `raw` (a format 1 file of one record), its shape checked;
         DamagedIndex otherwise."""
-        data = _object(raw, where, dataset)
+        return cls.checked(_object(raw, where, dataset, (RECORD_FORMAT,)), where, dataset)
+
+    @classmethod
+    def checked(cls, data: dict[str, Any], where: str, dataset: str) -> Record:
+        """The record of the JSON object `data` (its `format` already checked), its shape
+        checked; DamagedIndex naming `where` otherwise."""
         if data.keys() == _RECORD_KEYSET:  # as written: every key (the usual case, inline)
             size, rows, mtime = data["size"], data["rows"], data["mtime"]
             if (
@@ -313,9 +477,14 @@ class Record:
         return self.file.same_content(file)
 
 
-def check_format(data: dict[str, Any], where: str = "an index file", dataset: str | None = None):
-    """DamagedIndex unless `data` is of this pygestor's index format."""
-    what = _format_problem(data)
+def check_format(
+    data: dict[str, Any],
+    where: str = "an index file",
+    dataset: str | None = None,
+    versions: tuple[int, ...] = (FORMAT_VERSION,),
+) -> None:
+    """DamagedIndex unless `data` is of one of the index format `versions`."""
+    what = _format_problem(data, versions)
     if what is not None:
         raise DamagedIndex(where, what, dataset)
 
@@ -359,6 +528,10 @@ def _listed(v: Any) -> bool:
     return type(v) is list
 
 
+def _mapping(v: Any) -> bool:
+    return type(v) is dict
+
+
 _KIND: dict[Check, str] = {
     _text: "a string",
     _text_or_none: "a string or null",
@@ -366,6 +539,7 @@ _KIND: dict[Check, str] = {
     _count_or_none: "a whole number of 0 or more, or null",
     _number_or_none: "a number or null",
     _listed: "a list",
+    _mapping: "an object",
 }
 # key -> (its check, required); `format` is checked first, on its own
 _POINTER_KEYS: dict[str, tuple[Check, bool]] = {
@@ -401,6 +575,17 @@ _LISTING_KEYS: dict[str, tuple[Check, bool]] = {
     "skipped": (_listed, True),
 }
 _SUBSET_KEYS: dict[str, tuple[Check, bool]] = {"name": (_text, True), "partitions": (_listed, True)}
+_HEAD_SUBSET_KEYS: dict[str, tuple[Check, bool]] = {
+    "name": (_text, True),
+    "partitions": (_count, True),
+    "bytes": (_count, True),
+    "file": (_text, True),
+}
+_SUBSET_FILE_KEYS: dict[str, tuple[Check, bool]] = {
+    "dataset": (_text, True),
+    "subset": (_text, True),
+    "partitions": (_listed, True),
+}
 _PARTITION_KEYS: dict[str, tuple[Check, bool]] = {
     "name": (_text, True),
     "path": (_text, True),
@@ -416,8 +601,10 @@ assert set(_POINTER_KEYS) | {"format"} == {f.name for f in fields(Pointer)}
 assert set(_RECORD_KEYS) | {"format"} == {f.name for f in fields(Record)}
 
 
-def _object(raw: Raw, where: str, dataset: str) -> dict[str, Any]:
-    """`raw` decoded as a JSON object of this format version; DamagedIndex otherwise."""
+def _object(
+    raw: Raw, where: str, dataset: str, versions: tuple[int, ...] = (FORMAT_VERSION,)
+) -> dict[str, Any]:
+    """`raw` decoded as a JSON object of one of the format `versions`; DamagedIndex otherwise."""
     try:
         data = json.loads(raw)
     except UnicodeDecodeError:
@@ -427,19 +614,21 @@ def _object(raw: Raw, where: str, dataset: str) -> dict[str, Any]:
         raise DamagedIndex(where, what, dataset) from None
     if type(data) is not dict:
         raise DamagedIndex(where, f"holds {_json_kind(data)}, not a JSON object", dataset)
-    if data.get("format") != FORMAT_VERSION or type(data["format"]) is not int:
-        check_format(data, where, dataset)
+    if data.get("format") not in versions or type(data["format"]) is not int:
+        check_format(data, where, dataset, versions)
     return data
 
 
-def _format_problem(data: dict[str, Any]) -> str | None:
+def _format_problem(
+    data: dict[str, Any], versions: tuple[int, ...] = (FORMAT_VERSION,)
+) -> str | None:
     version = data.get("format")
-    if version == FORMAT_VERSION and type(version) is int:
+    if version in versions and type(version) is int:
         return None
     if version is None:
         return "has no index format number (not written by pygestor)"
     return (
-        f"index format {version!r} is not supported by this pygestor (it reads {FORMAT_VERSION}); "
+        f"index format {version!r} is not supported by this pygestor (it reads {versions[0]}); "
         "upgrade pygestor, or rebuild the index for this one"
     )
 

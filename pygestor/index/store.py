@@ -4,21 +4,30 @@
     ├── .pygestor/                           the index (nothing here is a dataset name)
     │   └── datasets/<dataset>/
     │       ├── current.json                 pointer to the listing in force + its totals
-    │       ├── listings/<id>.json           one resolved listing per distinct sync; immutable
-    │       ├── records/<subset>/<partition>.json
-    │       │                                one small record per verified local partition
+    │       ├── listings/<id>.json           the head of one resolved listing per distinct sync:
+    │       │                                subsets, their totals, the report; immutable
+    │       ├── partitions/<id>.json         the partitions of one subset of a listing; immutable
+    │       ├── segments/<subset>/<seq>-<n>.json
+    │       │                                records of verified local partitions, one
+    │       │                                create-only file per batch (`segments.py`)
     │       ├── locks/<subset>/<partition>.lock   held while a process downloads it
     │       ├── arrow/<subset>.arrow         opt-in memory-mapped Arrow copy of a subset
-    │       └── lock                         taken to move the pointer (and by downloads)
+    │       └── lock                         taken to move the pointer and to write records
     └── <dataset>/<subset>/<partition>       the data, as downloaded
         └── .<file>.part                     a download in progress (never counted as data)
 
-Two kinds of state, so that no write grows with the size of a dataset: the *listing* a sync
-resolved (written once per sync, named by a hash of its content, never changed) and the *local
-records* (one small file per partition, written on its own after the file was verified). Every
-write is atomic: a unique temporary file beside the target, fsync, rename. A file on disk without
-its record, or a `.part` file, is not downloaded. All of it is JSON with a format version, and
-can be rebuilt from a source listing plus a rescan of the data.
+Two kinds of state, so that no write grows with the size of a dataset and no command reads more
+than it needs: the *listing* a sync resolved (written once per sync, its head and each subset's
+partitions named by a hash of their content, never changed: a subset unchanged by a sync is not
+written again) and the *local records* (one segment per batch a download commits, fsynced once;
+compacted so a subset has a handful of segment files however many partitions it has). Listings
+and segments are only ever created, never rewritten; only the small pointer is replaced, under
+the dataset lock (on object storage: a compare-and-swap). `list` reads the pointers; a command
+about one subset reads the head and that subset's files only. A file on disk without its record,
+or a `.part` file, is not downloaded. All of it is JSON with a format version (2; pygestor 0.6
+wrote format 1, one file per listing and per record: still read, and migrated by the first write
+to the dataset's index, `migrate`), and can be rebuilt from a source listing plus a rescan of the
+data.
 
 Every read checks what it read (`records.py`: one `parse` per kind): a damaged pointer or listing
 (unreadable, wrong shape, a folder in its place, a pointer naming a missing listing, a file or
@@ -32,7 +41,6 @@ write stops with the `DamagedIndex` line), and repair removes it.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import logging
 import os
@@ -46,8 +54,19 @@ from typing import Any
 from ..errors import DamagedIndex, PygestorError
 from ..manifest.cache import FileCache
 from ..manifest.patterns import is_safe_relpath
+from ..resolve import Partition
 from ..storage.base import TEMP_PREFIX, FileInfo, Storage
-from .records import Listing, Pointer, Record, utc_now
+from .migrate import migrate_locked
+from .records import (
+    LEGACY_FORMAT,
+    Listing,
+    Pointer,
+    Record,
+    SubsetFile,
+    SubsetLoader,
+    utc_now,
+)
+from .segments import Segment, SegmentName, apply, merged, to_merge
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +75,10 @@ KEEP_LISTINGS = 3  # listings kept per dataset: the current one and a few before
 #: 5,000 partitions, or a reload from an Arrow copy, does not parse its listing every time.
 #: Weighed in partitions (~0.5 kB each in memory): at most ~120 MB however many datasets.
 LISTINGS: FileCache[Listing] = FileCache(max_entries=64, max_weight=250_000)
+#: the partitions of subsets (`partitions/<id>.json`) and segments parsed, the same way
+PARTITIONS: FileCache[tuple[Partition, ...]] = FileCache(max_entries=256, max_weight=250_000)
+SEGMENTS: FileCache[Segment] = FileCache(max_entries=1024, max_weight=250_000)
+MERGED_KEPT = 4  # subsets whose merged records a Store keeps (per-partition lookups of a download)
 INDEX = ".pygestor"  # the index folder's key (nothing of this name is a dataset)
 STALE_TEMP_SECONDS = 3600
 
@@ -153,22 +176,29 @@ class Store:
     def partition_lock_path(self, dataset: str, subset: str, partition: str) -> Path:
         return self.storage.local_path(self.partition_lock_key(dataset, subset, partition))
 
+    def listing_key(self, dataset: str, listing_id: str) -> str:
+        return f"{self.dataset_index_key(dataset)}/listings/{listing_id}.json"
+
+    def subset_file_key(self, dataset: str, file_id: str) -> str:
+        """Where the partitions of one subset of a listing are (`SubsetFile`, by content)."""
+        return f"{self.dataset_index_key(dataset)}/partitions/{file_id}.json"
+
+    def segments_key(self, dataset: str, subset: str) -> str:
+        """The folder of a subset's segments of records (`segments.py`)."""
+        _require_safe(subset)
+        return f"{self.dataset_index_key(dataset)}/segments/{subset}"
+
     # ---- listings and the pointer -------------------------------------------------------
     def save_listing(self, listing: Listing, *, synced_at: str | None = None) -> Pointer:
-        """Write `listing` (once; content-addressed) and make it current. Returns the new
-        pointer."""
-        data = listing.to_json()
-        text = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
-        listing_id = hashlib.sha256(text).hexdigest()[:32]
-        folder = self.dataset_index_key(listing.dataset)
-        target = f"{folder}/listings/{listing_id}.json"
-        with self._writing(target, listing.dataset):
-            self.storage.create(target, text)
-        with self.lock(listing.dataset):
-            with self._writing(target, listing.dataset):
-                # pruned by a concurrent sync between our write and the lock
-                self.storage.create(target, text)
-            old = self.pointer(listing.dataset)
+        """Write `listing` (once; content-addressed: its head and one file per subset) and make
+        it current. Returns the new pointer."""
+        dataset = listing.dataset
+        listing_id, files = self.listing_files(listing)
+        self.create_index_files(files, dataset)
+        with self.lock(dataset):
+            self._migrate_locked(dataset)
+            self.create_index_files(files, dataset)  # pruned by a concurrent sync meanwhile
+            old = self.pointer(dataset)
             if old is None:
                 previous = None
             else:
@@ -179,10 +209,44 @@ class Store:
                 previous=previous,
                 **listing.totals(),
             )
-            with self._writing(f"{folder}/current.json", listing.dataset):
-                self.write_json(f"{folder}/current.json", asdict(pointer))
-            self._prune_listings(f"{folder}/listings", keep={listing_id, pointer.previous})
+            self.move_pointer(dataset, pointer)
+            self._prune_listings(dataset, keep={listing_id, pointer.previous})
         return pointer
+
+    def listing_files(self, listing: Listing) -> tuple[str, list[tuple[str, bytes]]]:
+        """The id of `listing` as stored, and its files (key, bytes): the subsets', the head
+        last (so a head is never there without the files it names)."""
+        head_id, head, subsets = listing.stored()
+        files = [(self.subset_file_key(listing.dataset, f), text) for f, text in subsets]
+        return head_id, [*files, (self.listing_key(listing.dataset, head_id), head)]
+
+    def migrate(self, dataset: str) -> bool:
+        """Bring the dataset's index to this format (`migrate.py`), under the dataset lock;
+        True when anything was migrated. Every write to the index does this first."""
+        with self.lock(dataset):
+            return self._migrate_locked(dataset)
+
+    def _migrate_locked(self, dataset: str) -> bool:
+        done: set[str] = self.__dict__.setdefault("_migrated", set())
+        if dataset in done:
+            return False
+        changed = migrate_locked(self, dataset)
+        done.add(dataset)
+        return changed
+
+    def create_index_files(self, files: list[tuple[str, bytes]], dataset: str) -> None:
+        """Create each of `files` (key, bytes) that is not there yet (they are named by their
+        content: one that is there holds these bytes)."""
+        for key, text in files:
+            with self._writing(key, dataset):
+                if self.storage.info(key) is None:
+                    self.storage.create(key, text)
+
+    def move_pointer(self, dataset: str, pointer: Pointer) -> None:
+        """Replace the pointer (atomically; the caller holds the dataset lock)."""
+        key = f"{self.dataset_index_key(dataset)}/current.json"
+        with self._writing(key, dataset):
+            self.write_json(key, asdict(pointer))
 
     def pointer(self, dataset: str) -> Pointer | None:
         """The pointer in force, None if the dataset was never synced; DamagedIndex when it (or
@@ -215,8 +279,7 @@ class Store:
                 wanted = pointer.listing
             else:
                 wanted = listing_id
-            key = f"{self.dataset_index_key(dataset)}/listings/{wanted}.json"
-            stored = self._listing_file(key, dataset)
+            stored = self._listing_file(self.listing_key(dataset, wanted), dataset)
             if stored is not None:
                 return stored
             if listing_id is not None:
@@ -245,19 +308,65 @@ class Store:
         raw = self._read(key, dataset)
         if raw is None:
             return None
-        listing = Listing.parse(raw, where=self._shown(key), dataset=dataset)
+        load = self.subset_loader(dataset)
+        listing = Listing.parse(raw, where=self._shown(key), dataset=dataset, load=load)
         if ident is not None and info is not None and len(raw) == info.size:
-            weight = 1 + listing.partition_count
+            weight = 1 + listing.partition_count  # (a head's subsets keep what they read)
             LISTINGS.put(ident, listing, changed_ns=info.mtime_ns, weight=weight)
         return listing
+
+    def subset_loader(self, dataset: str) -> SubsetLoader:
+        """What reads the partitions of a subset of `dataset`'s stored listings."""
+
+        def load(subset: str, file_id: str, count: int, size: int) -> tuple[Partition, ...]:
+            return self.subset_partitions(dataset, subset, file_id, count, size)
+
+        return load
+
+    def subset_partitions(
+        self, dataset: str, subset: str, file_id: str, count: int, size: int
+    ) -> tuple[Partition, ...]:
+        """The partitions of one subset of a stored listing (its head says `count` and `size`);
+        DamagedIndex naming the file when it is missing, damaged or not the one the head
+        names."""
+        key = self.subset_file_key(dataset, file_id)
+        info = self.storage.info(key, follow=True)
+        ident = None
+        if info is not None and info.kind == "file":
+            ident = (f"{self.storage.url}/{key}", info.size, info.mtime_ns)
+            cached = PARTITIONS.get(ident)
+            if cached is not None:
+                return cached
+        folder = key.rpartition("/")[0]
+        above = self.storage.info(folder)
+        if above is not None and above.kind == "file":
+            raise DamagedIndex(self._shown(folder), "is not a folder", dataset)
+        raw = self._read(key, dataset)
+        where = self._shown(key)
+        if raw is None:
+            what = f"is missing (the listing in force names it for subset {subset!r})"
+            raise DamagedIndex(where, what, dataset)
+        found = SubsetFile.parse(raw, where=where, dataset=dataset)
+        got = (found.subset, len(found.partitions), sum(p.file.size for p in found.partitions))
+        if got != (subset, count, size):
+            raise DamagedIndex(
+                where,
+                f"holds {got[1]} partitions ({got[2]} bytes) of subset {got[0]!r}, where the "
+                f"listing in force names it for {count} ({size} bytes) of subset {subset!r}",
+                dataset,
+            )
+        if ident is not None and info is not None and len(raw) == info.size:
+            PARTITIONS.put(ident, found.partitions, changed_ns=info.mtime_ns, weight=1 + count)
+        return found.partitions
 
     def forget(self, dataset: str) -> bool:
         """Drop the dataset's listings and pointer (records of local files stay). True if any."""
         folder = self.dataset_index_key(dataset)
         with self.lock(dataset):
             found = self.storage.remove(f"{folder}/current.json")
-            for entry in _visible_json(self.storage.list(f"{folder}/listings")):
-                self.storage.remove(entry.key)
+            for kind in ("listings", "partitions"):
+                for entry in _visible_json(self.storage.list(f"{folder}/{kind}")):
+                    self.storage.remove(entry.key)
         return found
 
     def synced_datasets(self) -> list[str]:
@@ -268,40 +377,224 @@ class Store:
             if e.kind == "dir" and self.storage.info(f"{e.key}/current.json") is not None
         ]
 
-    def _prune_listings(self, folder: str, keep: set[str | None]) -> None:
-        entries = self.storage.list(folder)
+    def _prune_listings(self, dataset: str, keep: set[str | None]) -> None:
+        """Keep the newest KEEP_LISTINGS heads (and those in `keep`), the subset files they
+        name, and temporary files younger than STALE_TEMP_SECONDS; remove the rest."""
+        folder = self.dataset_index_key(dataset)
+        entries = self.storage.list(f"{folder}/listings")
         listings = sorted(_visible_json(entries), key=lambda e: e.mtime, reverse=True)
         for entry in listings[KEEP_LISTINGS:]:
             if entry.key.rsplit("/", 1)[-1][: -len(".json")] not in keep:
                 self.storage.remove(entry.key)
+        named = self._subset_files_named(f"{folder}/listings")
+        parts = self.storage.list(f"{folder}/partitions")
+        if named is not None:  # (None: a head that cannot be read; then nothing is pruned)
+            for entry in _visible_json(parts):
+                if entry.key.rsplit("/", 1)[-1][: -len(".json")] not in named:
+                    self.storage.remove(entry.key)
         cutoff = time.time() - STALE_TEMP_SECONDS  # temporary files left by killed processes
-        for entry in entries:
+        for entry in entries + parts:
             if entry.key.rsplit("/", 1)[-1].startswith(TEMP_PREFIX) and entry.mtime < cutoff:
                 self.storage.remove(entry.key)
 
+    def _subset_files_named(self, listings: str) -> set[str] | None:
+        """The ids of the subset files the heads in `listings` name; None if one cannot be
+        read."""
+        named: set[str] = set()
+        for entry in _visible_json(self.storage.list(listings)):
+            try:
+                data = json.loads(self.storage.read(entry.key) or b"")
+                if data.get("format") != LEGACY_FORMAT:
+                    named.update(s["file"] for s in data["subsets"])
+            except (OSError, ValueError, TypeError, KeyError, AttributeError):
+                return None
+        return named
+
     # ---- records of local partitions ---------------------------------------------------
     def put_record(self, dataset: str, subset: str, partition: str, record: Record) -> None:
-        # Not fsynced: a record lost to a crash only means its (fsynced, verified) file is
-        # hashed again and re-recorded by the next download or `sync --repair`.
-        key = self.record_key(dataset, subset, partition)
-        text = json.dumps(asdict(record), indent=1, sort_keys=True).encode()
-        with self._writing(key, dataset):
-            self.storage.write(key, text, durable=False)
+        """Record one verified partition (a batch of one: see `put_records`)."""
+        self.put_records(dataset, subset, {partition: record})
 
     def put_records(self, dataset: str, subset: str, records: dict[str, Record]) -> None:
-        """Record several verified partitions of one subset at once (`{partition: record}`): the
-        batch a download commits. (Today one file each, as `put_record`.)"""
-        for partition, record in records.items():
-            self.put_record(dataset, subset, partition, record)
+        """Record several verified partitions of one subset at once (`{partition: record}`): one
+        segment file, fsynced once, written under the dataset lock. When this returns the
+        records are durable."""
+        if records:
+            self._commit(Segment(dataset, subset, dict(records)))
 
     def drop_records(self, dataset: str, subset: str, partitions: list[str]) -> None:
-        """Forget the records of several partitions of one subset at once."""
-        for partition in partitions:
-            self.drop_record(dataset, subset, partition)
+        """Forget the records of several partitions of one subset at once (one segment saying
+        so, if any of them has a record)."""
+        if partitions:
+            self._commit(Segment(dataset, subset, {}, tuple(dict.fromkeys(partitions))))
+
+    def drop_record(self, dataset: str, subset: str, partition: str) -> None:
+        self.drop_records(dataset, subset, [partition])
+
+    def _commit(self, segment: Segment) -> None:
+        """Write `segment` after the subset's others (under the dataset lock), then compact."""
+        dataset, subset = segment.dataset, segment.subset
+        for partition in (*segment.records, *segment.dropped):
+            _require_safe(partition)
+        with self.lock(dataset):
+            self._migrate_locked(dataset)
+            if segment.dropped:
+                current = self._subset_records(dataset, subset)
+                gone = tuple(p for p in segment.dropped if p in current)
+                segment = Segment(dataset, subset, segment.records, gone)
+                if not segment.entries:
+                    return
+            self.append_segment(segment)
+            self._compact_locked(dataset, subset)
+
+    def append_segment(self, segment: Segment) -> str:
+        """Create `segment` after the others of its subset (the caller holds the dataset lock);
+        its key."""
+        folder = self.segments_key(segment.dataset, segment.subset)
+        seq = max((n.seq for n, _ in self._segment_entries(folder)), default=0) + 1
+        text = segment.to_bytes()
+        while True:
+            key = f"{folder}/{SegmentName(seq, segment.entries).file}"
+            with self._writing(key, segment.dataset):
+                if self.storage.create(key, text):
+                    return key
+            seq += 1
+
+    def _compact_locked(self, dataset: str, subset: str) -> None:
+        """Merge the newest readable segments of a subset when `segments.to_merge` says so
+        (the caller holds the dataset lock). A damaged segment is never merged nor removed."""
+        folder = self.segments_key(dataset, subset)
+        entries = self._segment_entries(folder)
+        run: list[tuple[SegmentName, Segment]] = []
+        for name, entry in reversed(entries):
+            segment = self._segment(dataset, subset, entry)
+            if not isinstance(segment, Segment):
+                break
+            run.insert(0, (name, segment))
+        count = to_merge([n for n, _ in run])
+        if count <= 1:
+            return
+        run = run[-count:]
+        first = len(run) == len(entries) and self._legacy_root(dataset) is None
+        combined = merged((seg for _, seg in run), first=first)
+        key = f"{folder}/{SegmentName(run[-1][0].seq, combined.entries).file}"
+        with self._writing(key, dataset):
+            self.storage.create(key, combined.to_bytes())  # (there already: the same records)
+        for name, _ in run:
+            if f"{folder}/{name.file}" != key:
+                self.storage.remove(f"{folder}/{name.file}")
+
+    def _segment_entries(self, folder: str) -> list[tuple[SegmentName, FileInfo]]:
+        """The segments in `folder`, in order (temporary files and strays left out)."""
+        found = []
+        for entry in self.storage.list(folder):
+            name = SegmentName.of(entry.key.rsplit("/", 1)[-1])
+            if name is not None:
+                found.append((name, entry))
+        found.sort(key=lambda t: (t[0].seq, t[1].key))
+        return found
+
+    def _segment(self, dataset: str, subset: str, entry: FileInfo) -> Segment | bool:
+        """The segment `entry` (parsed once per process and version of the file); False when
+        it cannot be used (warned: its partitions count as not downloaded), True when it
+        vanished meanwhile (compacted by another process)."""
+        key = entry.key
+        if entry.kind == "dir":
+            self._warn_record(key, DamagedIndex(key, "is a folder, not a file"))
+            return False
+        ident = (f"{self.storage.url}/{key}", entry.size, entry.mtime_ns)
+        if entry.kind == "file":
+            cached = SEGMENTS.get(ident)
+            if cached is not None:
+                return cached
+        try:
+            raw = self.storage.read(key)
+            if raw is None:
+                return entry.kind == "file"  # a dangling link reads as missing
+            segment = Segment.parse(raw, where=key, dataset=dataset, subset=subset)
+        except (OSError, DamagedIndex) as exc:
+            self._warn_record(key, exc)
+            return False
+        if entry.kind == "file" and len(raw) == entry.size:
+            SEGMENTS.put(ident, segment, changed_ns=entry.mtime_ns, weight=1 + segment.entries)
+        return segment
+
+    def _subset_records(self, dataset: str, subset: str) -> dict[str, Record]:
+        """The records of one subset, merged from its segments (do not change the result: it
+        is kept for the next call while the segments stay the same)."""
+        folder = self.segments_key(dataset, subset)
+        kept: dict[tuple[str, str], tuple[Any, dict[str, Record]]]
+        kept = self.__dict__.setdefault("_merged", {})
+        found: dict[str, Record] = {}
+        for _ in range(8):  # a segment compacted away meanwhile: read the folder again
+            info = self.storage.info(folder)
+            if info is None:
+                return {}
+            if info.kind != "dir":  # a link or a file in place of the folder: never read
+                self._not_a_folder_of_records(folder, True)
+                return {}
+            entries = self._segment_entries(folder)
+            ident = tuple((e.key, e.kind, e.size, e.mtime_ns) for _, e in entries)
+            cached = kept.get((dataset, subset))
+            if cached is not None and cached[0] == ident:
+                return cached[1]
+            found = {}
+            for _, entry in entries:
+                segment = self._segment(dataset, subset, entry)
+                if segment is True:
+                    break
+                if isinstance(segment, Segment):
+                    apply(found, segment)
+            else:
+                kept.pop((dataset, subset), None)
+                kept[(dataset, subset)] = (ident, found)
+                while len(kept) > MERGED_KEPT:
+                    kept.pop(next(iter(kept)))
+                return found
+        return found
 
     def record(self, dataset: str, subset: str, partition: str) -> Record | None:
         """One partition's record, or None (also when damaged, warned: it then counts as not
         downloaded)."""
+        _require_safe(partition)
+        found = self._subset_records(dataset, subset).get(partition)
+        if found is None and self._legacy_root(dataset) is not None:
+            return self._legacy_record(dataset, subset, partition)
+        return found
+
+    def records(self, dataset: str, subset: str | None = None) -> dict[tuple[str, str], Record]:
+        """Every record of the dataset (or of one subset), keyed by (subset, partition)."""
+        found = self.legacy_records(dataset, subset) if self._legacy_root(dataset) else {}
+        root = f"{self.dataset_index_key(dataset)}/segments"
+        if subset is not None:
+            _require_safe(subset)
+            names = [subset]
+        else:
+            names = []
+            for entry in self.storage.list(root) if self._is_dir(root, dataset) else []:
+                name = entry.key.rsplit("/", 1)[-1]
+                if entry.kind == "dir":
+                    names.append(name)
+                elif not name.startswith("."):
+                    self._not_a_folder_of_records(entry.key, True)
+        for name in names:
+            for partition, record in self._subset_records(dataset, name).items():
+                found[(name, partition)] = record
+        return found
+
+    def _is_dir(self, key: str, dataset: str) -> bool:
+        """True when `key` is a folder; a link or file in its place warned, never read."""
+        info = self.storage.info(key)
+        if info is not None and info.kind != "dir":
+            self._not_a_folder_of_records(key, True)
+        return info is not None and info.kind == "dir"
+
+    # ---- format 1 records (pygestor 0.6: one file each; read until migrated) -------------
+    def _legacy_root(self, dataset: str) -> str | None:
+        root = f"{self.dataset_index_key(dataset)}/records"
+        return root if self.storage.info(root) is not None else None
+
+    def _legacy_record(self, dataset: str, subset: str, partition: str) -> Record | None:
         key = self.record_key(dataset, subset, partition)
         folder = key.rpartition("/")[0]
         if not self.storage.inside(folder, self.dataset_index_key(dataset)):
@@ -314,11 +607,10 @@ class Store:
             self._warn_record(key, exc)
             return None
 
-    def drop_record(self, dataset: str, subset: str, partition: str) -> None:
-        self.storage.remove(self.record_key(dataset, subset, partition))
-
-    def records(self, dataset: str, subset: str | None = None) -> dict[tuple[str, str], Record]:
-        """Every record of the dataset (or of one subset), keyed by (subset, partition).
+    def legacy_records(
+        self, dataset: str, subset: str | None = None
+    ) -> dict[tuple[str, str], Record]:
+        """The format 1 records of the dataset (or of one subset), keyed by (subset, partition).
         (This runs once per partition on every listing: plain string keys, no pathlib.)"""
         root = f"{self.dataset_index_key(dataset)}/records"
         if subset is not None:

@@ -21,7 +21,8 @@ from typing import Any
 
 from ..errors import DamagedIndex, LockTimeout
 from ..index.digest import digests, parallel_map, parquet_rows, same
-from ..index.records import Listing, Pointer, Record
+from ..index.records import Listing, Pointer, Record, StoredSubset, SubsetFile
+from ..index.segments import Segment
 from ..index.store import INDEX, STALE_TEMP_SECONDS, Store
 from ..manifest.models import Manifest
 from ..manifest.patterns import is_safe_relpath
@@ -117,7 +118,9 @@ _LAYOUT = {
     "current.json": ("file", "pointer"),
     "lock": ("file", "lock"),
     "listings": ("dir", ".json"),
-    "records": ("dir", ".json"),
+    "partitions": ("dir", ".json"),
+    "segments": ("dir", ".json"),
+    "records": ("dir", ".json"),  # format 1 (pygestor 0.6), until migrated
     "locks": ("dir", ".lock"),
     "arrow": ("dir", ".arrow"),
 }
@@ -129,14 +132,18 @@ def _check_folder(store: Store, dataset: str, folder: FileInfo, suffix: str, dep
     its files, links, damaged files. In `records/` and `locks/` the folders of subsets (and of
     partitions named by paths) are descended into."""
     removed = 0
-    top = folder.key.rsplit("/", 1)[-1] if depth == 0 else ""
-    nested = depth > 0 or top in ("records", "locks")
+    top = folder.key[len(store.dataset_index_key(dataset)) + 1 :].split("/")[0]
+    nested = depth > 0 or top in ("records", "locks", "segments")
     for entry in store.storage.list(folder.key):
         name = entry.key.rsplit("/", 1)[-1]
         if name.startswith("."):
             continue  # temporary files: `_remove_old_temp`
         if entry.kind == "link" or (
-            entry.kind == "dir" and _in_place_of_file(store, entry, suffix, depth, nested)
+            entry.kind == "dir"
+            and (
+                (top == "segments" and depth > 0)  # a segment's place: files only
+                or _in_place_of_file(store, entry, suffix, depth, nested)
+            )
         ):
             removed += _remove_entry(store.storage, entry)
         elif entry.kind == "dir":
@@ -144,7 +151,9 @@ def _check_folder(store: Store, dataset: str, folder: FileInfo, suffix: str, dep
         elif not name.endswith(suffix):  # in place of a folder, or left there: not an index file
             removed += int(store.storage.remove(entry.key))
         else:
-            kind = "listing" if folder.key.endswith("/listings") else _KINDS[suffix]
+            kind = {"listings": "listing", "partitions": "subset", "segments": "segment"}.get(
+                top, _KINDS[suffix]
+            )
             removed += _check_file(store, dataset, entry, "record" if kind == "json" else kind)
     return removed
 
@@ -170,9 +179,23 @@ def _check_file(store: Store, dataset: str, entry: FileInfo, kind: str) -> int:
             return 0
         if kind == "arrow":
             _open_arrow(store.storage, entry.key)
+        elif kind == "listing":  # a head, and the subset files it names
+            load = store.subset_loader(dataset)
+            listing = Listing.parse(raw, where=entry.key, dataset=dataset, load=load)
+            for subset in listing.subsets:
+                if isinstance(subset, StoredSubset):
+                    store.subset_partitions(
+                        dataset, subset.name, subset.file, subset.partition_count, subset.size
+                    )
+        elif kind == "segment":
+            owner = entry.key.rsplit("/", 2)[-2]
+            Segment.parse(raw, where=entry.key, dataset=dataset, subset=owner)
+        elif kind == "subset":
+            SubsetFile.parse(raw, where=entry.key, dataset=dataset)
+        elif kind == "pointer":
+            Pointer.parse(raw, where=entry.key, dataset=dataset)
         else:
-            parse = {"pointer": Pointer.parse, "listing": Listing.parse, "record": Record.parse}
-            parse[kind](raw, where=entry.key, dataset=dataset)
+            Record.parse(raw, where=entry.key, dataset=dataset)
         return 0
     except (DamagedIndex, OSError, ValueError):
         return int(store.storage.remove(entry.key))
@@ -235,15 +258,27 @@ def repair(
     report["damaged_removed"] += _remove_folders_in_place_of_records(store, name, listed)
     records = store.records(name)
     candidates, dropped = [], []
+    drops: dict[str, list[str]] = {}  # subset -> partitions whose record goes
     for key in sorted(set(listed) | set(records)):
         data = store.data_key(name, *key)
         found = store.storage.info(data, follow=True)
         if found is not None and found.kind == "file":
             candidates.append(_Candidate(key[0], key[1], data, listed.get(key), records.get(key)))
         elif key in records:
-            store.drop_record(name, *key)
+            drops.setdefault(key[0], []).append(key[1])
             dropped.append(f"{key[0]}/{key[1]}")
-    outcomes = parallel_map(lambda c: _repair_one(store, name, listing, c), candidates, workers)
+    results = parallel_map(lambda c: _repair_one(store, name, listing, c), candidates, workers)
+    outcomes = [outcome for outcome, _ in results]
+    puts: dict[str, dict[str, Record]] = {}
+    for c, (_, change) in zip(candidates, results, strict=True):
+        if isinstance(change, Record):
+            puts.setdefault(c.subset, {})[c.partition] = change
+        elif change == "drop":
+            drops.setdefault(c.subset, []).append(c.partition)
+    for subset, partitions in drops.items():  # one batch per subset (see `Store.put_records`)
+        store.drop_records(name, subset, partitions)
+    for subset, batch in puts.items():
+        store.put_records(name, subset, batch)
     partials, unknown = _scan_dataset_folder(store, name, {c.key for c in candidates})
     return RepairReport(
         name,
@@ -272,8 +307,11 @@ def _remove_folders_in_place_of_records(store: Store, name: str, listed: Iterabl
     return removed
 
 
-def _repair_one(store: Store, name: str, listing: Listing, c: _Candidate) -> str:
-    """'recorded', 'kept' or 'mismatched' for one file on disk."""
+def _repair_one(
+    store: Store, name: str, listing: Listing, c: _Candidate
+) -> tuple[str, Record | str | None]:
+    """'recorded', 'kept' or 'mismatched' for one file on disk, and what to do to its record:
+    write this `Record`, 'drop' it, or nothing (the caller commits them in batches)."""
     wants = [w for w in (c.listed, c.record.file if c.record else None) if w is not None]
     got = digests(
         store.storage,
@@ -283,7 +321,7 @@ def _repair_one(store: Store, name: str, listing: Listing, c: _Candidate) -> str
     )
     if c.listed is not None and same(c.listed, got):
         if c.record is not None and c.record.matches(c.listed) and same(c.record.file, got):
-            return "kept"
+            return "kept", None
         info = store.storage.info(c.key)
         mtime = datetime.fromtimestamp(info.mtime if info else time.time(), UTC)
         record = Record.of(
@@ -292,13 +330,10 @@ def _repair_one(store: Store, name: str, listing: Listing, c: _Candidate) -> str
             rows=parquet_rows(store.storage, c.key),
             downloaded_at=mtime.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
-        store.put_record(name, c.subset, c.partition, record)
-        return "recorded"
+        return "recorded", record
     if c.record is not None and same(c.record.file, got):
-        return "kept"
-    if c.record is not None:
-        store.drop_record(name, c.subset, c.partition)
-    return "mismatched"
+        return "kept", None
+    return "mismatched", "drop" if c.record is not None else None
 
 
 def _scan_dataset_folder(store: Store, name: str, taken: set[str]) -> tuple[int, list[str]]:
