@@ -72,3 +72,12 @@ def test_bench_data_smoke_runs_every_group_and_writes_nothing() -> None:
     folder = re.search(r"^generating data in (\S+)", out, re.MULTILINE)
     assert folder and not Path(folder.group(1)).exists()  # its temporary folder is gone
     assert (ROOT / "docs" / "benchmarks.md").read_bytes() == docs  # --smoke writes nothing
+
+
+@pytest.mark.slow
+def test_bench_catalog_smoke_runs_every_case() -> None:
+    out = _run_smoke("bench_catalog.py", timeout=300)
+    assert "2,000 partitions in 10 subsets" in out
+    for line in ("pygestor sync ", "pygestor list ", "download -s s0 --dry-run", "Catalog.select"):
+        assert line in out, f"{line!r} missing from the smoke run:\n{out[-6000:]}"
+    assert "Traceback" not in out, out[-6000:]

@@ -10,6 +10,8 @@ wrong bytes) can be injected per request, hostile tree entries published
 - `model`: `LocalHub`, its records and errors, and its storage layout;
 - `server`: `HubServer` and its endpoints;
 - `faults`: `Fault`, `FaultSet` and the request log;
+- `generated`: `GeneratedListing` and `publish`, a repo of N listed files that exist only as
+  arithmetic (no files on disk; for benchmarks of a million partitions);
 - `cli`: `python -m pygestor.testing.hub serve|import`.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from .cli import main
 from .faults import Fault, FaultSet, RequestLog, RequestRecord
+from .generated import GeneratedListing, NoGeneratedBytes, publish
 from .model import (
     DEFAULT_LFS_EXTENSIONS,
     LFS_SIZE_THRESHOLD,
@@ -48,10 +51,12 @@ __all__ = [
     "FaultSet",
     "FileEntry",
     "GatedRepo",
+    "GeneratedListing",
     "HubServer",
     "InvalidName",
     "LocalHub",
     "LocalHubError",
+    "NoGeneratedBytes",
     "RefExists",
     "RepoExists",
     "RepoNotFound",
@@ -64,4 +69,5 @@ __all__ = [
     "lfs_pointer",
     "main",
     "make_commit_id",
+    "publish",
 ]

@@ -49,6 +49,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlencode
 
+from . import generated
 from .faults import Fault, FaultSet, Origin, RequestLog, RequestRecord
 from .model import (
     _CHUNK,
@@ -371,7 +372,9 @@ class _HubApp:
 
     def _info(self, req: _Request, repo_id: str, revision: str) -> _Response:
         settings, commit = self.hub.settings(repo_id), self.hub.get_commit(repo_id, revision)
-        blobs = req.flag("blobs")
+        blobs, expand = req.flag("blobs"), req.params.get("expand")
+        gen = generated.lookup(self.hub, repo_id, commit.id)
+        more = range(gen.n if gen and (not expand or "siblings" in expand) else 0)
         info: dict[str, Any] = {
             "_id": hashlib.sha1(repo_id.encode()).hexdigest()[:24],
             "id": repo_id,
@@ -385,21 +388,29 @@ class _HubApp:
             "downloads": 0,
             "likes": 0,
             "tags": [],
-            "siblings": [_sibling_json(p, e, blobs) for p, e in sorted(commit.tree.items())],
-            "usedStorage": sum(e["size"] for e in commit.tree.values()),
+            "siblings": [_sibling_json(p, e, blobs) for p, e in sorted(commit.tree.items())]
+            + [gen.sibling_json(i, blobs) for i in more if gen],
+            "usedStorage": sum(e["size"] for e in commit.tree.values())
+            + sum(gen.size(i) for i in more if gen),
         }
         readme = commit.tree.get("README.md")
         if readme is not None and readme["size"] <= MIB:
             card = _card_data(self.hub.blob_path(readme["sha256"]))
             if card is not None:
                 info["cardData"] = card
-        expand = req.params.get("expand")
         if expand:
             info = {k: v for k, v in info.items() if k in {"_id", "id", *expand}}
         return _json_response(info)
 
     def _tree(self, req: _Request, repo_id: str, revision: str, folder: str) -> _Response:
         commit_id = self.hub.head(repo_id, revision)
+        gen, start = generated.lookup(self.hub, repo_id, commit_id), self._cursor(req)
+        if gen is not None:  # a generated listing: each page computed from its position
+            size = TREE_EXPAND_PAGE_SIZE if req.flag("expand") else TREE_PAGE_SIZE
+            total, pager = gen.tree(folder, recursive=req.flag("recursive"))
+            last = self.hub.get_commit(repo_id, commit_id) if req.flag("expand") else None
+            found = pager.page(start, size, last)
+            return _json_response(found, headers=self._next_link(req, start + size, total))
         index = self.hub.index(repo_id, commit_id)
         if not index.is_dir(folder):
             what = "a file, not a folder" if folder in index.tree else "not found"
@@ -411,7 +422,6 @@ class _HubApp:
         if not folder:
             paths += self.hub.raw_entries(repo_id, commit_id)  # published as is (hostile Hubs)
         page_size = TREE_EXPAND_PAGE_SIZE if expand else TREE_PAGE_SIZE
-        start = self._cursor(req)
         page = paths[start : start + page_size]
         entries = [
             p if isinstance(p, dict) else self._entry_json(repo_id, commit_id, index, p, expand)
@@ -425,7 +435,9 @@ class _HubApp:
         index = self.hub.index(repo_id, commit_id)
         expand = req.flag("expand", form)
         wanted = [p.strip("/") for p in form.get("paths", [])]
-        entries = [
+        gen = generated.lookup(self.hub, repo_id, commit_id)
+        found = [gen.entry_json(p) for p in dict.fromkeys(wanted) if p] if gen else []
+        entries = [e for e in found if e] + [
             self._entry_json(repo_id, commit_id, index, p, expand)
             for p in dict.fromkeys(wanted)
             if p and (p in index.tree or index.is_dir(p))
@@ -445,6 +457,9 @@ class _HubApp:
         self._authorize(req, repo_id, files=True)
         commit = self.hub.get_commit(repo_id, revision)
         entry = commit.tree.get(path)
+        gen = generated.lookup(self.hub, repo_id, commit.id)
+        if entry is None and gen is not None and gen.index(path) is not None:
+            raise generated.no_bytes(repo_id, path, commit.id)
         if entry is None:
             raise EntryNotFound(
                 f"{path!r} not found in {repo_id!r} at {revision!r}", commit=commit.id
