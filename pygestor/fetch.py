@@ -11,10 +11,15 @@ bounded worker pool:
    with the offset: an HTTP range request for the Hub; the Hub client does not resume across
    processes, so the byte transfer is ours), writing the bytes as they arrive;
 3. verify size and sha256 (Hub LFS files) or git blob id (small files);
-4. make the bytes durable and rename them into place, then write the partition's record (with
-   rows from the parquet footer).
+4. rename them into place, and add the partition's record (with rows from the parquet footer)
+   to the run's batch. A batch is committed every `FLUSH_FILES` files or `FLUSH_SECONDS`, and
+   always before the run returns: its files are made durable at once (`Storage.sync`: one
+   syncfs per file system, not one fsync per file), then its records are written with one
+   `Store.put_records` per subset.
 
-A file without its record, or a `.part` file, is never counted as downloaded. Failures the
+A file without its record, or a `.part` file, is never counted as downloaded. A kill loses at
+most the uncommitted batch's records: its files are in place, and the next run verifies them
+(size and hash) and records them without fetching them again. Failures the
 source calls transient (5xx, 429 with `Retry-After`, dropped connections, short bodies) are
 retried with backoff and resumed; a body that fails its hash is discarded and fetched again.
 Downloads always fetch the commit the last sync recorded, never a moving branch.
@@ -22,6 +27,7 @@ Downloads always fetch the commit the last sync recorded, never a moving branch.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -57,6 +63,8 @@ MAX_BACKOFF = 30.0
 BUSY_POLL = 0.25  # seconds between looks at a partial file another process is writing
 CANCEL_GRACE = 0.8  # seconds Ctrl-C waits for running transfers to stop at a chunk boundary
 CANCEL_POLL = 0.05  # seconds between looks at a `cancel` event while waiting for the workers
+FLUSH_FILES = 64  # a batch of records is committed when it holds this many files...
+FLUSH_SECONDS = 1.0  # ...or its oldest file has waited this long (checked as files arrive)
 
 
 # ---- progress ------------------------------------------------------------------------------
@@ -282,6 +290,9 @@ class _Runner:
         self._futures: list[Future[Any]] = []
         self.unreachable = ""  # why the source could not be reached, once it could not
         self.cancel = cancel  # the caller's: set from another thread, it acts as a Ctrl-C
+        self.batch = _Batch(store, self._timed_flush)
+        self._held: dict[str, contextlib.ExitStack] = {}  # partition locks, by item key
+        self.flush_error: BaseException | None = None  # a timed commit that failed
 
     def run(self, workers: int) -> DownloadReport:
         start = time.monotonic()
@@ -301,10 +312,20 @@ class _Runner:
             BaseException
         ) as exc:  # Ctrl-C (or any escape): stop at the next chunk, keep partials
             self._cancel(pool)
+            try:  # the files verified so far keep their records
+                self._flush()
+            except Exception as flush:  # noqa: BLE001  (the next run records them instead)
+                log.info("recording the last batch failed: %s", flush)
             if isinstance(exc, KeyboardInterrupt):
                 raise self._interrupted() from None
             raise
         pool.shutdown(wait=True)
+        try:
+            self._flush()
+        except DiskFull as exc:
+            self.disk_full = self.disk_full or exc
+        if self.flush_error is not None and self.disk_full is None:
+            raise self.flush_error
         report = DownloadReport(
             self.plan.dataset,
             tuple(self.fetched),
@@ -342,6 +363,25 @@ class _Runner:
         pool.shutdown(wait=False, cancel_futures=True)
         wait_futures([f for f in self._futures if not f.done()], timeout=CANCEL_GRACE)
 
+    def _flush(self) -> None:
+        """Commit the batch (DiskFull when the disk is full; its files stay, to be recorded)."""
+        try:
+            self.batch.flush()
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            raise disk_full(self.store.storage, "the records of the last batch", 4096) from None
+
+    def _timed_flush(self) -> None:
+        """The batch's timer: commit it even when no file arrives to do it."""
+        try:
+            self._flush()
+        except DiskFull as exc:
+            with self._lock:
+                self.disk_full = self.disk_full or exc
+        except Exception as exc:  # noqa: BLE001  (raised by the run, at its end)
+            self.flush_error = self.flush_error or exc
+
     def _interrupted(self) -> DownloadInterrupted:
         """What a Ctrl-C stopped: the counts of done, partial and remaining files."""
         with self._lock:
@@ -365,11 +405,19 @@ class _Runner:
     def _with_lock(self, item: FetchItem, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while True:
+            held = contextlib.ExitStack()
             try:
-                with self.store.partition_lock(
-                    self.plan.dataset, item.subset, item.partition, timeout=timeout
-                ):
+                try:
+                    held.enter_context(
+                        self.store.partition_lock(
+                            self.plan.dataset, item.subset, item.partition, timeout=timeout
+                        )
+                    )
+                    self._held[item.key] = held
                     self._fetch_once(item)
+                finally:  # recorded in a batch: the batch keeps the lock until its commit
+                    if self._held.pop(item.key, None) is not None:
+                        held.close()
                 return False
             except LockTimeout:
                 if timeout == 0:
@@ -427,12 +475,7 @@ class _Runner:
                 rows = _Transfer(self, item).run()
             except FileNotFoundError:
                 continue
-            try:
-                self._record(item, rows)
-            except OSError as exc:  # the file is in place: the rerun records it without a fetch
-                if not is_disk_full(exc):
-                    raise
-                raise disk_full(self.store.storage, f"the record of {item.key}", 4096) from None
+            self._record(item, rows)
             return True
         raise SourceError("its partial file kept vanishing while it was written")
 
@@ -453,8 +496,14 @@ class _Runner:
         return False
 
     def _record(self, item: FetchItem, rows: int | None) -> None:
+        """Add `item`'s record to the batch (committing it when due)."""
         record = Record.of(item.file, commit=self.plan.commit, rows=rows)
-        self.store.put_record(self.plan.dataset, item.subset, item.partition, record)
+        target = self.store.data_key(self.plan.dataset, item.subset, item.partition)
+        held = self._held.pop(item.key, None)
+        if held is None:  # not under this run's lock (never so today): commit it on its own
+            held = contextlib.ExitStack()
+        if self.batch.add(self.plan.dataset, item, record, target, held):
+            self._flush()
 
     def _fail(self, item: FetchItem, cause: str) -> None:
         with self._lock:
@@ -514,9 +563,9 @@ class _Transfer:
                 self.runner.progress.emit("retry", self.item.key, message=str(retry))
                 if self.runner.cancelled.wait(delay):
                     raise _Cancelled from None
-        # durable, then renamed into place (then the caller records it)
+        # renamed into place (made durable with its batch, before its record is written)
         try:
-            self.storage.replace(self.partial, self.target)
+            self.storage.replace(self.partial, self.target, durable=False)
         except OSError as exc:  # fsync can report a full disk late (NFS, delayed allocation)
             raise self._disk_full(exc) from None
         return parquet_rows(self.storage, self.target)
@@ -585,6 +634,58 @@ class _Transfer:
         """Start the partial file over: emptied in place, so the claim on it stays."""
         with self.storage.append(self.partial, new=True):
             pass
+
+
+class _Batch:
+    """Records of verified files renamed into place, committed together: the files are made
+    durable at once (`Storage.sync`), then the records written (`Store.put_records`), so a
+    record never points at bytes a crash of the machine could lose. Each file's partition lock
+    is held until its record is written (as it was when each file wrote its own), so another
+    process or a removal never sees it half done; a commit that fails drops its records (the
+    files stay, and the next run verifies and records them) and releases its locks."""
+
+    def __init__(self, store: Store, timer: Callable[[], None]) -> None:
+        self.store, self.timer = store, timer
+        self.records: dict[tuple[str, str], dict[str, Record]] = {}  # (dataset, subset) -> ...
+        self.keys: list[str] = []  # the files those records point at
+        self.locks: list[contextlib.ExitStack] = []  # their partition locks
+        self.since = 0.0  # when the oldest pending file was added
+        self._lock = threading.Lock()  # guards the pending batch
+        self._commit = threading.Lock()  # one commit at a time
+        self._timer: threading.Timer | None = None
+
+    def add(
+        self, dataset: str, item: FetchItem, record: Record, key: str, lock: contextlib.ExitStack
+    ) -> bool:
+        """Add one record; True when the batch is due to be committed (else a timer commits it
+        `FLUSH_SECONDS` after its first file, when no later file does)."""
+        with self._lock:
+            if not self.keys:
+                self.since = time.monotonic()
+                self._timer = threading.Timer(FLUSH_SECONDS, self.timer)
+                self._timer.daemon = True
+                self._timer.start()
+            self.records.setdefault((dataset, item.subset), {})[item.partition] = record
+            self.keys.append(key)
+            self.locks.append(lock)
+            return len(self.keys) >= FLUSH_FILES or time.monotonic() - self.since >= FLUSH_SECONDS
+
+    def flush(self) -> None:
+        with self._commit:
+            with self._lock:
+                records, keys, locks = self.records, self.keys, self.locks
+                self.records, self.keys, self.locks = {}, [], []
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
+            try:
+                if keys:
+                    self.store.storage.sync(keys)
+                for (dataset, subset), batch in records.items():
+                    self.store.put_records(dataset, subset, batch)
+            finally:
+                for lock in locks:
+                    lock.close()
 
 
 class _TooLong(Exception):

@@ -481,3 +481,42 @@ subsets:
     assert record is not None and record.size == 0
     assert [r["state"] for r in catalog.partition_records("empty", "all")] == ["local", "local"]
     assert catalog.download("empty").fetched == ()  # nothing again
+
+
+KILL_AFTER_RENAME = """
+import os, signal, sys
+import pygestor.fetch as fetch
+from pygestor.catalog import Catalog
+fetch.FLUSH_FILES, fetch.FLUSH_SECONDS = 10**6, 3600.0  # nothing committed before the kill
+
+def progress(event):
+    if event.kind == "done" and event.files_done == event.files_total:
+        os.kill(os.getpid(), signal.SIGKILL)  # every file renamed into place, no batch committed
+
+Catalog.open().download("big", progress=progress)
+"""
+
+
+def test_kill_between_rename_and_batch_commit_loses_nothing(tmp_path: Path, hub: HubServer) -> None:
+    catalog = _big_repo(tmp_path, hub, n=3, size=64 * 1024)
+    catalog.sync("big")
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": hub.endpoint,
+        "PYGESTOR_DATA_DIR": str(tmp_path / "data"),
+        "PYGESTOR_CATALOG": str(tmp_path / "user-catalog"),
+    }
+    proc = subprocess.run([sys.executable, "-c", KILL_AFTER_RENAME], env=env, timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    names = [f"file-{i}.bin" for i in range(3)]
+    for name in names:  # in place, verified, but not recorded: not counted as downloaded
+        local = tmp_path / "data" / "big" / "all" / name
+        assert local.read_bytes() == hub.hub.read("pygestor/big", f"blobs/{name}")
+    assert {p["state"] for p in catalog.partition_records("big", "all")} == {"remote"}
+    hub.requests.clear()
+
+    report = catalog.download("big")
+    assert report.fetched == () and report.bytes_fetched == 0
+    assert sorted(report.skipped) == [f"all/{n}" for n in names]
+    assert hub.requests.filter(path="/resolve/") == []  # re-recorded without a fetch
+    assert {p["state"] for p in catalog.partition_records("big", "all")} == {"local"}

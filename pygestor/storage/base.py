@@ -36,7 +36,7 @@ needs: the atomicity of each write, and the lock.)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
@@ -152,8 +152,14 @@ class Storage(Protocol):
         when another process holds it. An empty file the claim made is removed at the end."""
         ...
 
-    def replace(self, src: str, dst: str) -> None:
-        """Make `src`'s bytes durable, then atomically rename it over `dst`."""
+    def replace(self, src: str, dst: str, *, durable: bool = True) -> None:
+        """Make `src`'s bytes durable (unless `durable=False`: then `sync` them later, before
+        anything points at them), then atomically rename it over `dst`."""
+        ...
+
+    def sync(self, keys: Sequence[str]) -> None:
+        """Make the bytes and names of the files `keys` durable, at once (a batch of downloads
+        renamed with `replace(durable=False)`, before their records are written)."""
         ...
 
     def remove(self, key: str) -> bool:
