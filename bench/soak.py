@@ -318,7 +318,7 @@ def _plant(data: Path, kind: str, outside: Path) -> None:
     where = {
         "part": (sub / ".f00.bin.part", target),
         "subset folder": (sub, outside),
-        "records folder": (index / "records", outside),
+        "records folder": (index / "segments", outside),
         "partition file": (sub / "f00.bin", target),
         "listings folder": (index / "listings", outside),
     }[kind]
@@ -380,7 +380,8 @@ def scenario_index(rig: Rig, server: HubServer, rounds: int) -> Row:
         rig.run(server, data, "download", "soak", "--all")
         index = data / ".pygestor" / "datasets" / "soak"
         files = [index / "current.json", *sorted((index / "listings").glob("*.json"))]
-        files += sorted((index / "records").rglob("*.json"))
+        files += sorted((index / "partitions").glob("*.json"))  # subsets' partitions (format 2)
+        files += sorted((index / "segments").rglob("*.json"))  # records, one file per batch
         victim = rig.rng.choice(files)
         damage = rig.rng.choice(sorted(DAMAGES))
         try:
