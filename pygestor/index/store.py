@@ -298,13 +298,9 @@ class Store:
         """The listing stored at `key`, None when missing. Parsed once per process and version
         of the file (`LISTINGS`): a listing is never rewritten (it is named by its content), and
         a damaged or replaced file has another size or mtime, so it is read (and refused) again."""
-        info = self.storage.info(key, follow=True)
-        ident = None
-        if info is not None and info.kind == "file":
-            ident = (f"{self.storage.url}/{key}", info.size, info.mtime_ns)
-            cached = LISTINGS.get(ident)
-            if cached is not None:
-                return cached
+        info, ident, cached = self._cached(LISTINGS, key)
+        if cached is not None:
+            return cached
         raw = self._read(key, dataset)
         if raw is None:
             return None
@@ -314,6 +310,15 @@ class Store:
             weight = 1 + listing.partition_count  # (a head's subsets keep what they read)
             LISTINGS.put(ident, listing, changed_ns=info.mtime_ns, weight=weight)
         return listing
+
+    def _cached(self, cache: FileCache[Any], key: str) -> tuple[FileInfo | None, Any, Any]:
+        """(the file's info, its identity in `cache`, the value cached for that version or
+        None): immutable index files are parsed once per process and version of the file."""
+        info = self.storage.info(key, follow=True)
+        if info is None or info.kind != "file":
+            return info, None, None
+        ident = (f"{self.storage.url}/{key}", info.size, info.mtime_ns)
+        return info, ident, cache.get(ident)
 
     def subset_loader(self, dataset: str) -> SubsetLoader:
         """What reads the partitions of a subset of `dataset`'s stored listings."""
@@ -330,13 +335,9 @@ class Store:
         DamagedIndex naming the file when it is missing, damaged or not the one the head
         names."""
         key = self.subset_file_key(dataset, file_id)
-        info = self.storage.info(key, follow=True)
-        ident = None
-        if info is not None and info.kind == "file":
-            ident = (f"{self.storage.url}/{key}", info.size, info.mtime_ns)
-            cached = PARTITIONS.get(ident)
-            if cached is not None:
-                return cached
+        info, ident, cached = self._cached(PARTITIONS, key)
+        if cached is not None:
+            return cached
         folder = key.rpartition("/")[0]
         above = self.storage.info(folder)
         if above is not None and above.kind == "file":
