@@ -636,6 +636,29 @@ def _wide_row_groups(files: int, groups: int, rows: int, width: int) -> dict[str
     return out
 
 
+def _stream_peaks(tmp_path: Path) -> list[tuple[list[int], int]]:
+    """Batch sizes and the most the read pool held above its level at the start, for the three
+    streams of the test below (run in a fresh interpreter by it)."""
+    from pygestor.read.options import memory_pool
+
+    catalog = _local_catalog(tmp_path, _wide_row_groups(10, 6, 64, 20_000))
+    pool = memory_pool()
+
+    def peak(stream: Any) -> tuple[list[int], int]:
+        sizes, most, before = [], 0, pool.bytes_allocated()
+        for batch in stream:
+            sizes.append(len(batch))
+            most = max(most, pool.bytes_allocated() - before)
+            del batch  # the caller keeps only the batch in hand
+        return sizes, most
+
+    return [
+        peak(catalog.stream("local", "wide", batch_size=10**6, output="arrow")),
+        peak(catalog.stream("local", "wide", batch_size=30, output="arrow", prefetch=0)),
+        peak(catalog.stream("local", "wide", batch_size=100)),
+    ]
+
+
 def test_stream_memory_is_bounded_by_the_batch_and_the_read_ahead_not_the_files(
     tmp_path: Path,
 ) -> None:
@@ -643,33 +666,35 @@ def test_stream_memory_is_bounded_by_the_batch_and_the_read_ahead_not_the_files(
     read (zero copy; batch_size is a maximum), pandas ones exactly batch_size rows, and at every
     batch the read pool holds a bounded number of row groups (the one in hand, the read-ahead;
     pyarrow's scanner reads up to a file or two ahead, so up to ~15 here), never the data:
-    concatenating the batches into one table (or into batch_size-row copies) fails this test."""
-    from pygestor.read.options import memory_pool
-
-    catalog = _local_catalog(tmp_path, _wide_row_groups(10, 6, 64, 20_000))
+    concatenating the batches into one table (or into batch_size-row copies) fails this test.
+    The pool is measured in a fresh interpreter: in the suite's process, threads and garbage
+    left by earlier tests move the process-wide pool's count while the stream runs."""
+    script = (
+        "import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
+        "from test_load import _stream_peaks; print(json.dumps(_stream_peaks(Path(sys.argv[2]))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(Path(__file__).parent), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=240,
+    ).stdout
+    (arrow, arrow_cut, frames) = json.loads(out.splitlines()[-1])
     group = 64 * 20_000
     bound = 24 * group  # of 60
-    pool = memory_pool()
-
-    def peak(stream: Any) -> tuple[list[int], int]:
-        sizes, most, before = [], 0, pool.bytes_allocated()  # other tests' leftovers
-        for batch in stream:
-            sizes.append(len(batch))
-            most = max(most, pool.bytes_allocated() - before)
-            del batch  # the caller keeps only the batch in hand
-        return sizes, most
-
-    sizes, most = peak(catalog.stream("local", "wide", batch_size=10**6, output="arrow"))
+    sizes, most = arrow
     assert sizes == [64] * 60  # one batch per row group, none joined (each is >= 1 MiB)
     assert most <= bound, f"{most:,} B in the read pool at one batch ({group:,} B each)"
-    sizes, most = peak(catalog.stream("local", "wide", batch_size=30, output="arrow", prefetch=0))
+    sizes, most = arrow_cut
     assert sizes == [30, 30, 4] * 60  # cut within a row group, never across one
     assert most <= bound, f"{most:,} B in the read pool at one batch ({group:,} B each)"
-    sizes, most = peak(catalog.stream("local", "wide", batch_size=100))
+    sizes, most = frames
     assert sizes == [100] * 38 + [40]  # pandas: exact batch_size rows across row groups and files
     assert most <= bound, f"{most:,} B in the read pool at one frame ({group:,} B each)"
-    frames = list(catalog.stream("local", "wide", batch_size=100, columns=["n"], prefetch=1))
-    assert pd.concat(frames, ignore_index=True)["n"].tolist() == list(range(384)) * 10
+    catalog = _local_catalog(tmp_path, {})  # the same manifest and files, in this process
+    frames_n = list(catalog.stream("local", "wide", batch_size=100, columns=["n"], prefetch=1))
+    assert pd.concat(frames_n, ignore_index=True)["n"].tolist() == list(range(384)) * 10
 
 
 def test_stream_joins_only_small_read_batches(tmp_path: Path) -> None:
