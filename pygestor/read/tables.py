@@ -130,7 +130,6 @@ def check_prefetch(prefetch: Any) -> None:
 def _stream(
     found: list[Run], opts: ReadOptions, batch_size: int, output: Output, prefetch: int
 ) -> Iterator[Any]:
-    import pyarrow as pa
 
     batches = (b for run in found for b in run_batches(run, opts, batch_size, prefetch))
     streamed = 0
@@ -143,6 +142,15 @@ def _stream(
         # one chunked table of the pieces: pandas takes the Arrow strings as they are, so the
         # pieces are not copied into one batch first
         streamed = release(streamed + sum(p.get_total_buffer_size() for p in pieces))
-        table = pa.Table.from_batches(pieces)
-        pieces.clear()  # the table alone holds them: to_pandas frees each column once converted
-        yield to_pandas(apply_dtypes(table, opts), opts)
+        yield _frame(pieces, opts)  # nothing of the frame's Arrow data stays in this generator
+
+
+def _frame(pieces: list[Any], opts: ReadOptions) -> Any:
+    """The pieces as one DataFrame; the table made of them is dropped once converted (a local
+    of the generator would keep it, and the typed copy `apply_dtypes` may make, while the
+    caller holds the frame)."""
+    import pyarrow as pa
+
+    table = pa.Table.from_batches(pieces)
+    pieces.clear()  # the table alone holds them: to_pandas frees each column once converted
+    return to_pandas(apply_dtypes(table, opts), opts)
