@@ -498,8 +498,11 @@ class Catalog:
             return info(self.store, manifest, None)
         if subset is not None:
             self._require_subset(name, listing, subset)
-        selection = self._select(manifest, listing, subset, all_subsets=subset is None)
-        return info(self.store, manifest, listing, subset, head=head, selection=selection)
+
+        def choose() -> Selection:
+            return self._select(manifest, listing, subset, all_subsets=subset is None)
+
+        return info(self.store, manifest, listing, subset, head=head, select=choose)
 
     def repair(self, name: str, *, workers: int | None = None) -> RepairReport:
         """Rebuild the index of `name` from its source listing plus a rescan of the data dir:

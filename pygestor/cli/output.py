@@ -151,6 +151,9 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
+RENDER_CHUNK = 10_000  # rows of a table written at once
+
+
 def render(
     records: list[dict[str, Any]], as_json: bool, columns: Sequence[Column], *, err: bool = False
 ) -> None:
@@ -159,14 +162,16 @@ def render(
     if as_json:
         echo_json(records)
         return
-    table = [[title for title, _, _ in columns]]
-    for row in records:
-        table.append([fn(row) if key is None else fn(row[key]) for _, key, fn in columns])
-    widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
-    for r in table:
-        click.echo(
-            "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip(), err=err
-        )
+    table = [[title] for title, _, _ in columns]  # one list of cells per column, title first
+    for column, (_, key, fn) in zip(table, columns, strict=True):
+        column += [fn(row[key]) for row in records] if key is not None else map(fn, records)
+    widths = [max(map(len, column)) for column in table]
+    padded = [[cell.ljust(w) for cell in column] for column, w in zip(table, widths, strict=True)]
+    lines = ["  ".join(cells).rstrip() for cells in zip(*padded, strict=True)]
+    # one write (of a chunk of rows at a time): a table of 100,000 partitions is not 100,000
+    # calls of `click.echo`
+    for i in range(0, len(lines), RENDER_CHUNK):
+        click.echo("\n".join(lines[i : i + RENDER_CHUNK]), err=err)
 
 
 def echo_json(data: Any, *, default: Callable[[Any], Any] | None = None) -> None:

@@ -132,17 +132,33 @@ def placed(
     *,
     subset: str | None = None,
     check_partial: bool = False,
+    local: Sequence[dict[tuple[str, str], Record]] | None = None,
 ) -> Placed:
     """`states`, with the index (in `store.tiers`) of the tier each partition is read from: the
     first whose record matches the listing (local), else the first with any record (stale), else
-    the personal tier (0), where a `.part` download (partial) would be."""
+    the personal tier (0), where a `.part` download (partial) would be. `local`: each tier's
+    `local_records` of the dataset, when the caller has them already (not changed here).
+
+    A subset no tier has a record of is all remote without a look at any record: its partitions
+    cost a dict entry each (a subset of 100,000 never downloaded is one dict, not 100,000
+    lookups), and its `.part` files one look at its folder (`partial_downloads`)."""
     name = manifest.name
     in_place = manifest.source.kind == "local"
-    tiers = [] if in_place else [t.local_records(name, subset) for t in store.tiers]
+    tiers: list[dict[tuple[str, str], Record]] = []  # each tier's records, taken as matched
+    if not in_place and local is None:
+        tiers = [t.local_records(name, subset) for t in store.tiers]
+    elif not in_place and local is not None:
+        tiers = [{k: r for k, r in t.items() if subset is None or k[0] == subset} for t in local]
+    recorded = {s for tier in tiers for s, _ in tier}
     found: Placed = {}
     remote: list[tuple[str, str]] = []  # not local in any tier: perhaps partial
     for s in listing.subsets:
         if subset is not None and s.name != subset:
+            continue
+        if not in_place and s.name not in recorded:  # no record in any tier: all remote
+            keys = [(s.name, p.name) for p in s.partitions]
+            found.update(dict.fromkeys(keys, _REMOTE))
+            remote += keys
             continue
         for p in s.partitions:
             key = (s.name, p.name)
@@ -150,8 +166,8 @@ def placed(
                 found[key] = ("local", None, 0)
                 continue
             best: tuple[State, Record | None, int] | None = None
-            for i, local in enumerate(tiers):
-                rec = local.pop(key, None)
+            for i, of_tier in enumerate(tiers):
+                rec = of_tier.pop(key, None)
                 if rec is None or (best is not None and best[0] == "local"):
                     continue
                 if rec.matches(p.file):
@@ -166,11 +182,13 @@ def placed(
     if check_partial and remote:
         for key in partial_downloads(store, name, remote):
             found[key] = ("partial", None, 0)
-    for i, local in enumerate(tiers):
-        for key, rec in local.items():
+    for i, of_tier in enumerate(tiers):
+        for key, rec in of_tier.items():
             found.setdefault(key, ("gone", rec, i))
     return found
 
+
+_REMOTE: tuple[State, None, int] = ("remote", None, 0)
 
 #: up to this many partitions of a subset are checked for a `.part` file with a stat each; for
 #: more, the subset's folder is walked once (a subset of 5,000 remote partitions: one listing)
@@ -182,13 +200,16 @@ def partial_downloads(
 ) -> list[tuple[str, str]]:
     """The (subset, partition) keys, among `keys`, that have a download in progress (a `.part`
     file in the personal tier)."""
-    by_subset: dict[str, dict[str, tuple[str, str]]] = {}
-    for subset, partition in keys:
-        part = store.listed_partial_key(dataset, subset, partition)
-        by_subset.setdefault(subset, {})[part] = (subset, partition)
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for key in keys:
+        grouped.setdefault(key[0], []).append(key)
     found: list[tuple[str, str]] = []
-    for subset, parts in by_subset.items():
-        found += [parts[k] for k in _existing(store.storage, f"{dataset}/{subset}", parts)]
+    for subset, listed in grouped.items():
+        folder = f"{dataset}/{subset}"
+        if store.storage.info(folder) is None:  # never downloaded to: no `.part` in it
+            continue
+        parts = {store.listed_partial_key(dataset, s, p): (s, p) for s, p in listed}
+        found += [parts[k] for k in _existing(store.storage, folder, parts)]
     return found
 
 

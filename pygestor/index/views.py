@@ -12,9 +12,10 @@ from typing import Any
 
 from ..errors import DamagedIndex
 from ..manifest.models import Manifest
+from ..resolve import Subset
 from . import tiers
 from .records import Listing, Record
-from .selection import placed, states
+from .selection import placed
 from .store import Store
 
 DATASET_COLUMNS = (
@@ -126,51 +127,103 @@ def dataset_record(store: Store, manifest: Manifest, *, indexed: bool = True) ->
 
 
 def subset_records(
-    store: Store, manifest: Manifest, listing: Listing, *, counts: bool = False
+    store: Store,
+    manifest: Manifest,
+    listing: Listing,
+    *,
+    counts: bool = False,
+    subset: str | None = None,
 ) -> list[dict[str, Any]]:
-    """One record per subset of the listing (see SUBSET_COLUMNS). With `counts`, each also has
-    `states` (how many partitions are in each of STATE_NAMES; `partial` costs one stat per remote
-    partition) and `downloaded_at` (the latest download of one of its partitions)."""
+    """One record per subset of the listing (see SUBSET_COLUMNS), or of the one named `subset`.
+    With `counts`, each also has `states` (how many partitions are in each of STATE_NAMES;
+    `partial` costs a look at the subset's folder) and `downloaded_at` (the latest download of
+    one of its partitions).
+
+    Only the subsets something is local of are read: a subset no tier has a record of (and,
+    with `counts`, no folder in the personal tier, so no `.part` download) is all remote, and
+    its counts come from the listing's head; one of a `local:` source, read in place, is all
+    local. So `list DATASET` of a million partitions never downloaded reads no partitions."""
     name = manifest.name
-    found = states(store, manifest, listing, check_partial=counts)
+    in_place = manifest.source.kind == "local"
+    local = [] if in_place else [t.local_records(name) for t in store.tiers]
+    recorded = {s for tier in local for s, _ in tier}
     rows = []
-    for subset in listing.subsets:
-        local = [found[(subset.name, p.name)] for p in subset.partitions]
-        on_disk = [
-            p for p, st in zip(subset.partitions, local, strict=True) if st[0] in ("local", "stale")
-        ]
-        known_rows = [st[1].rows if st[1] else None for st in local]
-        key = store.arrow_copy_key(name, subset.name)
+    for listed in listing.subsets:
+        if subset is not None and listed.name != subset:
+            continue
+        unread = in_place or listed.name not in recorded
+        if unread and counts and not in_place:
+            unread = store.storage.info(f"{name}/{listed.name}") is None
+        if unread:
+            row, tally = _unread(name, listed, in_place)
+        else:
+            row, tally = _read(store, manifest, listing, listed, local, counts)
+        key = store.arrow_copy_key(name, listed.name)
         copy = next(filter(None, (t.storage.info(key) for t in store.tiers)), None)
-        rows.append(
-            {
-                "dataset": name,
-                "subset": subset.name,
-                "partitions": len(subset.partitions),
-                "partitions_local": len(on_disk),
-                "bytes": subset.size,
-                "bytes_local": sum(p.file.size for p in on_disk),
-                "rows": _total(known_rows),
-                "arrow_copy_bytes": copy.size if copy else None,
-            }
-        )
+        row["arrow_copy_bytes"] = copy.size if copy else None
         if counts:
-            tally = dict.fromkeys(STATE_NAMES, 0)
-            for st in local:
-                tally[st[0]] += 1
-            tally["gone"] = sum(
-                1 for (s, _), st in found.items() if s == subset.name and st[0] == "gone"
-            )
-            times = [st[1].downloaded_at for st in local if st[1] and st[1].downloaded_at]
-            rows[-1].update(states=tally, downloaded_at=max(times, default=None))
+            row.update(states=tally[0], downloaded_at=tally[1])
+        rows.append(row)
     return rows
+
+
+Tally = tuple[dict[str, int], str | None]  # partitions per state, the latest download
+
+
+def _unread(dataset: str, listed: Subset, in_place: bool) -> tuple[dict[str, Any], Tally]:
+    """The record of a subset that is all local (`in_place`) or all remote, from its totals."""
+    count, size = listed.partition_count, listed.size
+    row = {
+        "dataset": dataset,
+        "subset": listed.name,
+        "partitions": count,
+        "partitions_local": count if in_place else 0,
+        "bytes": size,
+        "bytes_local": size if in_place else 0,
+        "rows": None,  # (no partition has a record saying how many)
+    }
+    tally = dict.fromkeys(STATE_NAMES, 0)
+    tally["local" if in_place else "remote"] = count
+    return row, (tally, None)
+
+
+def _read(
+    store: Store,
+    manifest: Manifest,
+    listing: Listing,
+    listed: Subset,
+    local: list[dict[tuple[str, str], Record]],
+    counts: bool,
+) -> tuple[dict[str, Any], Tally]:
+    """The record of a subset from the state of each of its partitions."""
+    found = placed(store, manifest, listing, subset=listed.name, check_partial=counts, local=local)
+    states = [found[(listed.name, p.name)] for p in listed.partitions]
+    on_disk = [
+        p for p, st in zip(listed.partitions, states, strict=True) if st[0] in ("local", "stale")
+    ]
+    row = {
+        "dataset": manifest.name,
+        "subset": listed.name,
+        "partitions": len(listed.partitions),
+        "partitions_local": len(on_disk),
+        "bytes": listed.size,
+        "bytes_local": sum(p.file.size for p in on_disk),
+        "rows": _total([st[1].rows if st[1] else None for st in states]),
+    }
+    tally = dict.fromkeys(STATE_NAMES, 0)
+    for st in states:
+        tally[st[0]] += 1
+    tally["gone"] = sum(1 for st in found.values() if st[0] == "gone")
+    times = [st[1].downloaded_at for st in states if st[1] and st[1].downloaded_at]
+    return row, (tally, max(times, default=None))
 
 
 def partition_records(
     store: Store, manifest: Manifest, listing: Listing, subset: str
 ) -> list[dict[str, Any]]:
     """One record per partition of a subset of the listing (see PARTITION_COLUMNS), `gone` ones
-    last. The subset must be in the listing."""
+    last. The subset must be in the listing. (One dict per partition, built inline: a subset
+    has 100,000 of them.)"""
     name = manifest.name
     listed = listing.subset(subset)
     assert listed is not None
@@ -178,13 +231,28 @@ def partition_records(
     where = [t.storage.url for t in store.tiers]
     if manifest.source.kind == "local":
         where = [str(manifest.source.folder)]  # type: ignore[union-attr]
-    rows = []
+    rows: list[dict[str, Any]] = []
+    append = rows.append
     for p in listed.partitions:
         state, rec, tier = found[(subset, p.name)]
-        row = _row(name, subset, p.name, p.file.path, p.file.size, state, rec, p.file.sha256)
-        rows.append({**row, "location": where[tier] if state in _ON_DISK else None})
-    for (s, pname), (state, rec, tier) in sorted(found.items()):
-        if s == subset and state == "gone" and rec is not None:
+        f = p.file
+        append(
+            {
+                "dataset": name,
+                "subset": subset,
+                "partition": p.name,
+                "path": f.path,
+                "size": f.size,
+                "state": state,
+                "rows": rec.rows if rec else None,
+                "sha256": f.sha256,
+                "downloaded_at": rec.downloaded_at if rec else None,
+                "location": where[tier] if state in _ON_DISK else None,
+            }
+        )
+    gone = sorted((k, v) for k, v in found.items() if v[0] == "gone")  # (of this subset)
+    for (s, pname), (state, rec, tier) in gone:
+        if s == subset and rec is not None:
             row = _row(name, subset, pname, rec.path, rec.size, state, rec, rec.sha256)
             rows.append({**row, "location": where[tier]})
     return rows

@@ -3,6 +3,7 @@ schema and first rows of a local partition."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..index.records import Listing
@@ -22,13 +23,14 @@ def info(
     subset: str | None = None,
     *,
     head: int = 0,
-    selection: Selection | None = None,
+    select: Callable[[], Selection] | None = None,
 ) -> dict[str, Any]:
     """A dataset (or one subset): source, revision, commit, when synced, counts and sizes
     (local/total), rows (from records), `subset_records` (or the subset's `partition_records`),
-    the schema from the parquet footer of a local partition of `selection` (`sample`) and its
-    first `head` rows. `schema`/`head` are None when nothing is local (or, for `schema`, the
-    format is not parquet). `listing` None: never synced."""
+    the schema from the parquet footer of a local partition of the selection `select` makes
+    (`sample`) and its first `head` rows. `schema`/`head` are None when nothing is local (or,
+    for `schema`, the format is not parquet). `listing` None: never synced. `select` is called
+    only when something is local (a selection of 100,000 remote partitions has no sample)."""
     m = manifest
     base = dataset_record(store, m)
     out: dict[str, Any] = {
@@ -48,7 +50,7 @@ def info(
     }
     if listing is None:
         return out
-    subsets = subset_records(store, m, listing)
+    subsets = subset_records(store, m, listing, subset=subset)
     if subset is None:
         rows = [s["rows"] for s in subsets]
         out.update(subset_records=subsets, rows=sum(rows) if rows and None not in rows else None)
@@ -59,8 +61,8 @@ def info(
             {k: rec[k] for k in ("partitions", "partitions_local", "bytes", "bytes_local", "rows")},
             subsets=None,
         )
-    if selection is not None:
-        out.update(_sample(selection, head, out["format"]))
+    if select is not None and any(s["partitions_local"] for s in subsets):
+        out.update(_sample(select(), head, out["format"]))
     return out
 
 

@@ -1,0 +1,131 @@
+"""The million-partition code path at a small N (issue 11): a generated listing synced from the
+bundled Hub, then `list DATASET`, `info` and the partition listing read only the index files
+they need: the head, and the partitions of a subset only when it is the one asked about or
+something of it is local."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from conftest import make_settings, write_manifest
+from pygestor.catalog import Catalog
+from pygestor.index.records import Record
+from pygestor.testing.hub import GeneratedListing, HubServer, publish
+
+MANIFEST = """
+name: gen
+source: {huggingface: gen/many}
+subsets:
+  - files: "data/{subset}/*.parquet"
+"""
+_OPENED: list[str] = []
+_COUNTING = [False]
+
+
+def _hook(event: str, args: tuple[object, ...]) -> None:
+    if _COUNTING[0] and event == "open" and isinstance(args[0], (str, bytes)):
+        _OPENED.append(os.fsdecode(args[0]))
+
+
+sys.addaudithook(_hook)  # (an audit hook cannot be removed: it counts only while asked to)
+
+
+@contextmanager
+def opened_in(folder: Path) -> Iterator[list[str]]:
+    """The files below `folder` opened meanwhile, as paths relative to it, sorted."""
+    found: list[str] = []
+    del _OPENED[:]
+    _COUNTING[0] = True
+    try:
+        yield found
+    finally:
+        _COUNTING[0] = False
+        root = f"{os.path.abspath(folder)}/"
+        found += sorted(p[len(root) :] for p in map(os.path.abspath, _OPENED) if p.startswith(root))
+
+
+def synced(tmp_path: Path, hub: HubServer) -> tuple[Catalog, GeneratedListing]:
+    gen = GeneratedListing(3_000, subsets=3, seed=5)
+    publish(hub.hub, "gen/many", gen)
+    write_manifest(tmp_path / "user-catalog", "gen", MANIFEST)
+    catalog = Catalog(make_settings(tmp_path, hub.endpoint))
+    [result] = catalog.sync("gen")
+    assert (result.subsets, result.partitions, result.error) == (3, 3_000, None)
+    return catalog, gen
+
+
+def kinds(paths: list[str]) -> list[str]:
+    """Which index files those are: `current.json`, `listings/` (a head), `partitions/`, ..."""
+    index = ".pygestor/datasets/gen/"
+    return [p[len(index) :].split("/")[0] if p.startswith(index) else p for p in paths]
+
+
+def test_list_dataset_of_subsets_never_downloaded_reads_no_partitions(
+    tmp_path: Path, hub: HubServer
+) -> None:
+    _, gen = synced(tmp_path, hub)
+    fresh = Catalog(make_settings(tmp_path, hub.endpoint))  # (no file parsed yet)
+    with opened_in(tmp_path / "data") as paths:
+        rows = fresh.subset_records("gen", counts=True)
+    assert kinds(paths) == ["current.json", "listings"]
+    assert [
+        (r["subset"], r["partitions"], r["partitions_local"], r["bytes_local"]) for r in rows
+    ] == [(f"s{j}", gen.subset_size(j), 0, 0) for j in range(3)]
+    sizes = {}
+    for path, size, _ in gen.files():
+        sizes[path.split("/")[1]] = sizes.get(path.split("/")[1], 0) + size
+    assert [r["bytes"] for r in rows] == [sizes["s0"], sizes["s1"], sizes["s2"]]
+    assert [r["states"] for r in rows] == [
+        {"local": 0, "stale": 0, "gone": 0, "partial": 0, "remote": gen.subset_size(j)}
+        for j in range(3)
+    ]
+    assert [(r["rows"], r["downloaded_at"]) for r in rows] == [(None, None)] * 3
+
+
+def test_only_the_subsets_with_something_local_are_read(tmp_path: Path, hub: HubServer) -> None:
+    catalog, gen = synced(tmp_path, hub)
+    store = catalog.store
+    s1 = [f for f in gen.files() if f[0].startswith("data/s1/")]
+    path, size, sha = s1[7]
+    name = path.rsplit("/", 1)[1]
+    (tmp_path / "data/gen/s1").mkdir(parents=True)
+    (tmp_path / "data/gen/s1" / name).write_bytes(b"x" * size)
+    record = Record(path, size, sha, None, None, "c0ffee", 12, "2026-12-04T10:00:00Z")
+    store.put_record("gen", "s1", name, record)
+    (tmp_path / "data/gen/s2").mkdir(parents=True)
+    partial = [f for f in gen.files() if f[0].startswith("data/s2/")][3][0]
+    (tmp_path / "data/gen/s2" / f".{partial.rsplit('/', 1)[1]}.part").write_bytes(b"half")
+
+    fresh = Catalog(make_settings(tmp_path, hub.endpoint))
+    with opened_in(tmp_path / "data") as paths:
+        rows = fresh.subset_records("gen", counts=True)
+    # the head, the records of s1 and its partitions (to tell local from stale), and the
+    # partitions of s2 (to tell a `.part` of a listed partition); never those of s0
+    assert kinds(paths) == ["current.json", "listings", "partitions", "partitions", "segments"]
+    assert [(r["partitions_local"], r["bytes_local"], r["downloaded_at"]) for r in rows] == [
+        (0, 0, None),
+        (1, size, "2026-12-04T10:00:00Z"),
+        (0, 0, None),
+    ]
+    assert [
+        (r["states"]["local"], r["states"]["partial"], r["states"]["remote"]) for r in rows
+    ] == [
+        (0, 0, gen.subset_size(0)),
+        (1, 0, gen.subset_size(1) - 1),
+        (0, 1, gen.subset_size(2) - 1),
+    ]
+
+    fresh = Catalog(make_settings(tmp_path, hub.endpoint))
+    with opened_in(tmp_path / "data") as paths:
+        described = fresh.info("gen", "s0")
+    # (the pointer twice: the listing in force, then the dataset's totals); one partitions file
+    assert kinds(paths) == ["current.json", "current.json", "listings", "partitions", "segments"]
+    assert described["partitions_local"] == 0 and described["sample"] is None
+    states = {r["state"] for r in described["partition_records"]}
+    assert (len(described["partition_records"]), states) == (gen.subset_size(0), {"remote"})
+    [local] = [r for r in fresh.partition_records("gen", "s1") if r["state"] == "local"]
+    assert (local["partition"], local["rows"], local["sha256"]) == (name, 12, sha)
