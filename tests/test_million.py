@@ -129,3 +129,49 @@ def test_only_the_subsets_with_something_local_are_read(tmp_path: Path, hub: Hub
     assert (len(described["partition_records"]), states) == (gen.subset_size(0), {"remote"})
     [local] = [r for r in fresh.partition_records("gen", "s1") if r["state"] == "local"]
     assert (local["partition"], local["rows"], local["sha256"]) == (name, 12, sha)
+
+
+def test_a_subset_file_is_checked_a_column_at_a_time_with_the_same_verdicts() -> None:
+    import json
+
+    import pytest
+
+    from pygestor.errors import DamagedIndex
+    from pygestor.index.records import SubsetFile
+
+    def part(i: int, **changes: object) -> dict[str, object]:
+        return {
+            "name": f"p{i}.parquet",
+            "path": f"data/p{i}.parquet",
+            "size": i,
+            "sha256": None,
+            "blob_id": f"{i:040x}",
+            "mtime": None if i % 2 else 1.5,
+            "format": "parquet" if i % 3 else None,
+            **changes,
+        }
+
+    def parse(parts: list[dict[str, object]]) -> SubsetFile:
+        data = {"format": 2, "dataset": "gen", "subset": "s0", "partitions": parts}
+        return SubsetFile.parse(json.dumps(data).encode(), where="f.json", dataset="gen")
+
+    good = parse([part(i) for i in range(5)])
+    assert [(p.name, p.file.size, p.file.mtime, p.format) for p in good.partitions][:3] == [
+        ("p0.parquet", 0, 1.5, None),
+        ("p1.parquet", 1, None, good.partitions[1].format),
+        ("p2.parquet", 2, 1.5, good.partitions[2].format),
+    ]
+    assert good.partitions[1].format is not None and good.partitions[1].format.value == "parquet"
+    refused = {
+        "a line break in a name": (part(3, name="a\nb"), "has a partition named 'a\\nb'"),
+        "a negative size": (part(3, size=-1), "size of a partition of subset 's0': -1"),
+        "a size that is true": (part(3, size=True), "size of a partition of subset 's0': true"),
+        "an unknown format": (part(3, format="xls"), "has a partition of format 'xls'"),
+        "an infinite mtime": (part(3, mtime=float("inf")), "mtime of a partition"),
+        "an extra key": ({**part(3), "x": 1}, "has an unknown key 'x' of a partition"),
+        "a missing key": ({k: v for k, v in part(3).items() if k != "path"}, "misses the key"),
+    }
+    for why, (bad, message) in refused.items():
+        with pytest.raises(DamagedIndex) as caught:
+            parse([part(0), part(1), bad, part(4)])
+        assert message in str(caught.value), why
