@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from .manifest.models import Format, Manifest, SubsetRule
 from .manifest.patterns import MAX_NAME_LENGTH, Pattern, is_safe_relpath, safe_name
@@ -75,8 +76,9 @@ def resolve(manifest: Manifest, files: Iterable[RemoteFile]) -> Resolution:
     groups: dict[str, list[_Hit]] = defaultdict(list)
     hits = [0] * len(rules)
     unmatched: list[str] = []
-    for file in sorted(files, key=lambda f: f.path):
-        placed = _place(file, rules, manifest.format)
+    place = _Placer(rules, manifest.format)
+    for file in sorted(files, key=_PATH):
+        placed = place(file)
         if placed is None:
             unmatched.append(file.path)
             continue
@@ -99,23 +101,38 @@ def resolve(manifest: Manifest, files: Iterable[RemoteFile]) -> Resolution:
     )
 
 
-def _place(
-    file: RemoteFile, rules: Sequence[SubsetRule], default_format: Format | None
-) -> tuple[int, str, _Hit] | None:
-    """(rule index, subset name, hit) of the first rule taking `file`, else None."""
-    path = file.path
-    for index, rule in enumerate(rules):
-        for pattern in rule.patterns:
-            if not path.startswith(pattern.prefix):
-                continue
-            captures = pattern.match(path)
-            if captures is None:
-                continue
-            if any(ex.matches(path) for ex in rule.excludes):
-                break  # excluded from this rule; later rules may still take it
-            name = rule.template.render(captures)
-            return index, name, _Hit(file, pattern, rule.format or default_format)
-    return None
+_PATH = attrgetter("path")
+
+
+class _Placer:
+    """(rule index, subset name, hit) of the first rule taking a file, else None. The rules'
+    patterns, excludes, templates and formats are looked up once, and each subset name is
+    rendered once per distinct captures (a listing of 1,000,000 files has a few subsets)."""
+
+    def __init__(self, rules: Sequence[SubsetRule], default_format: Format | None) -> None:
+        self._rules = [
+            (index, rule.patterns, rule.excludes, rule.template, rule.format or default_format)
+            for index, rule in enumerate(rules)
+        ]
+        self._names: dict[tuple[int, tuple[tuple[str, str], ...]], str] = {}
+
+    def __call__(self, file: RemoteFile) -> tuple[int, str, _Hit] | None:
+        path = file.path
+        for index, patterns, excludes, template, fmt in self._rules:
+            for pattern in patterns:
+                if not path.startswith(pattern.prefix):
+                    continue
+                captures = pattern.match(path)
+                if captures is None:
+                    continue
+                if excludes and any(ex.matches(path) for ex in excludes):
+                    break  # excluded from this rule; later rules may still take it
+                key = (index, tuple(captures.items()))
+                name = self._names.get(key)
+                if name is None:
+                    name = self._names[key] = template.render(captures)
+                return index, name, _Hit(file, pattern, fmt)
+        return None
 
 
 def _unique_casefold(
@@ -194,4 +211,12 @@ def _drop_file_folder_clashes(by_name: dict[str, Partition], skipped: list) -> N
 
 
 def _safe_names(hits: list[_Hit], scheme: Callable[[_Hit], str]) -> list[str]:
-    return ["/".join(safe_name(seg) for seg in scheme(hit).split("/")) for hit in hits]
+    """Each hit's name made safe, segment by segment (a name that is safe already, as most
+    are, is kept as it is: `safe_name` leaves a safe segment unchanged)."""
+    names = []
+    for hit in hits:
+        name = scheme(hit)
+        if not is_safe_relpath(name):
+            name = "/".join(safe_name(seg) for seg in name.split("/"))
+        names.append(name)
+    return names

@@ -517,4 +517,12 @@ def safe_name(value: str) -> str:
 
 def is_safe_relpath(path: str) -> bool:
     """True when every segment of a relative path is a safe name (so it cannot escape a folder)."""
-    return all(SAFE_NAME.fullmatch(seg) and len(seg) <= MAX_NAME_LENGTH for seg in path.split("/"))
+    return _SAFE_RELPATH(path) is not None
+
+
+#: `is_safe_relpath` as one regex (SAFE_NAME segments of at most MAX_NAME_LENGTH characters):
+#: resolving a listing asks it of every name
+_SAFE_RELPATH = re.compile(
+    rf"(?:[A-Za-z0-9_][A-Za-z0-9._-]{{0,{MAX_NAME_LENGTH - 1}}}/)*"
+    rf"[A-Za-z0-9_][A-Za-z0-9._-]{{0,{MAX_NAME_LENGTH - 1}}}"
+).fullmatch
