@@ -175,3 +175,19 @@ def test_a_subset_file_is_checked_a_column_at_a_time_with_the_same_verdicts() ->
         with pytest.raises(DamagedIndex) as caught:
             parse([part(0), part(1), bad, part(4)])
         assert message in str(caught.value), why
+
+
+def test_a_sync_that_changes_nothing_reads_none_of_the_partitions_before(
+    tmp_path: Path, hub: HubServer
+) -> None:
+    synced(tmp_path, hub)
+    with opened_in(tmp_path / "data") as paths:
+        [again] = Catalog(make_settings(tmp_path, hub.endpoint)).sync("gen")
+    assert (again.changed, again.new, again.error) == (False, (), None)
+    assert "partitions" not in kinds(paths), paths
+    # one more file (in another repo): each subset's first and last file move along
+    publish(hub.hub, "gen/more", GeneratedListing(3_001, subsets=3, seed=5))
+    write_manifest(tmp_path / "user-catalog", "gen", MANIFEST.replace("gen/many", "gen/more"))
+    [moved] = Catalog(make_settings(tmp_path, hub.endpoint)).sync("gen")
+    assert (moved.changed, moved.partitions) == (True, 3_001)
+    assert moved.new == ("s0/part-1000.parquet", "s1/part-2000.parquet", "s2/part-3000.parquet")

@@ -21,7 +21,7 @@ from ..manifest.models import Manifest
 from ..resolve import resolve
 from ..sources.base import RemoteFile, Snapshot, Source, bad_size, shown, unsafe_path
 from ..storage.base import Storage
-from .records import Listing
+from .records import Listing, StoredSubset
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -114,26 +114,75 @@ def record(store: Store, manifest: Manifest, listing: Listing) -> SyncResult:
         needed = len(json.dumps(listing.to_json())) + 4096  # the listing and its pointer
         raise disk_full(store.storage, f"the index of {manifest.name}", needed) from None
     records = store.records(manifest.name)
-    current = {(s.name, p.name): p.file for s in listing.subsets for p in s.partitions}
-    before = (
-        {(s.name, p.name) for s in previous.subsets for p in s.partitions}
-        if previous
-        else set(current)
+    files: dict[str, dict[str, RemoteFile]] = {}  # of the subsets something is recorded of
+    for s in {s for s, _ in records}:
+        subset = listing.subset(s)
+        files[s] = {} if subset is None else {p.name: p.file for p in subset.partitions}
+    stale = sorted(
+        (s, p) for (s, p), rec in records.items() if p in files[s] and not rec.matches(files[s][p])
     )
-    stale = sorted(k for k, rec in records.items() if k in current and not rec.matches(current[k]))
-    gone = sorted(k for k in records if k not in current)
+    gone = sorted((s, p) for s, p in records if p not in files[s])
+    saved = store.listing(manifest.name, pointer.listing)  # (its head names its subset files)
+    changed, new = _changes(previous, listing, saved)
     return SyncResult(
         dataset=listing.dataset,
         synced_at=pointer.synced_at,
         **listing.totals(),
-        changed=previous is None or previous.to_json() != listing.to_json(),
-        new=tuple(f"{s}/{p}" for s, p in sorted(set(current) - before)),
+        changed=changed,
+        new=tuple(f"{s}/{p}" for s, p in new),
         stale=_keys(stale),
         gone=_keys(gone),
         unmatched=listing.unmatched,
         empty_rules=tuple(rule_text(manifest, i) for i in listing.empty_rules),
         skipped=listing.skipped,
     )
+
+
+def _changes(
+    previous: Listing | None, listing: Listing, saved: Listing | None
+) -> tuple[bool, list[tuple[str, str]]]:
+    """Whether `listing` differs from `previous` (the one in force before; None: the first
+    sync, where nothing counts as new), and the (subset, partition) keys it lists that
+    `previous` did not, sorted. `saved`: `listing` as stored, read back (None if it could not
+    be). A subset whose stored file is the one `previous` named (the file is named by its
+    content) has the same partitions, and that file is never read: a sync that changed nothing
+    in a listing of 1,000,000 partitions reads none of the ones before it."""
+    if previous is None:
+        return True, []
+    was = _subset_files(previous)
+    now = _subset_files(saved) if saved is not None else None
+    if was is None or now is None:  # a format 1 listing before: compared as a whole
+        changed = previous.to_json() != listing.to_json()
+        was = now = {}
+    else:
+        changed = was != now or _head(previous) != _head(listing)
+    before = {s.name: s for s in previous.subsets}
+    new = []
+    for subset in listing.subsets:
+        if subset.name in was and was[subset.name] == now.get(subset.name):
+            continue  # the very same partitions
+        old = before.get(subset.name)
+        known = {p.name for p in old.partitions} if old is not None else set()
+        new += [(subset.name, p.name) for p in subset.partitions if p.name not in known]
+    return changed, sorted(new)
+
+
+def _subset_files(listing: Listing) -> dict[str, str] | None:
+    """The id of each subset's stored file (format 2), or None for a format 1 listing."""
+    found = {}
+    for s in listing.subsets:
+        if not isinstance(s, StoredSubset):
+            return None
+        found[s.name] = s.file
+    return found
+
+
+def _head(listing: Listing) -> tuple[Any, ...]:
+    """What a listing's head holds besides its subsets' files."""
+    x = listing
+    names = tuple(s.name for s in x.subsets)
+    fields = (x.dataset, x.source, x.revision, x.commit, x.manifest, x.unmatched)
+    return (*fields, names, x.empty_rules, x.skipped)
 
 
 def is_disk_full(exc: BaseException) -> bool:
