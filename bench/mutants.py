@@ -75,6 +75,7 @@ TEAM = "tests/test_team_dir.py"
 FETCH = "pygestor/fetch.py"
 HTTP = "pygestor/sources/http.py"
 STORE = "pygestor/index/store.py"
+PRUNE = "pygestor/index/prune.py"
 SEL = "pygestor/index/selection.py"
 REMOVE = "pygestor/maintain/remove.py"
 REPAIR = "pygestor/maintain/repair.py"
@@ -274,14 +275,14 @@ MUTANTS: tuple[Mutant, ...] = (
       "            if found is not None:",
       "a recorded file truncated on disk still counts as local",
       (G, IDX)),
-    M("S05", STORE,
-      "        for entry in listings[KEEP_LISTINGS:]:",
-      "        for entry in listings[1:]:",
+    M("S05", PRUNE,
+      "    for entry in listings[KEEP_LISTINGS:]:",
+      "    for entry in listings[1:]:",
       "only the newest listing is kept (the previous ones pruned at once)",
       (IDX, G)),
-    M("S06", STORE,
-      "            if entry.key.rsplit(\"/\", 1)[-1][: -len(\".json\")] not in keep:",
-      "            if True:",
+    M("S06", PRUNE,
+      "        if entry.key.rsplit(\"/\", 1)[-1][: -len(\".json\")] not in keep:",
+      "        if True:",
       "pruning may delete the listing the pointer names as previous",
       (IDX, G)),
     M("S07", STORE,
@@ -289,7 +290,7 @@ MUTANTS: tuple[Mutant, ...] = (
       "                previous = old.listing",
       "re-syncing the same listing makes it its own previous (the one before is lost)",
       (IDX, G)),
-    M("S08", STORE,
+    M("S08", PRUNE,
       "startswith(TEMP_PREFIX) and entry.mtime < cutoff:",
       "startswith(TEMP_PREFIX):",
       "a sync deletes temporary files of writes still in flight (not only hour-old ones)",
@@ -547,9 +548,9 @@ MUTANTS: tuple[Mutant, ...] = (
       "a captured value starting with '-' gives a name starting with '-'",
       (PAT, RES, G)),
     M("N13", PATTERNS,
-      "    return all(SAFE_NAME.fullmatch(seg) and len(seg) <= MAX_NAME_LENGTH for seg in "
-      'path.split("/"))',
-      '    return all(SAFE_NAME.fullmatch(seg) for seg in path.split("/"))',
+      '    rf"(?:[A-Za-z0-9_][A-Za-z0-9._-]{{0,{MAX_NAME_LENGTH - 1}}}/)*"\n'
+      '    rf"[A-Za-z0-9_][A-Za-z0-9._-]{{0,{MAX_NAME_LENGTH - 1}}}"',
+      '    r"(?:[A-Za-z0-9_][A-Za-z0-9._-]*/)*"\n    r"[A-Za-z0-9_][A-Za-z0-9._-]*"',
       "over-long path segments count as safe names",
       (PAT, RES, G)),
     M("N14", PATTERNS,
@@ -579,13 +580,13 @@ MUTANTS: tuple[Mutant, ...] = (
       (PAT, G)),
     # ---- resolve.py -------------------------------------------------------------------------
     M("V01", RESOLVE,
-      "            if not path.startswith(pattern.prefix):\n                continue",
-      "            if not path.startswith(pattern.prefix):\n                break",
+      "                if not path.startswith(pattern.prefix):\n                    continue",
+      "                if not path.startswith(pattern.prefix):\n                    break",
       "a rule's later patterns are not tried when the first one's prefix does not fit",
       (RES, G)),
     M("V02", RESOLVE,
-      "            if captures is None:\n                continue",
-      "            if captures is None:\n                break",
+      "                if captures is None:\n                    continue",
+      "                if captures is None:\n                    break",
       "a rule's later patterns are not tried when the first one does not match",
       (RES, G)),
     M("V03", RESOLVE,
@@ -619,8 +620,8 @@ MUTANTS: tuple[Mutant, ...] = (
       "rules that matched nothing are not reported",
       (RES, G)),
     M("V09", RESOLVE,
-      "            return index, name, _Hit(file, pattern, rule.format or default_format)",
-      "            return index, name, _Hit(file, pattern, default_format)",
+      "rule.template, rule.format or default_format)",
+      "rule.template, default_format)",
       "a rule's own format is ignored",
       (RES, G)),
     # ---- index/digest.py: the one verification --------------------------------------------

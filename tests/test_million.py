@@ -177,14 +177,21 @@ def test_a_subset_file_is_checked_a_column_at_a_time_with_the_same_verdicts() ->
         assert message in str(caught.value), why
 
 
-def test_a_sync_that_changes_nothing_reads_none_of_the_partitions_before(
+def test_a_sync_that_changes_nothing_parses_none_of_the_partitions_before(
     tmp_path: Path, hub: HubServer
 ) -> None:
+    from pygestor.index import store
+
     synced(tmp_path, hub)
+    store.PARTITIONS.clear()
+    store.LISTINGS.clear()
     with opened_in(tmp_path / "data") as paths:
         [again] = Catalog(make_settings(tmp_path, hub.endpoint)).sync("gen")
     assert (again.changed, again.new, again.error) == (False, (), None)
-    assert "partitions" not in kinds(paths), paths
+    # each subset file is read once, its bytes compared with what the sync would write (its
+    # name is a hash of them), and none is parsed
+    assert kinds(paths).count("partitions") == 3
+    assert store.PARTITIONS.info().entries == 0
     # one more file (in another repo): each subset's first and last file move along
     publish(hub.hub, "gen/more", GeneratedListing(3_001, subsets=3, seed=5))
     write_manifest(tmp_path / "user-catalog", "gen", MANIFEST.replace("gen/many", "gen/more"))

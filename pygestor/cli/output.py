@@ -165,9 +165,8 @@ def render(
     table = [[title] for title, _, _ in columns]  # one list of cells per column, title first
     for column, (_, key, fn) in zip(table, columns, strict=True):
         column += [fn(row[key]) for row in records] if key is not None else map(fn, records)
-    widths = [max(map(len, column)) for column in table]
-    padded = [[cell.ljust(w) for cell in column] for column, w in zip(table, widths, strict=True)]
-    lines = ["  ".join(cells).rstrip() for cells in zip(*padded, strict=True)]
+    row = "  ".join(f"{{:<{max(map(len, column))}}}" for column in table)  # "{:<9}  {:<4}..."
+    lines = [line.rstrip() for line in map(row.format, *table)]
     # one write (of a chunk of rows at a time): a table of 100,000 partitions is not 100,000
     # calls of `click.echo`
     for i in range(0, len(lines), RENDER_CHUNK):

@@ -19,14 +19,11 @@ a field raises the format version.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import math
-import operator
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +32,7 @@ from ..errors import DamagedIndex
 from ..manifest.models import Format
 from ..resolve import Partition, Resolution, Subset
 from ..sources.base import RemoteFile
+from .columns import COLUMN_KEYS, FORMAT_OF, Columns, columns_as_written, without_gc
 
 FORMAT_VERSION = 2
 LEGACY_FORMAT = 1  # pygestor 0.6: one file per listing and per record (read, never written)
@@ -234,53 +232,23 @@ def _partition_from_json(d: dict[str, Any]) -> Partition:
 
 
 def _subset_from_json(s: dict[str, Any]) -> Subset:
+    name, columns = _columns_from_json(s)
+    return Subset(name, columns.partitions())
+
+
+def _columns_from_json(s: dict[str, Any]) -> tuple[str, Columns]:
+    """The name and partitions of a subset of a stored listing, its shape checked."""
     _check_keys(s, _SUBSET_KEYS, "a subset")
     name = s["name"]
     if "/" in name or not _SAFE_RELPATH(name):
         raise _Bad(f"has a subset named {name!r}, which is not a safe folder name")
     items = _items(s, "partitions", dict)
-    partitions = _partitions_as_written(items)
-    if partitions is None:  # not as pygestor writes them: each checked, to say what is wrong
-        partitions = tuple(_partition_checked(p, name) for p in items)
-    if len({p.name for p in partitions}) != len(partitions):
+    columns = columns_as_written(items)
+    if columns is None:  # not as pygestor writes them: each checked, to say what is wrong
+        columns = Columns.of(tuple(_partition_checked(p, name) for p in items))
+    if len(set(columns.names)) != len(columns.names):
         raise _Bad(f"names a partition of subset {name!r} twice")
-    return Subset(name, partitions)
-
-
-_COLUMNS = operator.itemgetter("name", "path", "size", "sha256", "blob_id", "mtime", "format")
-_NONE = type(None)
-
-
-def _partitions_as_written(items: list[dict[str, Any]]) -> tuple[Partition, ...] | None:
-    """The partitions of `items` when every one has the shape pygestor writes, checked a column
-    at a time (a subset file holds 100,000 of them: one pass per check in C, not ten Python
-    tests per partition), else None (`_partition_checked` then names what is wrong)."""
-    if not items:
-        return ()
-    try:
-        if set(map(len, items)) != {len(_PARTITION_KEYSET)}:
-            return None
-        rows = list(map(_COLUMNS, items))  # (a missing key: KeyError)
-        names, paths, sizes, shas, blobs, mtimes, formats = zip(*rows, strict=True)
-        kinds = set(map(type, mtimes))
-        shown = {f: _FORMAT_OF[f] for f in set(formats)}  # (an unknown one: KeyError)
-    except (KeyError, TypeError):  # (TypeError: a format that is not a string)
-        return None
-    joined = "\n".join(names)
-    if not (
-        set(map(type, names)) == set(map(type, paths)) == {str}
-        and set(map(type, sizes)) == {int}
-        and min(sizes) >= 0
-        and set(map(type, shas)) <= _TEXT_OR_NONE
-        and set(map(type, blobs)) <= _TEXT_OR_NONE
-        and kinds <= {_NONE, int, float}
-        and (float not in kinds or all(_finite(m) for m in mtimes if type(m) is float))
-        and joined.count("\n") == len(names) - 1  # (no name holds a line break)
-        and _SAFE_RELPATHS(joined)
-    ):
-        return None
-    files = map(RemoteFile, paths, sizes, shas, blobs, mtimes)
-    return tuple(map(Partition, names, files, map(shown.__getitem__, formats)))
+    return name, columns
 
 
 def _partition_checked(d: dict[str, Any], subset: str) -> Partition:
@@ -296,11 +264,11 @@ def _partition_checked(d: dict[str, Any], subset: str) -> Partition:
             and (sha is None or type(sha) is str)
             and (blob is None or type(blob) is str)
             and (mtime is None or type(mtime) is int or (type(mtime) is float and _finite(mtime)))
-            and fmt in _FORMAT_OF
+            and fmt in FORMAT_OF
             and type(name) is str
             and _SAFE_RELPATH(name)
         ):
-            return Partition(name, RemoteFile(path, size, sha, blob, mtime), _FORMAT_OF[fmt])
+            return Partition(name, RemoteFile(path, size, sha, blob, mtime), FORMAT_OF[fmt])
     _check_keys(d, _PARTITION_KEYS, f"a partition of subset {subset!r}")
     if not _SAFE_RELPATH(d["name"]):
         raise _Bad(f"has a partition named {d['name']!r}, which is not a safe relative path")
@@ -311,7 +279,7 @@ def _partition_checked(d: dict[str, Any], subset: str) -> Partition:
 
 
 #: reads the partitions of one subset of a stored listing: (subset name, file id, count, bytes)
-SubsetLoader = Callable[[str, str, int, int], tuple[Partition, ...]]
+SubsetLoader = Callable[[str, str, int, int], Columns]
 
 
 class StoredSubset(Subset):
@@ -329,20 +297,30 @@ class StoredSubset(Subset):
         object.__setattr__(self, "_count", count)
         object.__setattr__(self, "_size", size)
         object.__setattr__(self, "_load", load)
+        object.__setattr__(self, "_columns", None)
         object.__setattr__(self, "_partitions", None)
 
     @property  # (a field of Subset, read lazily here)
     def partitions(self) -> tuple[Partition, ...]:
         found: tuple[Partition, ...] | None = self.__dict__["_partitions"]
         if found is None:
-            found = self.__dict__["_load"](self.name, self.file, self._count, self._size)
+            found = self.columns.partitions()
             object.__setattr__(self, "_partitions", found)
+        return found
+
+    @property
+    def columns(self) -> Columns:
+        """The partitions as columns (read from the subset's file when first touched)."""
+        found: Columns | None = self.__dict__["_columns"]
+        if found is None:
+            found = self.__dict__["_load"](self.name, self.file, self._count, self._size)
+            object.__setattr__(self, "_columns", found)
         return found
 
     @property
     def loaded(self) -> bool:
         """True once the partitions were read."""
-        return self.__dict__["_partitions"] is not None
+        return self.__dict__["_columns"] is not None
 
     @property
     def partition_count(self) -> int:
@@ -364,6 +342,11 @@ class StoredSubset(Subset):
 
     def __repr__(self) -> str:
         return f"StoredSubset({self.name!r}, {self._count} partitions, file {self.file!r})"
+
+
+def columns_of(subset: Subset) -> Columns:
+    """The partitions of `subset` as columns (of a stored one: without building them)."""
+    return subset.columns if isinstance(subset, StoredSubset) else Columns.of(subset.partitions)
 
 
 @dataclass(frozen=True)
@@ -391,18 +374,24 @@ class SubsetFile:
 
     @classmethod
     def _parse(cls, raw: Raw, where: str, dataset: str) -> SubsetFile:
-        data = _object(raw, where, dataset)
-        try:
-            _check_keys(data, _SUBSET_FILE_KEYS)
-            if data["dataset"] != dataset:
-                raise _Bad(f"is a listing of {data['dataset']!r}, not of {dataset!r}")
-            name = data["subset"]
-            if "/" in name or not _SAFE_RELPATH(name):
-                raise _Bad(f"has a subset named {name!r}, which is not a safe folder name")
-            found = _subset_from_json({"name": name, "partitions": data["partitions"]})
-        except _Bad as exc:
-            raise DamagedIndex(where, str(exc), dataset) from None
-        return cls(dataset, name, found.partitions)
+        name, columns = cls.parse_columns(raw, where=where, dataset=dataset)
+        return cls(dataset, name, columns.partitions())
+
+    @classmethod
+    def parse_columns(cls, raw: Raw, *, where: str, dataset: str) -> tuple[str, Columns]:
+        """`parse`, as the subset's name and its partitions as columns (no `Partition` built)."""
+        with without_gc():
+            data = _object(raw, where, dataset)
+            try:
+                _check_keys(data, _SUBSET_FILE_KEYS)
+                if data["dataset"] != dataset:
+                    raise _Bad(f"is a listing of {data['dataset']!r}, not of {dataset!r}")
+                name = data["subset"]
+                if "/" in name or not _SAFE_RELPATH(name):
+                    raise _Bad(f"has a subset named {name!r}, which is not a safe folder name")
+                return _columns_from_json({"name": name, "partitions": data["partitions"]})
+            except _Bad as exc:
+                raise DamagedIndex(where, str(exc), dataset) from None
 
 
 def _stored_subset(s: dict[str, Any], load: SubsetLoader | None) -> Subset:
@@ -524,20 +513,6 @@ class Record:
         return self.file.same_content(file)
 
 
-@contextmanager
-def without_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused (when it was on): building the 100,000 partitions of
-    a subset file (no cycles among them) would otherwise run it every 700 objects, and a full
-    collection over the whole heap every so often (a third of the time of a parse)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def check_format(
     data: dict[str, Any],
     where: str = "an index file",
@@ -559,14 +534,8 @@ Check = Callable[[Any], bool]
 _SAFE_RELPATH = re.compile(  # `patterns.is_safe_relpath` as one regex: a listing has many names
     r"(?:[A-Za-z0-9_][A-Za-z0-9._-]{0,199}/)*[A-Za-z0-9_][A-Za-z0-9._-]{0,199}"
 ).fullmatch
-#: one safe relative path a line (the names of a subset's partitions, joined)
-_SAFE_RELPATHS = re.compile(
-    r"[A-Za-z0-9_][A-Za-z0-9._-]{0,199}(?:[/\n][A-Za-z0-9_][A-Za-z0-9._-]{0,199})*"
-).fullmatch
-_TEXT_OR_NONE = frozenset({str, type(None)})
 _LISTING_ID = re.compile(r"[0-9a-f]{1,64}").fullmatch
 _FORMATS = frozenset(f.value for f in Format)
-_FORMAT_OF: dict[str | None, Format | None] = {None: None, **{f.value: f for f in Format}}
 _finite = math.isfinite
 
 
@@ -662,6 +631,7 @@ _PARTITION_KEYS: dict[str, tuple[Check, bool]] = {
     "format": (_text_or_none, True),
 }
 _PARTITION_KEYSET = frozenset(_PARTITION_KEYS)
+assert set(COLUMN_KEYS) == _PARTITION_KEYSET
 _RECORD_KEYSET = frozenset(_RECORD_KEYS) | {"format"}
 assert set(_POINTER_KEYS) | {"format"} == {f.name for f in fields(Pointer)}
 assert set(_RECORD_KEYS) | {"format"} == {f.name for f in fields(Record)}

@@ -24,7 +24,7 @@ from ..errors import PartitionNotFound, SelectionError, SubsetNotFound
 from ..manifest.models import Manifest
 from ..resolve import Partition
 from ..storage.base import Storage
-from .records import Listing, Record
+from .records import Listing, Record, columns_of
 from .store import Store
 
 State = Literal["remote", "local", "stale", "gone", "partial"]
@@ -156,7 +156,7 @@ def placed(
         if subset is not None and s.name != subset:
             continue
         if not in_place and s.name not in recorded:  # no record in any tier: all remote
-            keys = [(s.name, p.name) for p in s.partitions]
+            keys = [(s.name, n) for n in columns_of(s).names]
             found.update(dict.fromkeys(keys, _REMOTE))
             remote += keys
             continue

@@ -44,7 +44,6 @@ import errno
 import json
 import logging
 import os
-import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import asdict
@@ -54,11 +53,11 @@ from typing import Any
 from ..errors import DamagedIndex, PygestorError
 from ..manifest.cache import FileCache
 from ..manifest.patterns import is_safe_relpath
-from ..resolve import Partition
-from ..storage.base import TEMP_PREFIX, FileInfo, Storage
+from ..storage.base import FileInfo, Storage
 from .migrate import migrate_locked
+from .prune import prune_listings, visible_json
 from .records import (
-    LEGACY_FORMAT,
+    Columns,
     Listing,
     Pointer,
     Record,
@@ -70,17 +69,15 @@ from .segments import Segment, SegmentName, apply, merged, to_merge
 
 log = logging.getLogger(__name__)
 
-KEEP_LISTINGS = 3  # listings kept per dataset: the current one and a few before it
 #: listings parsed by this process (frozen values), by file and version: a page of a subset of
 #: 5,000 partitions, or a reload from an Arrow copy, does not parse its listing every time.
 #: Weighed in partitions (~0.5 kB each in memory): at most ~120 MB however many datasets.
 LISTINGS: FileCache[Listing] = FileCache(max_entries=64, max_weight=250_000)
 #: the partitions of subsets (`partitions/<id>.json`) and segments parsed, the same way
-PARTITIONS: FileCache[tuple[Partition, ...]] = FileCache(max_entries=256, max_weight=250_000)
+PARTITIONS: FileCache[Columns] = FileCache(max_entries=256, max_weight=250_000)
 SEGMENTS: FileCache[Segment] = FileCache(max_entries=1024, max_weight=250_000)
 MERGED_KEPT = 4  # subsets whose merged records a Store keeps (per-partition lookups of a download)
 INDEX = ".pygestor"  # the index folder's key (nothing of this name is a dataset)
-STALE_TEMP_SECONDS = 3600
 
 
 class Store:
@@ -197,7 +194,7 @@ class Store:
         self.create_index_files(files, dataset)
         with self.lock(dataset):
             self._migrate_locked(dataset)
-            self.create_index_files(files, dataset)  # pruned by a concurrent sync meanwhile
+            self.create_index_files(files, dataset, check=False)  # (pruned by a sync meanwhile)
             old = self.pointer(dataset)
             if old is None:
                 previous = None
@@ -210,7 +207,7 @@ class Store:
                 **listing.totals(),
             )
             self.move_pointer(dataset, pointer)
-            self._prune_listings(dataset, keep={listing_id, pointer.previous})
+            prune_listings(self.storage, self.dataset_index_key(dataset), {listing_id, previous})
         return pointer
 
     def listing_files(self, listing: Listing) -> tuple[str, list[tuple[str, bytes]]]:
@@ -234,13 +231,19 @@ class Store:
         done.add(dataset)
         return changed
 
-    def create_index_files(self, files: list[tuple[str, bytes]], dataset: str) -> None:
-        """Create each of `files` (key, bytes) that is not there yet (they are named by their
-        content: one that is there holds these bytes)."""
+    def create_index_files(
+        self, files: list[tuple[str, bytes]], dataset: str, *, check: bool = True
+    ) -> None:
+        """Create each of `files` (key, bytes) that is not there yet. They are named by their
+        content, so one that is there must hold these bytes: with `check`, one that does not
+        is a DamagedIndex (a sync reads no listing it does not change, so this is where a
+        damaged one shows)."""
         for key, text in files:
             with self._writing(key, dataset):
                 if self.storage.info(key) is None:
                     self.storage.create(key, text)
+                elif check and self.storage.read(key) != text:
+                    raise DamagedIndex(self._shown(key), _NOT_ITS_CONTENT, dataset)
 
     def move_pointer(self, dataset: str, pointer: Pointer) -> None:
         """Replace the pointer (atomically; the caller holds the dataset lock)."""
@@ -323,17 +326,17 @@ class Store:
     def subset_loader(self, dataset: str) -> SubsetLoader:
         """What reads the partitions of a subset of `dataset`'s stored listings."""
 
-        def load(subset: str, file_id: str, count: int, size: int) -> tuple[Partition, ...]:
-            return self.subset_partitions(dataset, subset, file_id, count, size)
+        def load(subset: str, file_id: str, count: int, size: int) -> Columns:
+            return self.subset_columns(dataset, subset, file_id, count, size)
 
         return load
 
-    def subset_partitions(
+    def subset_columns(
         self, dataset: str, subset: str, file_id: str, count: int, size: int
-    ) -> tuple[Partition, ...]:
-        """The partitions of one subset of a stored listing (its head says `count` and `size`);
-        DamagedIndex naming the file when it is missing, damaged or not the one the head
-        names."""
+    ) -> Columns:
+        """The partitions of one subset of a stored listing (its head says `count` and `size`),
+        as columns, parsed once per process and file version; DamagedIndex naming the file
+        when it is missing, damaged or not the one the head names."""
         key = self.subset_file_key(dataset, file_id)
         info, ident, cached = self._cached(PARTITIONS, key)
         if cached is not None:
@@ -347,8 +350,8 @@ class Store:
         if raw is None:
             what = f"is missing (the listing in force names it for subset {subset!r})"
             raise DamagedIndex(where, what, dataset)
-        found = SubsetFile.parse(raw, where=where, dataset=dataset)
-        got = (found.subset, len(found.partitions), sum(p.file.size for p in found.partitions))
+        name, found = SubsetFile.parse_columns(raw, where=where, dataset=dataset)
+        got = (name, len(found.names), sum(found.sizes))
         if got != (subset, count, size):
             raise DamagedIndex(
                 where,
@@ -357,8 +360,8 @@ class Store:
                 dataset,
             )
         if ident is not None and info is not None and len(raw) == info.size:
-            PARTITIONS.put(ident, found.partitions, changed_ns=info.mtime_ns, weight=1 + count)
-        return found.partitions
+            PARTITIONS.put(ident, found, changed_ns=info.mtime_ns, weight=1 + count)
+        return found
 
     def forget(self, dataset: str) -> bool:
         """Drop the dataset's listings and pointer (records of local files stay). True if any."""
@@ -366,7 +369,7 @@ class Store:
         with self.lock(dataset):
             found = self.storage.remove(f"{folder}/current.json")
             for kind in ("listings", "partitions"):
-                for entry in _visible_json(self.storage.list(f"{folder}/{kind}")):
+                for entry in visible_json(self.storage.list(f"{folder}/{kind}")):
                     self.storage.remove(entry.key)
         return found
 
@@ -377,39 +380,6 @@ class Store:
             for e in self.storage.list(root)
             if e.kind == "dir" and self.storage.info(f"{e.key}/current.json") is not None
         ]
-
-    def _prune_listings(self, dataset: str, keep: set[str | None]) -> None:
-        """Keep the newest KEEP_LISTINGS heads (and those in `keep`), the subset files they
-        name, and temporary files younger than STALE_TEMP_SECONDS; remove the rest."""
-        folder = self.dataset_index_key(dataset)
-        entries = self.storage.list(f"{folder}/listings")
-        listings = sorted(_visible_json(entries), key=lambda e: e.mtime, reverse=True)
-        for entry in listings[KEEP_LISTINGS:]:
-            if entry.key.rsplit("/", 1)[-1][: -len(".json")] not in keep:
-                self.storage.remove(entry.key)
-        named = self._subset_files_named(f"{folder}/listings")
-        parts = self.storage.list(f"{folder}/partitions")
-        if named is not None:  # (None: a head that cannot be read; then nothing is pruned)
-            for entry in _visible_json(parts):
-                if entry.key.rsplit("/", 1)[-1][: -len(".json")] not in named:
-                    self.storage.remove(entry.key)
-        cutoff = time.time() - STALE_TEMP_SECONDS  # temporary files left by killed processes
-        for entry in entries + parts:
-            if entry.key.rsplit("/", 1)[-1].startswith(TEMP_PREFIX) and entry.mtime < cutoff:
-                self.storage.remove(entry.key)
-
-    def _subset_files_named(self, listings: str) -> set[str] | None:
-        """The ids of the subset files the heads in `listings` name; None if one cannot be
-        read."""
-        named: set[str] = set()
-        for entry in _visible_json(self.storage.list(listings)):
-            try:
-                data = json.loads(self.storage.read(entry.key) or b"")
-                if data.get("format") != LEGACY_FORMAT:
-                    named.update(s["file"] for s in data["subsets"])
-            except (OSError, ValueError, TypeError, KeyError, AttributeError):
-                return None
-        return named
 
     # ---- records of local partitions ---------------------------------------------------
     def put_record(self, dataset: str, subset: str, partition: str, record: Record) -> None:
@@ -776,6 +746,9 @@ class Store:
             log.warning("%s", exc)
 
 
+_NOT_ITS_CONTENT = "does not hold the content its name (a hash of it) says: it is damaged"
+
+
 def _cannot_open(exc: OSError) -> str:
     if isinstance(exc, IsADirectoryError):
         return "is a folder, not a file"
@@ -785,14 +758,3 @@ def _cannot_open(exc: OSError) -> str:
 def _require_safe(name: str) -> None:
     if not isinstance(name, str) or not is_safe_relpath(name):
         raise PygestorError(f"{name!r} is not a safe name for a file or folder")
-
-
-def _visible_json(entries: list[FileInfo]) -> list[FileInfo]:
-    """`*.json` entries, leaving out temporary files (`.tmp-...`) of writes in flight."""
-    return [
-        e
-        for e in entries
-        if e.kind == "file"
-        and e.key.endswith(".json")
-        and not e.key.rsplit("/", 1)[-1].startswith(".")
-    ]

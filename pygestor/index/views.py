@@ -14,7 +14,7 @@ from ..errors import DamagedIndex
 from ..manifest.models import Manifest
 from ..resolve import Subset
 from . import tiers
-from .records import Listing, Record
+from .records import Listing, Record, columns_of
 from .selection import placed
 from .store import Store
 
@@ -233,19 +233,19 @@ def partition_records(
         where = [str(manifest.source.folder)]  # type: ignore[union-attr]
     rows: list[dict[str, Any]] = []
     append = rows.append
-    for p in listed.partitions:
-        state, rec, tier = found[(subset, p.name)]
-        f = p.file
+    c = columns_of(listed)
+    for partition, path, size, sha256 in zip(c.names, c.paths, c.sizes, c.sha256s, strict=True):
+        state, rec, tier = found[(subset, partition)]
         append(
             {
                 "dataset": name,
                 "subset": subset,
-                "partition": p.name,
-                "path": f.path,
-                "size": f.size,
+                "partition": partition,
+                "path": path,
+                "size": size,
                 "state": state,
                 "rows": rec.rows if rec else None,
-                "sha256": f.sha256,
+                "sha256": sha256,
                 "downloaded_at": rec.downloaded_at if rec else None,
                 "location": where[tier] if state in _ON_DISK else None,
             }

@@ -21,9 +21,10 @@ from typing import Any
 
 from ..errors import DamagedIndex, LockTimeout
 from ..index.digest import digests, parallel_map, parquet_rows, same
+from ..index.prune import STALE_TEMP_SECONDS
 from ..index.records import Listing, Pointer, Record, StoredSubset, SubsetFile
 from ..index.segments import Segment
-from ..index.store import INDEX, STALE_TEMP_SECONDS, Store
+from ..index.store import INDEX, Store
 from ..manifest.models import Manifest
 from ..manifest.patterns import is_safe_relpath
 from ..sources.base import RemoteFile
@@ -184,7 +185,7 @@ def _check_file(store: Store, dataset: str, entry: FileInfo, kind: str) -> int:
             listing = Listing.parse(raw, where=entry.key, dataset=dataset, load=load)
             for subset in listing.subsets:
                 if isinstance(subset, StoredSubset):
-                    store.subset_partitions(
+                    store.subset_columns(
                         dataset, subset.name, subset.file, subset.partition_count, subset.size
                     )
         elif kind == "segment":
