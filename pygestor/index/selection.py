@@ -24,6 +24,7 @@ from ..errors import PartitionNotFound, SelectionError, SubsetNotFound
 from ..manifest.models import Manifest
 from ..resolve import Partition
 from ..storage.base import Storage
+from .columns import without_gc
 from .records import Listing, Record, columns_of
 from .store import Store
 
@@ -96,14 +97,15 @@ def select(
     found = placed(store, manifest, listing, subset=only, check_partial=True)
     tiers = [tier.storage for tier in store.tiers]
     items = []
-    for s in chosen:
-        for p in s.partitions:
-            state, rec, tier = found[(s.name, p.name)]
-            if in_place is not None:
-                items.append(Selected(s.name, p, p.file.path, state, rec, in_place))
-            else:
-                key = f"{name}/{s.name}/{p.name}"
-                items.append(Selected(s.name, p, key, state, rec, tiers[tier]))
+    with without_gc():  # (100,000 items of a subset, no cycles among them)
+        for s in chosen:
+            for p in s.partitions:
+                state, rec, tier = found[(s.name, p.name)]
+                if in_place is not None:
+                    items.append(Selected(s.name, p, p.file.path, state, rec, in_place))
+                else:
+                    key = f"{name}/{s.name}/{p.name}"
+                    items.append(Selected(s.name, p, key, state, rec, tiers[tier]))
     if partitions is not None:
         picked = set(
             pick_partitions(name, [(i.subset, i.partition.name) for i in items], partitions)
