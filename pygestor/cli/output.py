@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -164,7 +165,7 @@ def render(
         return
     table = [[title] for title, _, _ in columns]  # one list of cells per column, title first
     for column, (_, key, fn) in zip(table, columns, strict=True):
-        column += [fn(row[key]) for row in records] if key is not None else map(fn, records)
+        column += map(fn, map(itemgetter(key), records) if key is not None else records)
     row = "  ".join(f"{{:<{max(map(len, column))}}}" for column in table)  # "{:<9}  {:<4}..."
     lines = [line.rstrip() for line in map(row.format, *table)]
     # one write (of a chunk of rows at a time): a table of 100,000 partitions is not 100,000
