@@ -58,12 +58,8 @@ class LocalStorage:
         """The absolute path of `key`; ValueError for anything but a clean relative key."""
         if not key:
             return self.root
-        if (
-            key.startswith("/")
-            or "\\" in key
-            or "\0" in key
-            or any(part in ("", ".", "..") for part in key.split("/"))
-        ):
+        framed = f"/{key}/"  # an empty, '.' or '..' segment (or a leading '/'), as substrings
+        if "//" in framed or "/./" in framed or "/../" in framed or "\\" in key or "\0" in key:
             raise ValueError(f"{key!r} is not a storage key (a relative path without '.' or '..')")
         return f"{self.root}/{key}"
 
