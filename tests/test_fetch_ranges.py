@@ -100,6 +100,20 @@ def test_a_server_ignoring_ranges_still_downloads_as_one_stream(
     assert sorted(p.name for p in _folder(tmp_path).iterdir()) == ["file-0.bin"]
 
 
+def test_a_range_answered_without_content_range_falls_back_to_one_stream(
+    tmp_path: Path, hub: HubServer
+) -> None:
+    catalog = big_repo(tmp_path, hub, 1, SIZE)
+    hub.faults.add(Fault(origin="lfs", method="GET", no_content_range=True, times=None))
+    report = catalog.download("big", workers=4)
+    assert report.bytes_fetched == SIZE
+    data = (_folder(tmp_path) / "file-0.bin").read_bytes()
+    assert data == hub.hub.read("pygestor/big", "blobs/file-0.bin")
+    whole = [r for r in hub.requests.filter(method="GET", origin="lfs") if r.range is None]
+    assert [(r.status, r.bytes_sent) for r in whole] == [(200, SIZE)]
+    assert sorted(p.name for p in _folder(tmp_path).iterdir()) == ["file-0.bin"]
+
+
 def test_a_server_sending_less_than_a_range_is_asked_for_the_rest(
     tmp_path: Path, hub: HubServer
 ) -> None:

@@ -46,7 +46,8 @@ class Fault:
       resuming at the wrong offset);
     - `range_limit`: answer 206 with at most this many bytes of the range asked for, with a
       `Content-Range` that says so (RFC 9110 lets a server send less than asked);
-    - `corrupt`: the right status and headers, but the first body byte flipped.
+    - `corrupt`: the right status and headers, but the first body byte flipped;
+    - `no_content_range`: answer 206 with the right bytes but no `Content-Range` header.
 
     `status`, `drop` and `truncate_after` exclude each other; `status` and `drop` also exclude
     the range faults. Faults compare by identity.
@@ -62,6 +63,7 @@ class Fault:
     range_shift: int = 0
     range_limit: int | None = None
     corrupt: bool = False
+    no_content_range: bool = False
     latency: float = 0.0
     method: str | None = None
     path: str = ""
@@ -89,7 +91,13 @@ class Fault:
     @property
     def resumes_badly(self) -> bool:
         """True for the faults that hit only ranged requests (`ignore_range`, ...)."""
-        return self.ignore_range or bool(self.range_shift) or self.corrupt or bool(self.range_limit)
+        return (
+            self.ignore_range
+            or bool(self.range_shift)
+            or self.corrupt
+            or bool(self.range_limit)
+            or self.no_content_range
+        )
 
     def matches(self, method: str, target: str, origin: Origin, *, ranged: bool = False) -> bool:
         return (
@@ -121,6 +129,8 @@ class Fault:
             parts.append(f"at most {self.range_limit} bytes of the range")
         if self.corrupt:
             parts.append("first byte flipped")
+        if self.no_content_range:
+            parts.append("206 without Content-Range")
         return ", ".join(parts) or "no-op"
 
 

@@ -136,7 +136,7 @@ def _resume_badly(response: _Response, fault: Fault) -> _Response:
         end = max(end, start + 1)
     if fault.range_limit is not None:
         end = min(end, start + fault.range_limit)
-    if status == 206:
+    if status == 206 and not fault.no_content_range:
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
     body: bytes | _BlobSlice = _BlobSlice(blob, start, end - start)
     if fault.corrupt:
