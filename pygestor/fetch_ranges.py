@@ -43,7 +43,6 @@ from .storage.base import Storage
 MIB = 1024 * 1024
 RANGE_THRESHOLD = 64 * MIB  # files at least this big are split into ranges
 MIN_RANGE = 16 * MIB  # no range is planned smaller than this
-JOIN_CHUNK = 4 * MIB  # bytes copied at a time when joining the parts
 POLL = 0.05  # seconds between looks at the cancel event while waiting for a connection
 
 
@@ -309,8 +308,5 @@ def _join(job: RangeJob, ranges: list[_Range]) -> None:
         if not 0 <= skip <= r.length:
             _start_over(job, [s.start for s in ranges[1:]], "joining the range parts went wrong")
         if skip < r.length:
-            with storage.open(r.key) as src, storage.append(job.partial) as out:
-                src.seek(skip)
-                while piece := src.read(JOIN_CHUNK):
-                    out.write(piece)
+            storage.append_from(job.partial, r.key, offset=skip)
         storage.remove(r.key)
