@@ -35,6 +35,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from .index.partials import range_part_key, range_parts
 from .sources.base import Fetcher, FileBody, RangeIgnored, RemoteFile, Transient
@@ -162,7 +163,7 @@ def _layout(job: RangeJob, parts: dict[int, int]) -> list[_Range] | None:
         parts = dict.fromkeys(starts, 0)
     bounds = sorted(parts)
     if bounds[-1] >= size:
-        return _start_over(job, bounds, "a range part starts past the end of the file")
+        _start_over(job, bounds, "a range part starts past the end of the file")
     ends = [*bounds[1:], size]
     ranges = [_Range(0, bounds[0], job.partial, have)]
     ranges += [
@@ -171,7 +172,7 @@ def _layout(job: RangeJob, parts: dict[int, int]) -> list[_Range] | None:
     ]
     if have > bounds[0] and any(r.done != r.length for r in ranges[1:]):
         # `.part` goes past range 0 only while the parts are joined, and then they are complete
-        return _start_over(job, bounds, "the partial file and its range parts do not fit")
+        _start_over(job, bounds, "the partial file and its range parts do not fit")
     for r in ranges[1:]:
         if r.done > r.length:  # longer than its range: not bytes this layout wrote
             with storage.append(r.key, new=True):
@@ -179,7 +180,8 @@ def _layout(job: RangeJob, parts: dict[int, int]) -> list[_Range] | None:
     return ranges
 
 
-def _start_over(job: RangeJob, bounds: list[int], why: str) -> list[_Range]:
+def _start_over(job: RangeJob, bounds: list[int], why: str) -> NoReturn:
+    """Discard the parts and empty `.part`, then raise Transient: the retry starts afresh."""
     _discard(job.storage, [range_part_key(job.partial, s) for s in bounds])
     with job.storage.append(job.partial, new=True):
         pass

@@ -282,3 +282,44 @@ def test_the_hub_caps_each_connection_and_can_ignore_ranges(hub: HubServer) -> N
     whole = httpx.get(url, headers={"Range": "bytes=10-19"}, follow_redirects=True)
     assert whole.status_code == 200 and len(whole.content) == 2 * MIB
     assert "content-range" not in whole.headers
+
+
+def test_several_large_files_share_the_connections(tmp_path: Path, hub: HubServer) -> None:
+    """3 large files, 2 workers: each file is split in 2 but no helper finds a free connection
+    while both workers fetch, so each owner fetches its ranges itself; nothing deadlocks."""
+    catalog = big_repo(tmp_path, hub, 3, SIZE)
+    report = catalog.download("big", workers=2)
+    assert sorted(report.fetched) == [f"all/file-{i}.bin" for i in range(3)]
+    assert report.bytes_fetched == 3 * SIZE
+    for i in range(3):
+        data = (_folder(tmp_path) / f"file-{i}.bin").read_bytes()
+        assert data == hub.hub.read("pygestor/big", f"blobs/file-{i}.bin")
+    gets = hub.requests.filter(method="GET", origin="lfs")
+    assert len(gets) == 6 and {r.status for r in gets} == {206}
+
+
+def test_a_cancel_keeps_every_range_and_the_rerun_fetches_the_rest(
+    tmp_path: Path, hub: HubServer
+) -> None:
+    import threading
+
+    from pygestor.errors import DownloadInterrupted
+
+    catalog = big_repo(tmp_path, hub, 1, SIZE)
+    catalog.sync("big")
+    hub.faults.rate = 2 * MIB
+    cancel = threading.Event()
+
+    def progress(event: ProgressEvent) -> None:
+        if event.bytes_done >= SIZE // 2:
+            cancel.set()
+
+    with pytest.raises(DownloadInterrupted):
+        catalog.download("big", workers=4, progress=progress, cancel=cancel)
+    kept = _on_disk(tmp_path)
+    assert len(kept) == 4 and 0 < sum(kept.values()) < SIZE
+    hub.faults.clear()
+    report = catalog.download("big", workers=4)
+    assert report.bytes_fetched == SIZE - sum(kept.values())
+    data = (_folder(tmp_path) / "file-0.bin").read_bytes()
+    assert data == hub.hub.read("pygestor/big", "blobs/file-0.bin")
