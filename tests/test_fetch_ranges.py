@@ -285,8 +285,9 @@ def test_the_hub_caps_each_connection_and_can_ignore_ranges(hub: HubServer) -> N
 
 
 def test_several_large_files_share_the_connections(tmp_path: Path, hub: HubServer) -> None:
-    """3 large files, 2 workers: each file is split in 2 but no helper finds a free connection
-    while both workers fetch, so each owner fetches its ranges itself; nothing deadlocks."""
+    """3 large files, 2 workers: a file splits only as wide as the connections free when it
+    starts (often none: one stream), an owner whose helper cannot get a connection fetches its
+    ranges itself; nothing deadlocks and every file is whole."""
     catalog = big_repo(tmp_path, hub, 3, SIZE)
     report = catalog.download("big", workers=2)
     assert sorted(report.fetched) == [f"all/file-{i}.bin" for i in range(3)]
@@ -295,7 +296,8 @@ def test_several_large_files_share_the_connections(tmp_path: Path, hub: HubServe
         data = (_folder(tmp_path) / f"file-{i}.bin").read_bytes()
         assert data == hub.hub.read("pygestor/big", f"blobs/file-{i}.bin")
     gets = hub.requests.filter(method="GET", origin="lfs")
-    assert len(gets) == 6 and {r.status for r in gets} == {206}
+    assert sum(r.bytes_sent for r in gets) == 3 * SIZE and 3 <= len(gets) <= 6
+    assert all((r.range, r.status) == (None, 200) or r.status == 206 for r in gets)
 
 
 def test_a_cancel_keeps_every_range_and_the_rerun_fetches_the_rest(
