@@ -38,6 +38,7 @@ from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import fetch_ranges
 from .errors import (
     DiskFull,
     DownloadError,
@@ -49,9 +50,7 @@ from .errors import (
     SourceError,
 )
 from .fetch_ranges import Connections, RangeCancelled, RangeJob
-from .fetch_ranges import download as download_ranges
 from .index.digest import mismatch, parquet_rows
-from .index.partials import bytes_on_disk
 from .index.records import Record
 from .index.selection import Selection
 from .index.store import Store
@@ -251,7 +250,7 @@ def plan_download(
                     sel.subset,
                     sel.partition.name,
                     sel.partition.file,
-                    bytes_on_disk(store.storage, partial, sel.partition.file.size),
+                    fetch_ranges.on_disk(store.storage, partial, sel.partition.file.size),
                 )
             )
     return DownloadPlan(
@@ -521,7 +520,9 @@ class _Runner:
         for item in self.plan.fetch:
             if item.key not in done:
                 key = self.store.partial_key(self.plan.dataset, item.subset, item.partition)
-                left += item.file.size - bytes_on_disk(self.store.storage, key, item.file.size)
+                left += item.file.size - fetch_ranges.on_disk(
+                    self.store.storage, key, item.file.size
+                )
         return left
 
     def add_network_bytes(self, n: int) -> None:
@@ -610,7 +611,7 @@ class _Transfer:
             self._arrived,
         )
         try:
-            return download_ranges(job)
+            return fetch_ranges.download(job)
         except RangeCancelled:
             raise _Cancelled from None
         except MissingUpstream as exc:

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import NoReturn
 
-from .index.partials import range_part_key, range_parts
+from .index.partials import bytes_on_disk, range_part_key, range_parts
 from .sources.base import Fetcher, FileBody, RangeIgnored, RemoteFile, Transient
 from .storage.base import Storage
 
@@ -126,6 +126,12 @@ class _Range:
     @property
     def length(self) -> int:
         return self.end - self.start
+
+
+def on_disk(storage: Storage, partial: str, size: int) -> int:
+    """Bytes of a download in progress on disk: its `.part`, and its range parts when the file is
+    large enough to have any (plans and space accounting)."""
+    return bytes_on_disk(storage, partial, size, ranged=size >= RANGE_THRESHOLD)
 
 
 def download(job: RangeJob) -> bool:

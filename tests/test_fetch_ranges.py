@@ -325,3 +325,26 @@ def test_a_cancel_keeps_every_range_and_the_rerun_fetches_the_rest(
     assert report.bytes_fetched == SIZE - sum(kept.values())
     data = (_folder(tmp_path) / "file-0.bin").read_bytes()
     assert data == hub.hub.read("pygestor/big", "blobs/file-0.bin")
+
+
+@pytest.mark.parametrize(
+    ("name", "parsed"),
+    [
+        (".f.bin.part-1048576", (".f.bin.part", 1048576)),
+        (".a.part-b.part-7", (".a.part-b.part", 7)),  # the last `.part-` counts
+        (".f.bin.part", None),  # range 0 is the `.part` itself
+        (".f.bin.part-0", None),
+        (".f.bin.part-007", None),  # one name per part: no leading zero
+        (".f.bin.part--7", None),
+        (".f.bin.part-1e3", None),
+        (".f.bin.part-٣", None),  # a digit, but not ASCII
+        ("f.bin.part-10", None),  # not hidden: not pygestor's
+        (".part-10", None),
+    ],
+)
+def test_range_part_names(name: str, parsed: tuple[str, int] | None) -> None:
+    from pygestor.index.partials import range_part_key, range_start
+
+    assert range_start(name) == parsed
+    if parsed is not None:
+        assert range_part_key(parsed[0], parsed[1]) == name

@@ -47,14 +47,14 @@ def range_parts(
     return found
 
 
-def bytes_on_disk(storage: Storage, partial: str, size: int) -> int:
+def bytes_on_disk(storage: Storage, partial: str, size: int, *, ranged: bool) -> int:
     """The bytes of a download in progress already on disk (at most `size`): the `.part` file,
-    plus its range parts when it has any (looked for only while the `.part` exists, so a plan of
-    many small files costs one stat each, as before)."""
+    plus its range parts when `ranged` (a file large enough to be split) and the `.part` exists
+    (one listing of the folder then; any other file costs one stat, as before)."""
     found = storage.info(partial)
     if found is None:
         return 0
     total = found.size
-    if size > found.size:
+    if ranged and size > found.size:
         total += sum(p.size for p in range_parts(storage, partial).values())
     return min(total, size)
