@@ -4,17 +4,20 @@ ranges, corrupt ranges, and the files a removal and a repair must know."""
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from huggingface_hub import hf_hub_url
 
-from conftest import big_repo
+from conftest import big_repo, make_settings
 from pygestor import fetch_ranges
 from pygestor.catalog import Catalog
 from pygestor.fetch import ProgressEvent
@@ -348,3 +351,82 @@ def test_range_part_names(name: str, parsed: tuple[str, int] | None) -> None:
     assert range_start(name) == parsed
     if parsed is not None:
         assert range_part_key(parsed[0], parsed[1]) == name
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB tmpfs at tmp_path/disk (as in test_hostile_sources), unmounted afterwards."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (the suite runs as root in CI)")
+    mount = ["mount", "-t", "tmpfs", "-o", f"size={2 * MIB}", "tmpfs", str(disk)]
+    mounted = subprocess.run(mount, capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        if subprocess.run(["umount", str(disk)], check=False).returncode != 0:
+            subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _fill(disk: Path) -> Path:
+    """Write to `disk` until it is full; the filler file."""
+    filler = disk / "filler"
+    with filler.open("ab", buffering=0) as fh:
+        for size in (64 * 1024, 4096, 512, 1):
+            try:
+                while True:
+                    fh.write(b"\0" * size)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+    return filler
+
+
+def test_a_full_disk_keeps_every_range_and_the_rerun_finishes(
+    tmp_path: Path, hub: HubServer, small_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pygestor.errors import DiskFull
+
+    monkeypatch.setattr(fetch_ranges, "RANGE_THRESHOLD", 512 * 1024)
+    monkeypatch.setattr(fetch_ranges, "MIN_RANGE", 128 * 1024)
+    size = MIB  # 4 ranges of 256 KiB; the join needs room for one more range at a time
+    big_repo(tmp_path, hub, 1, size)
+    blob = hub.hub.read("pygestor/big", "blobs/file-0.bin")
+    catalog = Catalog(make_settings(tmp_path, hub.endpoint, data_dir=small_disk / "data"))
+    catalog.sync("big")
+    hub.faults.rate = 256 * 1024
+    filled: list[Path] = []
+
+    def progress(event: ProgressEvent) -> None:
+        if event.bytes_done >= 384 * 1024 and not filled:
+            filled.append(_fill(small_disk))
+
+    with pytest.raises(DiskFull) as err:
+        catalog.download("big", workers=4, progress=progress)
+    folder = small_disk / "data" / "big" / "all"
+    assert re.fullmatch(
+        rf"no space left on {re.escape(str(small_disk))} while writing "
+        rf"{re.escape(str(folder))}/\.file-0\.bin\.part; free [\d,]+ bytes and rerun",
+        str(err.value),
+    )
+    kept = {}
+    for path in folder.iterdir():  # every part a true slice of the file: resumable
+        start = int(path.name.rsplit("-", 1)[1]) if ".part-" in path.name else 0
+        kept[start] = path.read_bytes()
+        assert kept[start] == blob[start : start + len(kept[start])]
+    # the 3 range parts; `.part` too unless range 0 had no byte yet (an empty `.part` goes with
+    # its claim, and the rerun still finds the parts)
+    assert (
+        {256 * 1024, 512 * 1024, 768 * 1024} <= set(kept) <= {0, 256 * 1024, 512 * 1024, 768 * 1024}
+    )
+    assert 0 < sum(map(len, kept.values())) < size
+    filled[0].unlink()
+    hub.faults.clear()
+    time.sleep(0.5)  # the stopped requests are logged once the server notices
+    hub.requests.clear()
+    report = catalog.download("big", workers=4)
+    assert report.bytes_fetched == size - sum(map(len, kept.values()))
+    assert (folder / "file-0.bin").read_bytes() == blob
+    assert sorted(p.name for p in folder.iterdir()) == ["file-0.bin"]
