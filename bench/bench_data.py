@@ -35,6 +35,7 @@ import importlib
 import json
 import os
 import platform
+import random
 import re
 import signal
 import statistics
@@ -72,9 +73,21 @@ SERVER_PIECE = 16 * 1024  # what the slowed server sends at a time in the kill t
 SLOW_RATE = 1024 * 1024  # bytes/s per file from the slowed server: the kill lands mid-transfer
 MIB = 1024 * 1024
 LARGE_MIN = MIB  # bytes of each large file at least
+RANGES_REPO, RANGES_NAME = "pygestor-bench/one-large-file", "bench-ranges"
+RANGES_SIZE = 256 * MIB  # the one file the ranges group downloads (--smoke: RANGES_SMOKE)
+RANGES_SMOKE = 16 * MIB  # split at 8 MiB in --smoke (the threshold is lowered in the child)
+RANGES_RATE = 20_000_000  # bytes/s each connection gets from the capped server
+RANGES_WORKERS = (4, 8)
 SMOKE_GB = 0.004  # --smoke: the wikipedia-like subset's size
 
 MANIFESTS = {
+    RANGES_NAME: f"""name: {RANGES_NAME}
+description: One large file from a server capping each connection (ranges in parallel).
+source: {{huggingface: {RANGES_REPO}}}
+subsets:
+  - files: "data/*.bin"
+    name: all
+""",
     LARGE_NAME: f"""name: {LARGE_NAME}
 description: Eight large parquet files (download throughput).
 source: {{huggingface: {LARGE_REPO}}}
@@ -528,6 +541,11 @@ def case_hf_stream(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def case_pg_download(p: dict[str, Any]) -> dict[str, Any]:
+    if "range_threshold" in p:  # --smoke: a small file still split into ranges
+        import pygestor.fetch_ranges as fetch_ranges
+
+        fetch_ranges.RANGE_THRESHOLD = p["range_threshold"]
+        fetch_ranges.MIN_RANGE = p["range_threshold"] // 4
     cat = _catalog(p)
     seconds, report = _timed(
         lambda: cat.download(
@@ -1142,6 +1160,68 @@ def bench_download(
             )
 
 
+def bench_ranges(b: Bench, srv: Any, size: int, smoke: bool) -> None:
+    """One large file from a server that caps each connection at RANGES_RATE: pygestor splits it
+    into ranges fetched at once (fetch_ranges), snapshot_download fetches it in one stream."""
+    b.log(
+        f"\n6. one {_size(size)} file, each connection capped at {RANGES_RATE / 1e6:g} MB/s: "
+        "download vs snapshot_download"
+    )
+    srv.faults.rate = RANGES_RATE
+    try:
+        for workers in RANGES_WORKERS:
+
+            def pg_params(workers: int = workers) -> dict[str, Any]:
+                p = {"name": RANGES_NAME, "workers": workers, "data_dir": str(b.fresh("pg-data"))}
+                return {**p, "range_threshold": size // 2} if smoke else p
+
+            def hf_params(workers: int = workers) -> dict[str, Any]:
+                return {
+                    "repo_id": RANGES_REPO,
+                    "endpoint": srv.endpoint,
+                    "workers": workers,
+                    "allow_patterns": ["data/*.bin"],
+                    "cache_dir": str(b.fresh("hf-hub")),
+                }
+
+            def count(out: dict[str, Any]) -> None:
+                out["ranges"] = sum(
+                    1 for r in srv.requests.filter(method="GET", origin="lfs") if r.status == 206
+                )
+
+            r = b.repeat(
+                [("pg", "pg_download", pg_params), ("hf", "hf_snapshot", hf_params)],
+                before=srv.requests.clear,
+                after=count,
+            )
+            for side in ("pg", "hf"):
+                bad = [x for x in r[side] if x["bytes"] != size]
+                if bad:
+                    raise AssertionError(f"ranges: {side} fetched {bad[0]['bytes']:,} bytes")
+            pg, hf = med(r["pg"]), med(r["hf"])
+            b.add(
+                "ranges",
+                f"one {_size(size)} file, {workers} workers: {size / pg / MIB:.0f}/"
+                f"{size / hf / MIB:.0f} MiB/s",
+                _sec(pg),
+                _sec(hf),
+                f"{hf / pg:.2f}x",
+                ">= 3x snapshot_download",
+                hf / pg >= 3,
+            )
+            b.add(
+                "ranges",
+                "  ranged GETs per run (206)",
+                str(r["pg"][0]["ranges"]),
+                str(r["hf"][0]["ranges"]),
+                "",
+                "",
+                None,
+            )
+    finally:
+        srv.faults.rate = 0.0
+
+
 def _request_kinds(log: Any) -> dict[str, int]:
     """Requests by origin, method and endpoint kind (api/.../tree, resolve, lfs, ...)."""
     kinds: dict[str, int] = {}
@@ -1354,7 +1434,7 @@ def write_docs(section: str) -> None:
 
 
 # ---- main -----------------------------------------------------------------------------------
-GROUPS = ("load", "scan", "stream", "download", "kill")
+GROUPS = ("load", "scan", "stream", "download", "ranges", "kill")
 
 
 def main() -> None:
@@ -1450,6 +1530,13 @@ def run(
     tiny = make_tiny(plain / "wiki")
     large = make_large(plain / "large", max(LARGE_MIN, int(args.size_gb * 100e6)))
     mmlu = make_mmlu(plain / "mmlu")
+    ranges_size = RANGES_SMOKE if args.smoke else RANGES_SIZE
+    one = plain / "one" / "data" / "one.bin"
+    one.parent.mkdir(parents=True)
+    with one.open("wb") as fh:  # incompressible, seeded
+        rng = random.Random(7)
+        for _ in range(ranges_size // MIB):
+            fh.write(rng.randbytes(MIB))
     wiki_bytes = sum(p.stat().st_size for p in wiki)
     large_total = sum(p.stat().st_size for p in large)
     mmlu_total = sum(p.stat().st_size for p in mmlu)
@@ -1458,6 +1545,7 @@ def run(
         (WIKI_REPO, plain / "wiki", wiki + tiny),
         (LARGE_REPO, plain / "large", large),
         (MMLU_REPO, plain / "mmlu", mmlu),
+        (RANGES_REPO, plain / "one", [one]),
     ):
         hub.create_repo(
             repo, {p.relative_to(folder).as_posix(): p for p in paths}, message="bench data"
@@ -1494,7 +1582,12 @@ def run(
         if cold
         else "page cache: could not be dropped"
     )
-    setup = [data, shapes, cache]
+    ranges = (
+        f"ranges: one {_size(ranges_size)} file of random bytes, every connection capped at "
+        f"{RANGES_RATE / 1e6:g} MB/s by the offline Hub (`FaultSet.rate`), "
+        f"{' and '.join(map(str, RANGES_WORKERS))} workers on both sides"
+    )
+    setup = [data, shapes, ranges, cache]
 
     with HubServer(hub) as srv:
         env["HF_ENDPOINT"] = srv.endpoint
@@ -1543,6 +1636,8 @@ def run(
                 ),
             }
             bench_download(b, srv, shapes)
+        if "ranges" in groups:
+            bench_ranges(b, srv, ranges_size, args.smoke)
         if "kill" in groups:
             bench_kill(b, srv, {p.name: p.stat().st_size for p in large})
 

@@ -38,6 +38,7 @@ from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import fetch_ranges
 from .errors import (
     DiskFull,
     DownloadError,
@@ -48,6 +49,7 @@ from .errors import (
     PygestorError,
     SourceError,
 )
+from .fetch_ranges import Connections, RangeCancelled, RangeJob
 from .index.digest import mismatch, parquet_rows
 from .index.records import Record
 from .index.selection import Selection
@@ -205,6 +207,8 @@ class DownloadPlan:
             _Progress(progress, sum(i.file.size for i in self.fetch), len(self.fetch)),
             cancel,
         )
+        # `workers` connections at once: one file each, a large file several (fetch_ranges)
+        runner.connections = Connections(max(1, workers or DEFAULT_WORKERS))
         return runner.run(max(1, min(workers or DEFAULT_WORKERS, len(self.fetch))))
 
 
@@ -240,15 +244,13 @@ def plan_download(
         elif sel.state == "stale" and not update:
             stale.append(item)
         elif sel.state in ("remote", "partial", "stale"):
-            partial = store.storage.info(
-                store.partial_key(selection.dataset, sel.subset, sel.partition.name)
-            )
+            partial = store.partial_key(selection.dataset, sel.subset, sel.partition.name)
             fetch.append(
                 FetchItem(
                     sel.subset,
                     sel.partition.name,
                     sel.partition.file,
-                    partial.size if partial else 0,
+                    fetch_ranges.on_disk(store.storage, partial, sel.partition.file.size),
                 )
             )
     return DownloadPlan(
@@ -293,6 +295,7 @@ class _Runner:
         self.batch = _Batch(store, self._timed_flush)
         self._held: dict[str, contextlib.ExitStack] = {}  # partition locks, by item key
         self.flush_error: BaseException | None = None  # a timed commit that failed
+        self.connections = Connections(DEFAULT_WORKERS)  # concurrent transfers (fetch_ranges)
 
     def run(self, workers: int) -> DownloadReport:
         start = time.monotonic()
@@ -517,8 +520,9 @@ class _Runner:
         for item in self.plan.fetch:
             if item.key not in done:
                 key = self.store.partial_key(self.plan.dataset, item.subset, item.partition)
-                found = self.store.storage.info(key)
-                left += max(item.file.size - (found.size if found else 0), 0)
+                left += item.file.size - fetch_ranges.on_disk(
+                    self.store.storage, key, item.file.size
+                )
         return left
 
     def add_network_bytes(self, n: int) -> None:
@@ -542,7 +546,8 @@ class _Transfer:
         attempt = 0
         while True:
             try:
-                self._download()
+                with self.runner.connections.held(self.runner.cancelled, _Cancelled):
+                    self._download()
                 wrong = mismatch(self.storage, self.partial, self.item.file)
                 if wrong is None:
                     break
@@ -571,7 +576,10 @@ class _Transfer:
         return parquet_rows(self.storage, self.target)
 
     def _download(self) -> None:
-        """Bring the partial file to full size (or raise Transient)."""
+        """Bring the partial file to full size (or raise Transient): a large file over several
+        ranges at once when it can be (`fetch_ranges`), else as one stream."""
+        if self._ranges():
+            return
         size = self.item.file.size
         found = self.storage.info(self.partial)
         offset = found.size if found else 0
@@ -588,6 +596,34 @@ class _Transfer:
                 self._write(body, body.start)
         except MissingUpstream as exc:
             raise MissingUpstream(exc.path, exc.commit, plan.dataset) from None
+
+    def _ranges(self) -> bool:
+        """True when `fetch_ranges` brought the partial file to full size over several ranges."""
+        runner = self.runner
+        job = RangeJob(
+            self.storage,
+            runner.source,
+            self.item.file,
+            runner.plan.commit,
+            self.partial,
+            runner.connections,
+            runner.cancelled,
+            self._arrived,
+        )
+        try:
+            return fetch_ranges.download(job)
+        except RangeCancelled:
+            raise _Cancelled from None
+        except MissingUpstream as exc:
+            raise MissingUpstream(exc.path, exc.commit, runner.plan.dataset) from None
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            raise self._disk_full(exc) from None
+
+    def _arrived(self, n: int) -> None:
+        self.runner.add_network_bytes(n)
+        self.runner.progress.emit("bytes", self.item.key, n)
 
     def _write(self, body: Any, offset: int) -> None:
         """Append the body to the partial file as it arrives: a broken transfer loses nothing that

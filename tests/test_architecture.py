@@ -28,7 +28,16 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("facade", ("pygestor.catalog",)),
-    ("operations", ("pygestor.fetch", "pygestor.read", "pygestor.maintain", "pygestor.scaffold")),
+    (
+        "operations",
+        (
+            "pygestor.fetch",
+            "pygestor.fetch_ranges",
+            "pygestor.read",
+            "pygestor.maintain",
+            "pygestor.scaffold",
+        ),
+    ),
     ("index", ("pygestor.index",)),
     ("sources", ("pygestor.sources", "pygestor.resolve")),
     ("storage", ("pygestor.storage", "pygestor.settings")),

@@ -64,6 +64,9 @@ def test_bench_data_smoke_runs_every_group_and_writes_nothing() -> None:
         "download 176 small files: ",
         "download 176 small files, 50 ms latency",
         "restart resumed each file at its .part size (Range)",
+        # one large file over ranges, from a server capping each connection
+        "one 16.0 MiB file, 4 workers",
+        "one 16.0 MiB file, 8 workers",
     ]
     missing = [line for line in expected if line not in out]
     assert not missing, f"lines missing from the smoke run: {missing}\n{out[-6000:]}"

@@ -455,6 +455,53 @@ def test_cli_serves_a_root(tmp_path: Path) -> None:
     assert stderr == ""
 
 
+def test_cli_caps_the_rate_and_ignores_ranges(tmp_path: Path) -> None:
+    LocalHub(tmp_path).create_repo("demo/cli", {"a.txt": b"x" * 100_000})
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    argv = ["serve", "--root", str(tmp_path), "--rate", "400000", "--ignore-range"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pygestor.testing.hub", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
+    )
+    try:
+        assert proc.stdout is not None
+        endpoint = proc.stdout.readline().strip()
+        began = time.monotonic()
+        url = f"{endpoint}/datasets/demo/cli/resolve/main/a.txt"
+        with raw_get(url, Range="bytes=0-9") as resp:
+            assert (resp.status, len(resp.read())) == (200, 100_000)  # the whole file
+        assert time.monotonic() - began >= 0.2  # 100 kB at 400 kB/s
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and stderr == ""
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pygestor.testing.hub",
+            "serve",
+            "--root",
+            str(tmp_path),
+            "--rate",
+            "-1",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.splitlines()[-1].endswith(
+        "--rate -1 is negative; give bytes a second, or 0 for no cap"
+    )
+
+
 def test_public_surface() -> None:
     for name in pygestor.testing.__all__:
         assert getattr(pygestor.testing, name) is getattr(pygestor.testing.hub, name)

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from ..errors import LockTimeout, PygestorError
 from ..index import tiers
+from ..index.partials import range_parts, range_start
 from ..index.records import Listing, Record
 from ..index.selection import choose_subsets, pick_partitions
 from ..index.store import INDEX, Store
@@ -217,7 +218,9 @@ def plan_remove(
     kept: list[KeptFile] = []
     not_local: list[str] = []
     for s, p in keys:
-        found = _partition_files(store, name, s, p, records.get((s, p)), kept)
+        found = _partition_files(
+            store, name, s, p, records.get((s, p)), kept, look_for_ranges=partitions is not None
+        )
         files += found
         if not found and (s, p) not in records:
             not_local.append(f"{s}/{p}")
@@ -258,9 +261,12 @@ def _partition_files(
     partition: str,
     record: Record | None,
     kept: list[KeptFile],
+    look_for_ranges: bool = False,
 ) -> list[RemovalFile]:
-    """The data file and `.part` file of one partition that pygestor wrote; anything else at
-    their paths goes to `kept`."""
+    """The data file, `.part` file and range parts of one partition that pygestor wrote;
+    anything else at their paths goes to `kept`. Range parts are looked for (a listing of the
+    folder) when the `.part` exists or `look_for_ranges` (partitions named one by one; a whole
+    subset's folder is walked anyway)."""
     try:
         keys = [
             ("data", store.data_key(name, subset, partition)),
@@ -272,10 +278,14 @@ def _partition_files(
             "run 'pygestor sync --repair' to rebuild the index"
         ) from None
     found = []
-    for kind, key in keys:
-        info = store.storage.info(key)
+    infos = [(kind, store.storage.info(key)) for kind, key in keys]
+    if infos[1][1] is not None or look_for_ranges:  # its range parts (fetch_ranges)
+        parts = range_parts(store.storage, keys[1][1])
+        infos += [("partial", parts[start]) for start in sorted(parts)]
+    for kind, info in infos:
         if info is None:
             continue
+        key = info.key
         why = _refusal(store, info, name)
         if why is None and kind == "data":
             if record is None:
@@ -354,8 +364,12 @@ def _file(
 
 
 def partial_of(key: str, subset_folder: str) -> str | None:
-    """The partition a `.<file>.part` download (below the subset's folder) belongs to, else None."""
+    """The partition a `.<file>.part` download, or one of its range parts `.<file>.part-<start>`
+    (below the subset's folder), belongs to, else None."""
     folder, _, name = key.rpartition("/")
+    ranged = range_start(name)
+    if ranged is not None:
+        name = ranged[0]
     if not (name.startswith(".") and name.endswith(".part")) or len(name) <= len("..part"):
         return None
     inner = folder[len(subset_folder) + 1 :] if folder != subset_folder else ""

@@ -150,10 +150,18 @@ class Transient(Exception):
         self.retries = retries
 
 
+class RangeIgnored(Transient):
+    """A range request answered without a usable range (206 without a valid Content-Range):
+    retried as any Transient by a single stream; a download split into ranges falls back to one
+    stream instead."""
+
+
 class FileBody(Iterable[bytes], Protocol):
     """One file's bytes as they arrive; iterating raises Transient when the transfer breaks."""
 
     start: int  # the byte the body begins at: the offset asked for, or 0 when it was ignored
+    #: (first byte, end) of a ranged answer (206 with its Content-Range), None for the whole file
+    span: tuple[int, int] | None
 
 
 class Fetcher(Source, Protocol):

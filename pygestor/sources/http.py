@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from ..errors import AccessDenied, MissingUpstream, PygestorError, SourceError
-from .base import Transient
+from .base import RangeIgnored, Transient
 
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 120.0
@@ -35,10 +35,12 @@ Translate = Callable[[Exception], "PygestorError | None"]
 @dataclass
 class Body:
     """A response body being received: `start` is the byte it begins at (0 when the server
-    ignored the range asked for)."""
+    ignored the range asked for); `span` is (first byte, end) of a 206 answer's Content-Range,
+    None for a 200 (the whole file)."""
 
     start: int
     response: Any
+    span: tuple[int, int] | None = None
 
     def __iter__(self) -> Iterator[bytes]:
         """The bytes as they arrive (no re-chunking buffer, so a broken transfer loses nothing
@@ -70,12 +72,17 @@ def get(
     elif offset:
         headers = {**headers, "Range": f"bytes={offset}-"}
     with _open(url, headers, path, commit, translate) as response:
-        start = 0
-        if offset and response.status_code == 206:
-            start = _content_range_start(response.headers.get("content-range")) or 0
+        start, span = 0, None
+        if (offset or length is not None) and response.status_code == 206:
+            span = _content_range(response.headers.get("content-range"))
+            if span is None:
+                raise RangeIgnored(
+                    "the server answered a range request with 206 but no valid Content-Range"
+                )
+            start = span[0]
             if start != offset:
                 raise Transient(f"the server resumed at byte {start}, not {offset}")
-        yield Body(start, response)
+        yield Body(start, response, span)
 
 
 @contextlib.contextmanager
@@ -176,10 +183,15 @@ def _retry_after(value: str | None) -> float | None:
     return None
 
 
-def _content_range_start(value: str | None) -> int | None:
-    """The first byte of `Content-Range: bytes START-END/TOTAL`."""
+def _content_range(value: str | None) -> tuple[int, int] | None:
+    """(START, END + 1) of `Content-Range: bytes START-END/TOTAL` (TOTAL may be `*`), None when
+    it is missing or malformed."""
     if not value or not value.startswith("bytes "):
         return None
-    with contextlib.suppress(ValueError):
-        return int(value[len("bytes ") :].split("-", 1)[0])
-    return None
+    first, _, rest = value[len("bytes ") :].partition("-")
+    last, _, total = rest.partition("/")
+    if not (first.isdigit() and last.isdigit() and (total == "*" or total.isdigit())):
+        return None
+    if int(last) < int(first):
+        return None
+    return int(first), int(last) + 1

@@ -13,6 +13,7 @@ What is atomic (a reader, in any process, sees the old state or the new one, nev
 | `writer(key)` | yes: replace | streamed; visible only when the block ends without error |
 | `replace(src, dst)` | yes: rename over `dst` | `src`'s bytes made durable first |
 | `append(key)` | no | partial files (`.part`) only: resumable, never counted as data |
+| `append_from(key, src)` | no | `append` of the bytes of file `src` (range parts joined) |
 | `remove(key)`, `remove_dir(key)` | yes | a missing key is not an error (returns False) |
 | `lock(key, timeout)` | n/a | exclusive across processes and hosts sharing the storage |
 
@@ -144,6 +145,12 @@ class Storage(Protocol):
         """Open a partial file to append to (`new`: start it empty). Not atomic: for `.part`
         files, which are never counted as data, then `replace`d into place. Another user's
         partial file is continued (or copied to one of ours and continued), never chmod-ed."""
+        ...
+
+    def append_from(self, key: str, source: str, *, offset: int = 0) -> int:
+        """Append the bytes of the file `source` from byte `offset` on to the partial file `key`
+        (as `append` does, with its checks); the number of bytes appended. For joining the range
+        parts of a download (`pygestor.fetch_ranges`); a local backend copies in the kernel."""
         ...
 
     def claim(self, key: str) -> AbstractContextManager[None]:

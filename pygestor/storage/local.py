@@ -189,6 +189,28 @@ class LocalStorage:
         with _PartFile(fd, path) as fh:
             yield fh  # type: ignore[misc]  # write() is all a partial file needs
 
+    def append_from(self, key: str, source: str, *, offset: int = 0) -> int:
+        self._check_folder(source)
+        try:
+            src = os.open(self._abs(source), os.O_RDONLY | _NOFOLLOW)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnsafePath(self._abs(source), "it is a symbolic link") from None
+            raise
+        try:
+            if not stat.S_ISREG(os.fstat(src).st_mode):
+                raise UnsafePath(self._abs(source), "it is not a regular file")
+            count = max(os.fstat(src).st_size - offset, 0)
+            with self.append(key) as fh:
+                fh.write(b"")  # the partial file is still the one at its path
+                if count and not _copy_in_kernel(src, self._abs(key), fh.fileno(), offset, count):
+                    os.lseek(src, offset, os.SEEK_SET)
+                    while piece := os.read(src, _COPY_CHUNK):
+                        fh.write(piece)
+            return count
+        finally:
+            os.close(src)
+
     @contextlib.contextmanager
     def claim(self, key: str) -> Iterator[None]:
         path = self._abs(key)
@@ -575,6 +597,42 @@ class _DurableFile:
 
 
 _NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC
+_COPY_CHUNK = 4 << 20  # bytes copied at a time where the kernel cannot copy itself
+
+
+def _copy_in_kernel(src: int, path: str, appending: int, offset: int, count: int) -> bool:
+    """Append `count` bytes of `src` from `offset` to the file open (for appending) as
+    `appending` at `path` with copy_file_range(2), through a second descriptor of the same file
+    (the call refuses an O_APPEND one); False, nothing copied, where the kernel or the file
+    system cannot (then the caller copies)."""
+    copy = getattr(os, "copy_file_range", None)
+    if copy is None:
+        return False
+    try:
+        out = os.open(path, os.O_WRONLY | _NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        mine, theirs = os.fstat(out), os.fstat(appending)
+        if (mine.st_dev, mine.st_ino) != (theirs.st_dev, theirs.st_ino):
+            return False  # replaced in between: the append's own writes will notice
+        at, done = theirs.st_size, 0
+        while done < count:
+            try:
+                n = copy(src, out, count - done, offset + done, at + done)
+            except OSError as exc:
+                if done == 0 and exc.errno in _NO_KERNEL_COPY:
+                    return False
+                raise
+            if n == 0:
+                break  # the source ended early: it is what it is
+            done += n
+        return True
+    finally:
+        os.close(out)
+
+
+_NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
 
 
 def _syncfs(folder: str) -> bool:

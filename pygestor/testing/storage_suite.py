@@ -96,6 +96,16 @@ class StorageSuite:
         storage.replace("d/.f.part", "d/sub/f")
         assert storage.read("d/sub/f") == b"0123456789" and storage.info("d/.f.part") is None
 
+    def test_append_from_appends_another_files_bytes(self, storage: Any) -> None:
+        with storage.append("d/.f.part", new=True) as fh:
+            fh.write(b"abc")
+        with storage.append("d/.f.part-3", new=True) as fh:
+            fh.write(b"XYdefgh")
+        assert storage.append_from("d/.f.part", "d/.f.part-3", offset=2) == 5
+        assert storage.append_from("d/.f.part", "d/.f.part-3", offset=7) == 0
+        assert storage.read("d/.f.part") == b"abcdefgh"
+        assert storage.read("d/.f.part-3") == b"XYdefgh"  # the source is left as it was
+
     # ---- reading ---------------------------------------------------------------------------
     def test_open_reads_ranges(self, storage: Any) -> None:
         storage.write("r.bin", bytes(range(256)))

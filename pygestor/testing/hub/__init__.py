@@ -8,7 +8,8 @@ wrong bytes) can be injected per request, hostile tree entries published
 (`LocalHub.add_raw_entries`), and every request is logged for assertions. Standard library only.
 
 - `model`: `LocalHub`, its records and errors, and its storage layout;
-- `server`: `HubServer` and its endpoints;
+- `server`: `HubServer` and its endpoints; `wire`: its HTTP messages (requests, responses,
+  byte ranges); `transport`: its sockets (faults, the per-connection bandwidth cap, the log);
 - `faults`: `Fault`, `FaultSet` and the request log;
 - `generated`: `GeneratedListing` and `publish`, a repo of N listed files that exist only as
   arithmetic (no files on disk; for benchmarks of a million partitions);

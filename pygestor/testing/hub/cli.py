@@ -19,7 +19,8 @@ from .server import HubServer
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`serve --root DIR [--port N]`: print the endpoint (first line), serve until stopped.
+    """`serve --root DIR [--port N] [--rate BYTES_PER_S] [--ignore-range]`: print the endpoint
+    (first line), serve until stopped.
     `import --root DIR REPO FOLDER`: commit a folder's files as a dataset repo."""
     parser = argparse.ArgumentParser(
         prog="python -m pygestor.testing.hub",
@@ -31,6 +32,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0)
     serve.add_argument("--lfs-port", type=int, default=0)
+    serve.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        metavar="BYTES_PER_S",
+        help="cap every response body at this many bytes a second (per connection)",
+    )
+    serve.add_argument(
+        "--ignore-range",
+        action="store_true",
+        help="answer ranged requests with 200 and the whole body (a server without ranges)",
+    )
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request")
     imp = sub.add_parser("import", help="commit the files of a folder as a dataset repo")
     imp.add_argument("--root", type=Path, required=True)
@@ -44,7 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.root / "datasets").is_dir():
         parser.error(f"{args.root} is not a LocalHub root (no datasets/ folder)")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
-    return _serve(LocalHub(args.root), args.host, args.port, args.lfs_port)
+    if args.rate < 0:
+        parser.error(f"--rate {args.rate:g} is negative; give bytes a second, or 0 for no cap")
+    server = HubServer(LocalHub(args.root), host=args.host, port=args.port, lfs_port=args.lfs_port)
+    server.faults.rate, server.faults.ignore_range = args.rate, args.ignore_range
+    return _serve(server)
 
 
 def _say(line: str) -> None:
@@ -53,10 +70,11 @@ def _say(line: str) -> None:
     sys.stdout.flush()
 
 
-def _serve(hub: LocalHub, host: str, port: int, lfs_port: int) -> int:
+def _serve(server: HubServer) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with HubServer(hub, host=host, port=port, lfs_port=lfs_port) as srv:
+    hub = server.hub
+    with server as srv:
         _say(srv.endpoint)
         _say(f"lfs {srv.lfs_endpoint}")
         for repo_id in hub.repos():

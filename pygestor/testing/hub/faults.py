@@ -33,6 +33,8 @@ class Fault:
       listed size), with `content_length` "actual" (the header counts them), "listed" (the
       header gives the real length, the bytes go past it) or "none" (no header: the body ends
       when the connection closes); the connection is closed after them;
+    - `rate`: send the body at most this many bytes a second (a per-connection bandwidth cap;
+      `FaultSet.rate` caps every response);
     - none of these: the normal answer, late by `latency`.
 
     Faults of a server that resumes badly hit only requests carrying a `Range` header (a file's
@@ -44,7 +46,8 @@ class Fault:
       resuming at the wrong offset);
     - `range_limit`: answer 206 with at most this many bytes of the range asked for, with a
       `Content-Range` that says so (RFC 9110 lets a server send less than asked);
-    - `corrupt`: the right status and headers, but the first body byte flipped.
+    - `corrupt`: the right status and headers, but the first body byte flipped;
+    - `no_content_range`: answer 206 with the right bytes but no `Content-Range` header.
 
     `status`, `drop` and `truncate_after` exclude each other; `status` and `drop` also exclude
     the range faults. Faults compare by identity.
@@ -60,6 +63,7 @@ class Fault:
     range_shift: int = 0
     range_limit: int | None = None
     corrupt: bool = False
+    no_content_range: bool = False
     latency: float = 0.0
     method: str | None = None
     path: str = ""
@@ -67,6 +71,7 @@ class Fault:
     times: int | None = 1
     extra_bytes: int = 0
     content_length: Literal["actual", "listed", "none"] = "actual"
+    rate: float = 0.0
 
     def __post_init__(self) -> None:
         if sum([self.status is not None, self.drop, self.truncate_after is not None]) > 1:
@@ -77,6 +82,8 @@ class Fault:
             raise ValueError("range faults (ignore_range, ...) need an answer: no status or drop")
         if self.origin not in (None, "main", "lfs"):
             raise ValueError(f"origin must be 'main', 'lfs' or None, not {self.origin!r}")
+        if self.rate < 0:
+            raise ValueError("rate must be >= 0 bytes a second (0: no cap)")
         if self.chunk_size < 1 or (self.times is not None and self.times < 1):
             raise ValueError("chunk_size and times must be positive")
         re.compile(self.path)
@@ -84,7 +91,13 @@ class Fault:
     @property
     def resumes_badly(self) -> bool:
         """True for the faults that hit only ranged requests (`ignore_range`, ...)."""
-        return self.ignore_range or bool(self.range_shift) or self.corrupt or bool(self.range_limit)
+        return (
+            self.ignore_range
+            or bool(self.range_shift)
+            or self.corrupt
+            or bool(self.range_limit)
+            or self.no_content_range
+        )
 
     def matches(self, method: str, target: str, origin: Origin, *, ranged: bool = False) -> bool:
         return (
@@ -106,6 +119,8 @@ class Fault:
             parts.append(f"slow body {self.chunk_delay}s per {self.chunk_size} bytes")
         if self.extra_bytes:
             parts.append(f"{self.extra_bytes} extra bytes (Content-Length {self.content_length})")
+        if self.rate:
+            parts.append(f"at most {self.rate:,.0f} bytes/s")
         if self.ignore_range:
             parts.append("range ignored (200)")
         if self.range_shift:
@@ -114,19 +129,26 @@ class Fault:
             parts.append(f"at most {self.range_limit} bytes of the range")
         if self.corrupt:
             parts.append("first byte flipped")
+        if self.no_content_range:
+            parts.append("206 without Content-Range")
         return ", ".join(parts) or "no-op"
 
 
 class FaultSet:
     """Ordered fault rules of one server; the first live rule that matches a request fires.
 
-    `latency` (seconds) delays every request on both origins. Thread-safe.
+    `latency` (seconds) delays every request on both origins; `rate` (bytes a second, 0: none)
+    caps the body of every response, each on its own (a per-connection cap, as CDNs have);
+    `ignore_range` makes the server answer every ranged request with 200 and the whole body, as
+    a server without range support does (where no rule fires). Thread-safe.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
         self.latency = 0.0
+        self.rate = 0.0
+        self.ignore_range = False
 
     def add(self, fault: Fault) -> Fault:
         with self._lock:
@@ -134,10 +156,10 @@ class FaultSet:
         return fault
 
     def clear(self) -> None:
-        """Remove every rule and reset `latency` to 0."""
+        """Remove every rule and reset `latency`, `rate` and `ignore_range`."""
         with self._lock:
             self._rules.clear()
-        self.latency = 0.0
+        self.latency, self.rate, self.ignore_range = 0.0, 0.0, False
 
     def remaining(self, fault: Fault) -> int | None:
         """How many more times `fault` will fire (None = forever, 0 = spent or never added)."""

@@ -30,29 +30,20 @@ GatedRepo (401 without a token, 403 with a wrong one).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import html
-import json
 import logging
 import re
-import socket
-import sys
 import threading
-import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from socketserver import TCPServer
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlencode
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode
 
 from . import generated
-from .faults import Fault, FaultSet, Origin, RequestLog, RequestRecord
+from .faults import FaultSet, RequestLog
 from .model import (
-    _CHUNK,
     MIB,
     Commit,
     EntryNotFound,
@@ -64,6 +55,14 @@ from .model import (
     TreeIndex,
     lfs_pointer,
 )
+from .transport import _OriginServer
+from .wire import (
+    _blob_response,
+    _error_response,
+    _json_response,
+    _Request,
+    _Response,
+)
 
 # The package's name, as when all of the test Hub was one module: log filters keep working.
 logger = logging.getLogger("pygestor.testing.hub")
@@ -71,138 +70,6 @@ logger = logging.getLogger("pygestor.testing.hub")
 TREE_PAGE_SIZE = 1000
 TREE_EXPAND_PAGE_SIZE = 50
 COMMITS_PAGE_SIZE = 50
-
-
-class _RangeNotSatisfiable(LocalHubError):
-    status = 416
-
-
-# --------------------------------------------------------------------------------------------
-# HTTP application: request -> response, no sockets
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Request:
-    method: str
-    path: str  # raw
-    query: str
-    headers: Mapping[str, str]  # names in lower case
-    body: bytes
-    host: str  # scheme://host:port the client used
-
-    @property
-    def segments(self) -> list[str]:
-        return [unquote(s) for s in self.path.split("/")[1:]]
-
-    @property
-    def params(self) -> dict[str, list[str]]:
-        return parse_qs(self.query, keep_blank_values=True)
-
-    def flag(self, name: str, source: Mapping[str, list[str]] | None = None) -> bool:
-        values = (source if source is not None else self.params).get(name, ["false"])
-        return values[-1].lower() in ("1", "true", "yes")
-
-    @property
-    def bearer(self) -> str | None:
-        auth = self.headers.get("authorization", "")
-        return auth[7:].strip() if auth[:7].lower() == "bearer " else None
-
-
-@dataclass(frozen=True)
-class _BlobSlice:
-    path: Path
-    start: int
-    length: int
-
-
-@dataclass
-class _Response:
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes | _BlobSlice = b""
-
-    @property
-    def length(self) -> int:
-        return self.body.length if isinstance(self.body, _BlobSlice) else len(self.body)
-
-
-def _json_response(
-    obj: object, status: int = 200, headers: Mapping[str, str] | None = None
-) -> _Response:
-    body = json.dumps(obj).encode()
-    return _Response(
-        status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, body
-    )
-
-
-def _header_safe(text: str) -> str:
-    return text.encode("ascii", "backslashreplace").decode().replace("\r", " ").replace("\n", " ")
-
-
-def _error_response(err: LocalHubError) -> _Response:
-    headers = {"X-Error-Message": _header_safe(str(err)), **err.headers}
-    if err.code:
-        headers["X-Error-Code"] = err.code
-    if err.commit:
-        headers["X-Repo-Commit"] = err.commit
-    return _json_response({"error": str(err)}, err.status, headers)
-
-
-def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """(start, end exclusive) asked by a single `bytes=` range; None means the whole body."""
-    match = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", header or "")
-    if match is None or match.groups() == ("", ""):
-        return None  # absent, multi-range or malformed: RFC 9110 lets us ignore it
-    first, last = match.groups()
-    if first and last and int(last) < int(first):
-        return None
-    if first:
-        start, end = int(first), min(int(last) + 1, size) if last else size
-    else:
-        start, end = max(size - int(last), 0), size
-    if start >= size or start >= end:
-        err = _RangeNotSatisfiable(f"range {header!r} not satisfiable for {size} bytes")
-        err.headers["Content-Range"] = f"bytes */{size}"
-        raise err
-    return start, end
-
-
-def _blob_response(blob: Path, size: int, req: _Request, headers: dict[str, str]) -> _Response:
-    headers = {"Content-Type": "application/octet-stream", "Accept-Ranges": "bytes", **headers}
-    span = _byte_range(req.headers.get("range"), size)
-    if span is None:
-        return _Response(200, headers, _BlobSlice(blob, 0, size))
-    start, end = span
-    headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-    return _Response(206, headers, _BlobSlice(blob, start, end - start))
-
-
-def _resume_badly(response: _Response, fault: Fault) -> _Response:
-    """A ranged blob answer (206) as a server that resumes badly gives it (see `Fault`)."""
-    spec = response.headers.get("Content-Range", "")
-    found = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", spec)
-    if response.status != 206 or found is None or not isinstance(response.body, _BlobSlice):
-        return response
-    blob, start, end, size = response.body.path, int(found[1]), int(found[2]) + 1, int(found[3])
-    headers = {k: v for k, v in response.headers.items() if k != "Content-Range"}
-    if fault.ignore_range:
-        status, start, end = 200, 0, size
-    else:
-        status, start = 206, min(max(start + fault.range_shift, 0), size - 1)
-        end = max(end, start + 1)
-    if fault.range_limit is not None:
-        end = min(end, start + fault.range_limit)
-    if status == 206:
-        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-    body: bytes | _BlobSlice = _BlobSlice(blob, start, end - start)
-    if fault.corrupt:
-        with blob.open("rb") as fh:
-            fh.seek(start)
-            data = bytearray(fh.read(end - start))
-        data[0] ^= 0xFF
-        body = bytes(data)
-    return _Response(status, headers, body)
 
 
 def _file_json(path: str, entry: FileEntry) -> dict[str, Any]:
@@ -506,220 +373,6 @@ class _HubApp:
         params = [(k, v) for k, v in parse_qsl(req.query, keep_blank_values=True) if k != "cursor"]
         query = urlencode([*params, ("cursor", str(next_start))])
         return {"Link": f'<{req.host}{req.path}?{query}>; rel="next"'}
-
-
-# --------------------------------------------------------------------------------------------
-# HTTP plumbing
-# --------------------------------------------------------------------------------------------
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Reads a request, applies faults, asks the app, writes the answer, logs it."""
-
-    protocol_version = "HTTP/1.1"  # keep-alive, like the Hub: hence Content-Length everywhere
-    timeout = 30  # seconds an idle keep-alive connection is kept
-    server: _OriginServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Route BaseHTTPRequestHandler's stderr lines to logging.debug."""
-        logger.debug("%s origin: " + format, self.server.origin, *args)
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and
-        # the client's delayed ACK stall every response by ~40 ms.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.track(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.untrack(self.connection)
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET
-
-    def _serve(self) -> None:
-        owner, origin = self.server.owner, self.server.origin
-        path, _, query = self.path.partition("?")
-        body = self._read_body()
-        fault = owner.faults.take(
-            self.command, self.path, origin, ranged=self.headers.get("Range") is not None
-        )
-        delay = owner.faults.latency + (fault.latency if fault else 0.0)
-        if delay:
-            time.sleep(delay)
-        record = RequestRecord(
-            origin=origin,
-            method=self.command,
-            path=path,
-            query=query,
-            range=self.headers.get("Range"),
-            status=None,
-            bytes_sent=0,
-            authorization="Authorization" in self.headers,
-            fault=fault.describe() if fault else None,
-        )
-        if fault is not None and fault.drop:
-            owner.requests.append(record)  # logged before the client can notice anything
-            self._drop()
-            return
-        response = self._respond(fault, path, query, body)
-        if fault is not None and fault.resumes_badly:
-            response = _resume_badly(response, fault)
-        self._send(response, fault, replace(record, status=response.status))
-
-    def _respond(self, fault: Fault | None, path: str, query: str, body: bytes) -> _Response:
-        if fault is not None and fault.status is not None:
-            err = {"error": f"injected fault: status {fault.status}"}
-            return _json_response(err, fault.status, dict(fault.headers))
-        host = self.headers.get("Host") or self.server.authority
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        return self.server.app(_Request(self.command, path, query, headers, body, f"http://{host}"))
-
-    def _read_body(self) -> bytes:
-        """Drain the request body (keep-alive needs it read), plain or chunked."""
-        length = self.headers.get("Content-Length")
-        if length:
-            return self.rfile.read(int(length))
-        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
-            return b""
-        parts = []
-        while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-            parts.append(self.rfile.read(size))
-            self.rfile.readline()
-        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-            pass  # trailers
-        return b"".join(parts)
-
-    def _send(self, response: _Response, fault: Fault | None, record: RequestRecord) -> None:
-        """Write the answer, cut or slowed by `fault`; log `record` just before the client
-        can have all of it (so a test that asserts on the log right after a call never races)."""
-        log = self.server.owner.requests
-        limit = fault.truncate_after if fault is not None else None
-        planned = 0 if self.command == "HEAD" else response.length
-        if limit is not None:
-            planned = min(planned, limit)
-        extra = fault.extra_bytes if fault is not None and planned else 0
-        record = replace(record, bytes_sent=planned + extra)
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, _header_safe(value))
-        if not extra or fault is None or fault.content_length != "none":
-            told = extra if extra and fault is not None and fault.content_length == "actual" else 0
-            self.send_header("Content-Length", str(response.length + told))
-        logged = planned == 0
-        if logged:
-            log.append(record)
-        sent = 0
-        try:
-            self.end_headers()
-            for chunk in _chunks(response.body, planned, fault):
-                if sent + len(chunk) >= planned:
-                    log.append(record)
-                    logged = True
-                self.wfile.write(chunk)
-                sent += len(chunk)
-            for left in range(extra, 0, -_CHUNK):  # past the listed size (Fault.extra_bytes)
-                self.wfile.write(b"\xa5" * min(left, _CHUNK))
-                sent += min(left, _CHUNK)
-        except OSError:  # the client hung up
-            self.close_connection = True
-            actual = replace(record, bytes_sent=sent)
-            if logged:
-                log.replace(record, actual)
-            else:
-                log.append(actual)
-        if self.command != "HEAD" and (planned < response.length or extra):
-            self._drop()
-
-    def _drop(self) -> None:
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.shutdown(socket.SHUT_RDWR)
-
-
-def _chunks(body: bytes | _BlobSlice, limit: int, fault: Fault | None) -> Iterator[bytes]:
-    """The first `limit` bytes of `body` in pieces, slowed down by `fault.chunk_delay`."""
-    size = fault.chunk_size if fault is not None else _CHUNK
-    delay = fault.chunk_delay if fault is not None else 0.0
-    if isinstance(body, bytes):
-        pieces: Iterator[bytes] = (body[i : i + size] for i in range(0, limit, size))
-    else:
-        pieces = _file_pieces(body, size)
-    sent = 0
-    for piece in pieces:
-        piece = piece[: limit - sent]
-        if not piece:
-            return
-        if delay and sent:
-            time.sleep(delay)
-        yield piece
-        sent += len(piece)
-
-
-def _file_pieces(body: _BlobSlice, size: int) -> Iterator[bytes]:
-    with body.path.open("rb") as f:
-        f.seek(body.start)
-        left = body.length
-        while left > 0 and (piece := f.read(min(size, left))):
-            left -= len(piece)
-            yield piece
-
-
-class _OriginServer(ThreadingHTTPServer):
-    """One origin (main or LFS): a threaded HTTP server that can close its idle connections."""
-
-    daemon_threads = True
-    block_on_close = False  # idle keep-alive threads must not block stop()
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        owner: HubServer,
-        origin: Origin,
-        app: Callable[[_Request], _Response],
-    ) -> None:
-        self.owner, self.origin, self.app = owner, origin, app
-        self._connections: set[socket.socket] = set()
-        self._conn_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        TCPServer.server_bind(self)  # HTTPServer's version does a slow reverse-DNS lookup
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
-
-    @property
-    def authority(self) -> str:
-        return f"{self.owner.host}:{self.server_address[1]}"
-
-    def track(self, conn: socket.socket) -> None:
-        with self._conn_lock:
-            self._connections.add(conn)
-
-    def untrack(self, conn: socket.socket) -> None:
-        with self._conn_lock:
-            self._connections.discard(conn)
-
-    def close_connections(self) -> None:
-        with self._conn_lock:
-            conns = list(self._connections)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Called by socketserver inside its `except`; clients hanging up mid-answer land here.
-        logger.debug(
-            "test hub %s origin: error serving %s",
-            self.origin,
-            client_address,
-            exc_info=sys.exception(),
-        )
 
 
 class HubServer:
