@@ -644,10 +644,11 @@ def _stream_peaks(tmp_path: Path) -> list[tuple[list[int], int]]:
     catalog = _local_catalog(tmp_path, _wide_row_groups(10, 6, 64, 20_000))
     pool = memory_pool()
 
-    def peak(stream: Any) -> tuple[list[int], int]:
+    def peak(stream: Any, step: float = 0.0) -> tuple[list[int], int]:
         sizes, most, before = [], 0, pool.bytes_allocated()
         for batch in stream:
             sizes.append(len(batch))
+            time.sleep(step)  # a training step: the reader must not run ahead meanwhile
             most = max(most, pool.bytes_allocated() - before)
             del batch  # the caller keeps only the batch in hand
         return sizes, most
@@ -656,6 +657,7 @@ def _stream_peaks(tmp_path: Path) -> list[tuple[list[int], int]]:
         peak(catalog.stream("local", "wide", batch_size=10**6, output="arrow")),
         peak(catalog.stream("local", "wide", batch_size=30, output="arrow", prefetch=0)),
         peak(catalog.stream("local", "wide", batch_size=100)),
+        peak(catalog.stream("local", "wide", batch_size=10**6, output="arrow"), step=0.01),
     ]
 
 
@@ -664,11 +666,12 @@ def test_stream_memory_is_bounded_by_the_batch_and_the_read_ahead_not_the_files(
 ) -> None:
     """10 files x 6 row groups of 1.25 MiB (75 MiB decoded). Arrow batches are the row groups as
     read (zero copy; batch_size is a maximum), pandas ones exactly batch_size rows, and at every
-    batch the read pool holds a bounded number of row groups (the one in hand, the read-ahead;
-    pyarrow's scanner reads up to a file or two ahead, so up to ~15 here), never the data:
-    concatenating the batches into one table (or into batch_size-row copies) fails this test.
-    The pool is measured in a fresh interpreter: in the suite's process, threads and garbage
-    left by earlier tests move the process-wide pool's count while the stream runs."""
+    batch the read pool holds at most the batch in hand, the read-ahead (2 by default) and the
+    row group being decoded, never the data: concatenating the batches into one table (or into
+    batch_size-row copies) fails this test, and so does a reader that runs ahead while the
+    consumer is busy (pyarrow's scanner held 30 of the 60 row groups with a 10 ms step). The
+    pool is measured in a fresh interpreter: in the suite's process, threads and garbage left by
+    earlier tests move the process-wide pool's count while the stream runs."""
     script = (
         "import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
         "from test_load import _stream_peaks; print(json.dumps(_stream_peaks(Path(sys.argv[2]))))"
@@ -680,9 +683,9 @@ def test_stream_memory_is_bounded_by_the_batch_and_the_read_ahead_not_the_files(
         check=True,
         timeout=240,
     ).stdout
-    (arrow, arrow_cut, frames) = json.loads(out.splitlines()[-1])
+    (arrow, arrow_cut, frames, slow) = json.loads(out.splitlines()[-1])
     group = 64 * 20_000
-    bound = 24 * group  # of 60
+    bound = 6 * group  # of 60: in hand, 2 ahead, 1 decoding (+ a frame's second row group)
     sizes, most = arrow
     assert sizes == [64] * 60  # one batch per row group, none joined (each is >= 1 MiB)
     assert most <= bound, f"{most:,} B in the read pool at one batch ({group:,} B each)"
@@ -692,6 +695,9 @@ def test_stream_memory_is_bounded_by_the_batch_and_the_read_ahead_not_the_files(
     sizes, most = frames
     assert sizes == [100] * 38 + [40]  # pandas: exact batch_size rows across row groups and files
     assert most <= bound, f"{most:,} B in the read pool at one frame ({group:,} B each)"
+    sizes, most = slow
+    assert sizes == [64] * 60
+    assert most <= bound, f"{most:,} B in the read pool with a slow consumer ({group:,} B each)"
     catalog = _local_catalog(tmp_path, {})  # the same manifest and files, in this process
     frames_n = list(catalog.stream("local", "wide", batch_size=100, columns=["n"], prefetch=1))
     assert pd.concat(frames_n, ignore_index=True)["n"].tolist() == list(range(384)) * 10

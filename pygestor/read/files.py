@@ -20,12 +20,13 @@ random-access files for the rest. A run never spans two storages.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
-from functools import cached_property
+from collections.abc import Callable, Iterator, Sequence
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import SelectionError, SourceError
 from ..manifest.formats import COMPRESSIONS, detect
+from .ahead import read_ahead
 from .options import (
     ReadOptions,
     arrow_types,
@@ -48,8 +49,8 @@ JSON_BLOCK_SIZE = (
 )  # a JSON line must fit in one block; pyarrow's 1 MiB is short for long texts
 TEXT_CHUNK = 16 << 20  # bytes of a text file split into lines at a time
 _DATASET_SUFFIXES = ("", "gz", "bz2", "zstd", "lz4")  # what pyarrow 26 datasets decompress by name
-PREFETCH = 2  # stream()'s default read-ahead: batches decoded ahead within a file (pyarrow: 16)
-FRAGMENT_READAHEAD = 1  # files opened ahead by stream() with a read-ahead (pyarrow's default: 4)
+PREFETCH = 2  # stream()'s default read-ahead: batches decoded ahead of the consumer
+FRAGMENT_READAHEAD = 1  # files of other formats opened ahead by stream() (pyarrow's default: 4)
 
 
 class Part(NamedTuple):
@@ -367,19 +368,48 @@ def run_batches(
     run: Run, opts: ReadOptions, batch_size: int, prefetch: int = PREFETCH
 ) -> Iterator[pa.RecordBatch]:
     """The run's batches as the reader decodes them (a parquet row group, or `batch_size` rows of
-    one when it is longer), `prefetch` batches decoded ahead; nothing is copied."""
+    one when it is longer), `prefetch` batches decoded ahead; nothing is copied. Parquet files
+    are pulled one row group at a time with the read-ahead on a thread (`ahead.py`: pyarrow's
+    scanner would read ahead without bound when the consumer is slow)."""
     with read_errors(opts, run.parts[0].shown if len(run.parts) == 1 else None, run.schema.names):
-        extra: dict[str, Any] = {}
         if run.scannable and run.parts[0].format == "parquet":
-            import pyarrow.dataset as pads
-
-            # no pre-buffering of whole column chunks: it is what makes streaming memory grow
-            # with the data (it pays off on object stores, not on local disks and NFS)
-            extra["fragment_scan_options"] = pads.ParquetFragmentScanOptions(pre_buffer=False)
+            yield from read_ahead(_row_groups(run, opts, batch_size), prefetch)
+            return
         scanner = run.scanner(
             batch_size=batch_size,
             batch_readahead=prefetch,
             fragment_readahead=FRAGMENT_READAHEAD if prefetch else 0,
-            **extra,
         )
         yield from scanner.to_batches()
+
+
+def _row_groups(
+    run: Run, opts: ReadOptions, batch_size: int
+) -> Iterator[Callable[[], list[pa.RecordBatch]]]:
+    """One task per row group of the run's parquet files, reading its batches (its columns in
+    parallel); row groups the filter's statistics rule out are skipped."""
+    import pyarrow.dataset as pads
+
+    dataset = run.dataset()
+    names = dataset.schema.names
+    read = partial(
+        pads.Fragment.to_batches,
+        schema=dataset.schema,
+        columns=opts.columns,
+        filter=opts.filter,
+        batch_size=batch_size,
+        batch_readahead=0,
+        fragment_readahead=0,
+        # no pre-buffering of whole column chunks (it pays off on object stores, not on disks)
+        fragment_scan_options=pads.ParquetFragmentScanOptions(pre_buffer=False),
+        memory_pool=memory_pool(),
+    )
+
+    def task(group: ds.Fragment, shown: str) -> list[pa.RecordBatch]:
+        with read_errors(opts, shown, names):
+            return list(read(group))
+
+    for part, fragment in zip(run.parts, dataset.get_fragments(), strict=True):
+        with read_errors(opts, part.shown, names):
+            groups = fragment.split_by_row_group(opts.filter, schema=dataset.schema)
+        yield from (partial(task, group, part.shown) for group in groups)
