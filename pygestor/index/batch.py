@@ -1,10 +1,11 @@
 """A download's batch of records, committed by a thread of its own.
 
 Each verified file renamed into place joins the batch with its record and the partition lock
-its download holds. A commit makes the batch's files durable at once (`Storage.sync`: one
-syncfs per file system), then writes its records (`Store.put_batch`: one dataset lock, one
-segment per subset), then releases the locks: a record never points at bytes a crash of the
-machine could lose, and another process or a removal never sees a partition half done.
+its download holds. A commit (`Store.put_batch`: one dataset lock, one segment per subset)
+makes the batch's files and its segments' bytes durable at once (one syncfs per file system),
+then links the segments into place and syncs again, then releases the locks: a record never
+points at bytes a crash of the machine could lose, and another process or a removal never sees
+a partition half done.
 
 The commits run on the batch's own thread, not on the download workers': a worker adds its
 record and goes on with the next file (waiting only when `PENDING_BATCHES` batches of files
@@ -121,13 +122,12 @@ class RecordBatch:
             self.records, self.keys, self.locks = {}, [], []
             self._cond.notify_all()  # workers waiting for room
         try:
-            if keys:
-                self.store.storage.sync(keys)
             by_dataset: dict[str, dict[str, dict[str, Record]]] = {}
             for (dataset, subset), batch in records.items():
                 by_dataset.setdefault(dataset, {})[subset] = batch
-            for dataset, subsets in by_dataset.items():
-                self.store.put_batch(dataset, subsets)
+            for dataset, subsets in by_dataset.items():  # the files synced with the first
+                self.store.put_batch(dataset, subsets, keys)
+                keys = []
         finally:
             for lock in locks:
                 lock.close()

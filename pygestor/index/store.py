@@ -45,7 +45,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -354,10 +354,13 @@ class Store(Layout):
         records are durable."""
         self.put_batch(dataset, {subset: records})
 
-    def put_batch(self, dataset: str, subsets: dict[str, dict[str, Record]]) -> None:
+    def put_batch(
+        self, dataset: str, subsets: dict[str, dict[str, Record]], files: Sequence[str] = ()
+    ) -> None:
         """`put_records` of several subsets (`{subset: {partition: record}}`, a download's
-        batch) under one dataset lock: one segment per subset."""
-        self._commit(*(Segment(dataset, s, dict(r)) for s, r in subsets.items() if r))
+        batch) under one dataset lock: one segment per subset, made durable together, and with
+        them first the data `files` (keys) they record (`Storage.create_all`'s `sync_first`)."""
+        self._commit(*(Segment(dataset, s, dict(r)) for s, r in subsets.items() if r), files=files)
 
     def drop_records(self, dataset: str, subset: str, partitions: list[str]) -> None:
         """Forget the records of several partitions of one subset at once (one segment saying
@@ -368,12 +371,13 @@ class Store(Layout):
     def drop_record(self, dataset: str, subset: str, partition: str) -> None:
         self.drop_records(dataset, subset, [partition])
 
-    def _commit(self, *segments: Segment) -> None:
+    def _commit(self, *segments: Segment, files: Sequence[str] = ()) -> None:
         """Write each segment (of one dataset) after its subset's others, under one dataset
-        lock, compacting each subset after its write."""
+        lock, compacting each subset after its write (`files`: see `put_batch`)."""
         for partition in (p for g in segments for p in (*g.records, *g.dropped)):
             _require_safe(partition)
         if not segments:
+            self.storage.sync(files)
             return
         with self.lock(segments[0].dataset):
             self._migrate_locked(segments[0].dataset)
@@ -387,15 +391,17 @@ class Store(Layout):
                     if not segment.entries:
                         continue
                 writes.append(segment)
-            self._append_segments(writes)
+            self._append_segments(writes, files)
 
-    def _append_segments(self, segments: list[Segment]) -> None:
-        """`append_segment` of each (one per subset), all made durable by one sync, then compact
-        the subsets that had segments before (the caller holds the dataset lock)."""
+    def _append_segments(self, segments: list[Segment], data: Sequence[str]) -> None:
+        """`append_segment` of each (one per subset), all made durable by one sync after the
+        `data` files, then compact the subsets that had segments before (the caller holds the
+        dataset lock). One segment and no data: `append_segment` (one fsync)."""
         if not segments:
+            self.storage.sync(data)
             return
         files, before = [], []
-        for segment in segments if len(segments) > 1 else ():
+        for segment in segments if len(segments) > 1 or data else ():
             folder = self.segments_key(segment.dataset, segment.subset)
             names = self._segment_entries(folder)
             seq = max((n.seq for n, _ in names), default=0) + 1
@@ -404,10 +410,11 @@ class Store(Layout):
             with self._writing(files[-1][0], segment.dataset):  # the checks before a write
                 pass
         try:
-            made = self.storage.create_all(files)
+            made = self.storage.create_all(files, sync_first=data) if files else (False,)
         except OSError:  # something in the way: one at a time, for the line naming it
+            self.storage.sync(data)  # (the data before any record of it)
             made, before = (False,) * len(files), [True] * len(files)
-        for segment, new, old in zip(segments, made or (False,), before or (True,), strict=True):
+        for segment, new, old in zip(segments, made, before or (True,), strict=True):
             if not new:  # (one segment; or a stray file took its name: the next one)
                 self.append_segment(segment)
             if old or not new:

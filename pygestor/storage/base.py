@@ -136,10 +136,14 @@ class Storage(Protocol):
         """Atomically create `key` with `data` unless it exists; True when this call created it."""
         ...
 
-    def create_all(self, files: Sequence[tuple[str, bytes]]) -> tuple[bool, ...]:
+    def create_all(
+        self, files: Sequence[tuple[str, bytes]], *, sync_first: Sequence[str] = ()
+    ) -> tuple[bool, ...]:
         """`create` each of `files` (key, bytes); for each, True when this call created it.
         All of them are durable when it returns, at the cost of one sync for the lot rather
-        than one per file; a crash never leaves a name without its bytes."""
+        than one per file; a crash never leaves a name without its bytes. The files
+        `sync_first` (keys written with `durable=False`) are made durable by the same sync,
+        before any of `files` appears."""
         ...
 
     def writer(self, key: str) -> AbstractContextManager[IO[bytes]]:

@@ -174,7 +174,9 @@ class LocalStorage:
                 out.write(data)
         return True
 
-    def create_all(self, files: Sequence[tuple[str, bytes]]) -> tuple[bool, ...]:
+    def create_all(
+        self, files: Sequence[tuple[str, bytes]], *, sync_first: Sequence[str] = ()
+    ) -> tuple[bool, ...]:
         # Each file's bytes go to a temporary file (no fsync), one `sync` makes them all
         # durable, then each is linked into place (create-only), and a second `sync` makes the
         # names durable: two syncfs(2) for the lot instead of an fsync per file, and a crash
@@ -187,7 +189,7 @@ class LocalStorage:
                 temps.append(f"{folder}/{TEMP_PREFIX}{uuid.uuid4().hex}-{name}".lstrip("/"))
                 with _DurableFile(self._new_file(self._abs(temps[-1])), durable=False) as fh:
                     fh.write(data)
-            self.sync(temps)
+            self.sync([*sync_first, *temps])
             made = tuple(
                 self._link(self._abs(t), k, d) for t, (k, d) in zip(temps, files, strict=True)
             )
