@@ -76,7 +76,8 @@ class RecordBatch:
                     target=self._loop, name="pygestor-records", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify_all()
+            elif len(self.keys) in (1, self.files):  # its timer starts, or it is due
+                self._cond.notify_all()
             late = self._closed
         if late:
             self.flush()

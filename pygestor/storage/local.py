@@ -182,10 +182,13 @@ class LocalStorage:
         # names durable: two syncfs(2) for the lot instead of an fsync per file, and a crash
         # never leaves a name whose bytes were not on disk first.
         temps: list[str] = []
+        checked: set[str] = set()  # folders made and checked (once per call, not per file)
         try:
             for key, data in files:
-                self._folder(key)
                 folder, _, name = key.rpartition("/")
+                if folder not in checked:
+                    self._folder(key)
+                    checked.add(folder)
                 temps.append(f"{folder}/{TEMP_PREFIX}{uuid.uuid4().hex}-{name}".lstrip("/"))
                 with _DurableFile(self._new_file(self._abs(temps[-1])), durable=False) as fh:
                     fh.write(data)
@@ -267,8 +270,7 @@ class LocalStorage:
         # One syncfs(2) per file system the files are on (Linux): one journal commit for the
         # whole batch instead of one per file. Elsewhere each file and its folder is fsynced.
         devices: dict[int, str] = {}
-        for key in keys:
-            folder = self._abs(key).rpartition("/")[0]
+        for folder in {self._abs(key).rpartition("/")[0]: None for key in keys}:
             devices.setdefault(os.stat(folder).st_dev, folder)
         if all(_syncfs(folder) for folder in devices.values()):
             return
@@ -389,6 +391,8 @@ class LocalStorage:
         """Make sure the folder of `key` exists and really is inside (see `_check_folder`);
         folders created get the shared mode and their parent's group."""
         folder = key.rpartition("/")[0]
+        if folder and _no_links(self.root, folder, whole=True):
+            return  # there, a real folder, and no link on the way: inside
         if not os.path.isdir(f"{self.root}/{folder}" if folder else self.root):
             self._make_folders(folder, key)
         self._check_folder(key)
@@ -646,18 +650,19 @@ def _lstat(path: str) -> os.stat_result | None:
         return None
 
 
-def _no_links(base: str, rest: str) -> bool:
+def _no_links(base: str, rest: str, *, whole: bool = False) -> bool:
     """True when no part of the path `rest` below the folder `base` is a symbolic link (one
     lstat per part, up to the first that does not exist): then `base/rest`, links followed,
-    is `base`, links followed, plus `rest`."""
+    is `base`, links followed, plus `rest`. `whole`: and every part is there, a folder."""
     current = base
     for part in rest.split("/"):
         current = f"{current}/{part}"
         try:
-            if stat.S_ISLNK(os.lstat(current).st_mode):
-                return False
+            mode = os.lstat(current).st_mode
         except (FileNotFoundError, NotADirectoryError):
-            return True
+            return not whole
+        if stat.S_ISLNK(mode) or (whole and not stat.S_ISDIR(mode)):
+            return False
     return True
 
 
