@@ -67,10 +67,10 @@ def test_files_are_durable_before_a_segment_names_them(spy: SpyStorage) -> None:
     batch.flush()
     batch.close()
     assert errors == []
-    (first_keys, segments_then), (second_keys, segments_after) = spy.syncs  # two syncs in all
-    assert set(keys) <= set(first_keys) and segments_then == []  # data (+ segment temps) first
-    assert all(k.rsplit("/", 1)[-1].startswith(".tmp-") for k in set(first_keys) - set(keys))
-    assert len(segments_after) == 3 and sorted(second_keys) == segments_after  # then the names
+    [(synced, segments_then)] = spy.syncs  # one sync for the lot
+    assert set(keys) <= set(synced) and segments_then == []  # data + segments' bytes first
+    temps = set(synced) - set(keys)  # the segments' temporary files: linked after the sync
+    assert len(temps) == 3 and all(k.rsplit("/", 1)[-1].startswith(".tmp-") for k in temps)
     for subset in ("a", "b", "c"):  # one segment per subset, which reads back
         record = store.record("ds", subset, "x.bin")
         assert record is not None and record.path == f"{subset}/x.bin"

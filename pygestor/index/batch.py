@@ -3,7 +3,7 @@
 Each verified file renamed into place joins the batch with its record and the partition lock
 its download holds. A commit (`Store.put_batch`: one dataset lock, one segment per subset)
 makes the batch's files and its segments' bytes durable at once (one syncfs per file system),
-then links the segments into place and syncs again, then releases the locks: a record never
+then links the segments into place, then releases the locks: a record never
 points at bytes a crash of the machine could lose, and another process or a removal never sees
 a partition half done.
 

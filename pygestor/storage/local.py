@@ -177,10 +177,10 @@ class LocalStorage:
     def create_all(
         self, files: Sequence[tuple[str, bytes]], *, sync_first: Sequence[str] = ()
     ) -> tuple[bool, ...]:
-        # Each file's bytes go to a temporary file (no fsync), one `sync` makes them all
-        # durable, then each is linked into place (create-only), and a second `sync` makes the
-        # names durable: two syncfs(2) for the lot instead of an fsync per file, and a crash
-        # never leaves a name whose bytes were not on disk first.
+        # Each file's bytes go to a temporary file (no fsync), one `sync` makes them all (and
+        # `sync_first`) durable, then each is linked into place (create-only; its folder is not
+        # synced, as by `create`): one syncfs(2) for the lot instead of an fsync per file, and
+        # a crash never leaves a name whose bytes were not on disk first.
         temps: list[str] = []
         checked: set[str] = set()  # folders made and checked (once per call, not per file)
         try:
@@ -193,11 +193,9 @@ class LocalStorage:
                 with _DurableFile(self._new_file(self._abs(temps[-1])), durable=False) as fh:
                     fh.write(data)
             self.sync([*sync_first, *temps])
-            made = tuple(
+            return tuple(
                 self._link(self._abs(t), k, d) for t, (k, d) in zip(temps, files, strict=True)
             )
-            self.sync([key for (key, _), new in zip(files, made, strict=True) if new])
-            return made
         finally:
             for tmp in temps:
                 with contextlib.suppress(FileNotFoundError):
