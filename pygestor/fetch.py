@@ -49,7 +49,7 @@ from .errors import (
     SourceError,
 )
 from .index.batch import RecordBatch
-from .index.digest import mismatch, parquet_rows
+from .index.digest import mismatch, parquet_rows, parquet_rows_of, verify
 from .index.records import Record
 from .index.selection import Selection
 from .index.store import Store
@@ -552,7 +552,7 @@ class _Transfer:
         while True:
             try:
                 self._download()
-                wrong = mismatch(self.storage, self.partial, self.item.file)
+                wrong, content = verify(self.storage, self.partial, self.item.file)
                 if wrong is None:
                     break
                 self._empty_partial()
@@ -577,6 +577,8 @@ class _Transfer:
             self.storage.replace(self.partial, self.target, durable=False)
         except OSError as exc:  # fsync can report a full disk late (NFS, delayed allocation)
             raise self._disk_full(exc) from None
+        if content is not None:  # a small file, read whole by the check: its footer is there
+            return parquet_rows_of(self.target, content)
         return parquet_rows(self.storage, self.target)
 
     def _download(self) -> None:
