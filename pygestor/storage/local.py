@@ -160,7 +160,12 @@ class LocalStorage:
             return self._link(tmp, key, data)
 
     def _link(self, tmp: str, key: str, data: bytes) -> bool:
-        """Link the temporary file `tmp` (a path) at `key`, create-only; False when taken."""
+        """Put the temporary file `tmp` (a path) at `key`, create-only; False when taken. A
+        rename that never replaces (Linux `renameat2(RENAME_NOREPLACE)`: one change to the
+        folder, where a link and the temporary name's unlink are two), else a hard link."""
+        moved = _rename_noreplace(tmp, self._abs(key))
+        if moved is not None:
+            return moved
         try:
             os.link(tmp, self._abs(key))  # never follows a link at the target: EEXIST
         except FileExistsError:
@@ -639,6 +644,36 @@ def _syncfs(folder: str) -> bool:
     finally:
         os.close(fd)
     return True
+
+
+_RENAMEAT2: list[Any] = []  # [libc.renameat2], or [None] where there is none
+
+
+def _rename_noreplace(source: str, target: str) -> bool | None:
+    """Rename `source` to `target` unless something is there (a link too, never followed):
+    True when renamed, False when `target` exists, None where the system or the file system
+    cannot (then the caller links)."""
+    if not _RENAMEAT2:
+        fn = None
+        if sys.platform.startswith("linux"):
+            import ctypes  # lazy: only index writes use it
+
+            fn = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+        _RENAMEAT2.append(fn)
+    fn = _RENAMEAT2[0]
+    if fn is None:
+        return None
+    import ctypes
+
+    at_fdcwd, noreplace = -100, 1
+    if fn(at_fdcwd, os.fsencode(source), at_fdcwd, os.fsencode(target), noreplace) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err == errno.EEXIST:
+        return False
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # not here: link instead
+        return None
+    raise OSError(err, os.strerror(err), target)
 
 
 def _lstat(path: str) -> os.stat_result | None:
