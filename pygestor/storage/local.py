@@ -1,9 +1,11 @@
 """`LocalStorage`: the data directory on a local disk or an NFS mount.
 
 Atomic writes are a unique temporary file beside the target (`.tmp-<uuid>-<name>`), fsync, then
-`os.replace`; create-only is `os.link` of such a file (atomic on local disks and NFSv3/v4, where
-`O_EXCL` is not always); locks are `flock` locks on a lock file, checked to still be the file at
-that path once taken (a cleanup script may delete lock files). With a `file_mode` (shared data
+`os.replace`; create-only is a rename that never replaces (`renameat2(RENAME_NOREPLACE)`, Linux)
+or else `os.link` of such a file (atomic on local disks and NFSv3/v4, where `O_EXCL` is not
+always); `create_all` makes many such files durable with one sync; locks are `flock` locks on
+a lock file, checked to still be the file at that path once taken (a cleanup script may delete
+lock files). With a `file_mode` (shared data
 dirs, e.g. 0o664) every file created gets that mode and every folder created the matching mode
 with the search bit wherever read is granted, plus setgid when the group may write (0o2775), and
 the group of its parent folder; without one the umask decides, as for any other program.
