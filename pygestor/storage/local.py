@@ -396,8 +396,20 @@ class LocalStorage:
         """Make sure the folder of `key` exists and really is inside (see `_check_folder`);
         folders created get the shared mode and their parent's group."""
         folder = key.rpartition("/")[0]
-        if folder and _no_links(self.root, folder, whole=True):
-            return  # there, a real folder, and no link on the way: inside
+        parts = folder.split("/") if folder else []
+        have = _real_folders(self.root, parts)
+        if parts and have == len(parts):
+            return  # there, real folders all the way (no link): inside
+        if have > 0:  # the rest is missing below real folders: made here, nothing to follow
+            current = f"{self.root}/{'/'.join(parts[:have])}"
+            try:
+                for part in parts[have:]:
+                    parent, current = current, f"{current}/{part}"
+                    os.mkdir(current, 0o777)
+                    self._adopt_folder(current, parent)
+                return
+            except (FileExistsError, FileNotFoundError, NotADirectoryError):
+                pass  # made or removed meanwhile, or something in the way: the careful way
         if not os.path.isdir(f"{self.root}/{folder}" if folder else self.root):
             self._make_folders(folder, key)
         self._check_folder(key)
@@ -685,20 +697,34 @@ def _lstat(path: str) -> os.stat_result | None:
         return None
 
 
-def _no_links(base: str, rest: str, *, whole: bool = False) -> bool:
+def _no_links(base: str, rest: str) -> bool:
     """True when no part of the path `rest` below the folder `base` is a symbolic link (one
     lstat per part, up to the first that does not exist): then `base/rest`, links followed,
-    is `base`, links followed, plus `rest`. `whole`: and every part is there, a folder."""
+    is `base`, links followed, plus `rest`."""
     current = base
     for part in rest.split("/"):
         current = f"{current}/{part}"
         try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return False
+        except (FileNotFoundError, NotADirectoryError):
+            return True
+    return True
+
+
+def _real_folders(base: str, parts: list[str]) -> int:
+    """How many of the leading `parts` below `base` are real folders (not links), up to the
+    first missing one; -1 when a link or a file is on the way."""
+    current = base
+    for i, part in enumerate(parts):
+        current = f"{current}/{part}"
+        try:
             mode = os.lstat(current).st_mode
         except (FileNotFoundError, NotADirectoryError):
-            return not whole
-        if stat.S_ISLNK(mode) or (whole and not stat.S_ISDIR(mode)):
-            return False
-    return True
+            return i
+        if not stat.S_ISDIR(mode):
+            return -1
+    return len(parts)
 
 
 def _within(real: str, base: str) -> bool:
