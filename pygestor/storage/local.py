@@ -682,12 +682,9 @@ def _rename_noreplace(source: str, target: str) -> bool | None:
     at_fdcwd, noreplace = -100, 1
     if fn(at_fdcwd, os.fsencode(source), at_fdcwd, os.fsencode(target), noreplace) == 0:
         return True
-    err = ctypes.get_errno()
-    if err == errno.EEXIST:
-        return False
-    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # not here: link instead
-        return None
-    raise OSError(err, os.strerror(err), target)
+    # anything else (not supported here: EINVAL, ENOSYS; or any other failure): the caller
+    # links instead, as it always did, and reports what that finds
+    return False if ctypes.get_errno() == errno.EEXIST else None
 
 
 def _lstat(path: str) -> os.stat_result | None:
