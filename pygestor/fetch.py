@@ -50,7 +50,8 @@ from .errors import (
     SourceError,
 )
 from .fetch_ranges import Connections, RangeCancelled, RangeJob
-from .index.digest import mismatch, parquet_rows
+from .index.batch import RecordBatch
+from .index.digest import mismatch, parquet_rows, parquet_rows_of, verify
 from .index.records import Record
 from .index.selection import Selection
 from .index.store import Store
@@ -66,7 +67,7 @@ BUSY_POLL = 0.25  # seconds between looks at a partial file another process is w
 CANCEL_GRACE = 0.8  # seconds Ctrl-C waits for running transfers to stop at a chunk boundary
 CANCEL_POLL = 0.05  # seconds between looks at a `cancel` event while waiting for the workers
 FLUSH_FILES = 64  # a batch of records is committed when it holds this many files...
-FLUSH_SECONDS = 1.0  # ...or its oldest file has waited this long (checked as files arrive)
+FLUSH_SECONDS = 1.0  # ...or its oldest file has waited this long (`index.batch`)
 
 
 # ---- progress ------------------------------------------------------------------------------
@@ -292,9 +293,11 @@ class _Runner:
         self._futures: list[Future[Any]] = []
         self.unreachable = ""  # why the source could not be reached, once it could not
         self.cancel = cancel  # the caller's: set from another thread, it acts as a Ctrl-C
-        self.batch = _Batch(store, self._timed_flush)
+        self.batch = RecordBatch(
+            store, self._commit_failed, files=FLUSH_FILES, seconds=FLUSH_SECONDS
+        )
         self._held: dict[str, contextlib.ExitStack] = {}  # partition locks, by item key
-        self.flush_error: BaseException | None = None  # a timed commit that failed
+        self.flush_error: BaseException | None = None  # a background commit that failed
         self.connections = Connections(DEFAULT_WORKERS)  # concurrent transfers (fetch_ranges)
 
     def run(self, workers: int) -> DownloadReport:
@@ -319,6 +322,7 @@ class _Runner:
                 self._flush()
             except Exception as flush:  # noqa: BLE001  (the next run records them instead)
                 log.info("recording the last batch failed: %s", flush)
+            self.batch.close()
             if isinstance(exc, KeyboardInterrupt):
                 raise self._interrupted() from None
             raise
@@ -327,6 +331,8 @@ class _Runner:
             self._flush()
         except DiskFull as exc:
             self.disk_full = self.disk_full or exc
+        finally:
+            self.batch.close()
         if self.flush_error is not None and self.disk_full is None:
             raise self.flush_error
         report = DownloadReport(
@@ -375,15 +381,16 @@ class _Runner:
                 raise
             raise disk_full(self.store.storage, "the records of the last batch", 4096) from None
 
-    def _timed_flush(self) -> None:
-        """The batch's timer: commit it even when no file arrives to do it."""
-        try:
-            self._flush()
-        except DiskFull as exc:
-            with self._lock:
+    def _commit_failed(self, exc: Exception) -> None:
+        """A commit on the batch's thread failed: no new file is started, and the run raises
+        it at its end (a full disk as DiskFull)."""
+        if isinstance(exc, OSError) and is_disk_full(exc):
+            exc = disk_full(self.store.storage, "the records of the last batch", 4096)
+        with self._lock:
+            if isinstance(exc, DiskFull):
                 self.disk_full = self.disk_full or exc
-        except Exception as exc:  # noqa: BLE001  (raised by the run, at its end)
-            self.flush_error = self.flush_error or exc
+            else:
+                self.flush_error = self.flush_error or exc
 
     def _interrupted(self) -> DownloadInterrupted:
         """What a Ctrl-C stopped: the counts of done, partial and remaining files."""
@@ -445,6 +452,9 @@ class _Runner:
         if self.disk_full is not None:
             self._fail(item, "not started: the disk is full")
             return
+        if self.flush_error is not None:
+            self._fail(item, f"not started: recording the last batch failed ({self.flush_error})")
+            return
         partial = self.store.partial_key(self.plan.dataset, item.subset, item.partition)
         try:
             with self.store.storage.claim(partial):  # the one writer, even without lock files
@@ -505,8 +515,7 @@ class _Runner:
         held = self._held.pop(item.key, None)
         if held is None:  # not under this run's lock (never so today): commit it on its own
             held = contextlib.ExitStack()
-        if self.batch.add(self.plan.dataset, item, record, target, held):
-            self._flush()
+        self.batch.add(self.plan.dataset, item.subset, item.partition, record, target, held)
 
     def _fail(self, item: FetchItem, cause: str) -> None:
         with self._lock:
@@ -548,7 +557,7 @@ class _Transfer:
             try:
                 with self.runner.connections.held(self.runner.cancelled, _Cancelled):
                     self._download()
-                wrong = mismatch(self.storage, self.partial, self.item.file)
+                wrong, content = verify(self.storage, self.partial, self.item.file)
                 if wrong is None:
                     break
                 self._empty_partial()
@@ -573,6 +582,8 @@ class _Transfer:
             self.storage.replace(self.partial, self.target, durable=False)
         except OSError as exc:  # fsync can report a full disk late (NFS, delayed allocation)
             raise self._disk_full(exc) from None
+        if content is not None:  # a small file, read whole by the check: its footer is there
+            return parquet_rows_of(self.target, content)
         return parquet_rows(self.storage, self.target)
 
     def _download(self) -> None:
@@ -670,58 +681,6 @@ class _Transfer:
         """Start the partial file over: emptied in place, so the claim on it stays."""
         with self.storage.append(self.partial, new=True):
             pass
-
-
-class _Batch:
-    """Records of verified files renamed into place, committed together: the files are made
-    durable at once (`Storage.sync`), then the records written (`Store.put_records`), so a
-    record never points at bytes a crash of the machine could lose. Each file's partition lock
-    is held until its record is written (as it was when each file wrote its own), so another
-    process or a removal never sees it half done; a commit that fails drops its records (the
-    files stay, and the next run verifies and records them) and releases its locks."""
-
-    def __init__(self, store: Store, timer: Callable[[], None]) -> None:
-        self.store, self.timer = store, timer
-        self.records: dict[tuple[str, str], dict[str, Record]] = {}  # (dataset, subset) -> ...
-        self.keys: list[str] = []  # the files those records point at
-        self.locks: list[contextlib.ExitStack] = []  # their partition locks
-        self.since = 0.0  # when the oldest pending file was added
-        self._lock = threading.Lock()  # guards the pending batch
-        self._commit = threading.Lock()  # one commit at a time
-        self._timer: threading.Timer | None = None
-
-    def add(
-        self, dataset: str, item: FetchItem, record: Record, key: str, lock: contextlib.ExitStack
-    ) -> bool:
-        """Add one record; True when the batch is due to be committed (else a timer commits it
-        `FLUSH_SECONDS` after its first file, when no later file does)."""
-        with self._lock:
-            if not self.keys:
-                self.since = time.monotonic()
-                self._timer = threading.Timer(FLUSH_SECONDS, self.timer)
-                self._timer.daemon = True
-                self._timer.start()
-            self.records.setdefault((dataset, item.subset), {})[item.partition] = record
-            self.keys.append(key)
-            self.locks.append(lock)
-            return len(self.keys) >= FLUSH_FILES or time.monotonic() - self.since >= FLUSH_SECONDS
-
-    def flush(self) -> None:
-        with self._commit:
-            with self._lock:
-                records, keys, locks = self.records, self.keys, self.locks
-                self.records, self.keys, self.locks = {}, [], []
-                if self._timer is not None:
-                    self._timer.cancel()
-                    self._timer = None
-            try:
-                if keys:
-                    self.store.storage.sync(keys)
-                for (dataset, subset), batch in records.items():
-                    self.store.put_records(dataset, subset, batch)
-            finally:
-                for lock in locks:
-                    lock.close()
 
 
 class _TooLong(Exception):

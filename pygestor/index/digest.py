@@ -11,7 +11,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Literal, TypeVar
 
 from ..sources.base import RemoteFile
@@ -35,6 +35,7 @@ class Digests:
     size: int
     sha256: str | None = None
     blob_id: str | None = None
+    content: bytes | None = field(default=None, repr=False, compare=False)  # all, if one piece
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Check:
     size_on_disk: int | None
     expected: str | None
     actual: str | None
+    content: bytes | None = field(default=None, repr=False, compare=False)  # see `Digests`
 
 
 def git_blob_id_header(size: int) -> bytes:
@@ -56,20 +58,24 @@ def file_digests(
     fh: IO[bytes], size: int, *, sha256: bool = False, blob_id: bool = False
 ) -> Digests:
     """Bytes read from `fh` (of `size` bytes by its metadata), and their sha256 and/or git blob id,
-    in one pass. A file that grew or shrank while read gets no blob id (it cannot match)."""
+    in one pass. A file that grew or shrank while read gets no blob id (it cannot match). A file
+    read in one piece (at most `CHUNK_SIZE` bytes) comes back as `content` too."""
     if not (sha256 or blob_id):
         return Digests(size)
     h256 = hashlib.sha256() if sha256 else None
     h1 = hashlib.sha1(git_blob_id_header(size)) if blob_id else None
-    read = 0
+    read, pieces = 0, []
     while chunk := fh.read(CHUNK_SIZE):
         read += len(chunk)
+        pieces.append(chunk)
+        del pieces[:-1]  # only ever the last one
         if h256 is not None:
             h256.update(chunk)
         if h1 is not None:
             h1.update(chunk)
     blob = h1.hexdigest() if h1 is not None and read == size else None
-    return Digests(read, h256.hexdigest() if h256 is not None else None, blob)
+    whole = pieces[0] if pieces and len(pieces[0]) == read else None
+    return Digests(read, h256.hexdigest() if h256 is not None else None, blob, whole)
 
 
 def digests(storage: Storage, key: str, *, sha256: bool = False, blob_id: bool = False) -> Digests:
@@ -98,13 +104,23 @@ def check(storage: Storage, key: str, want: RemoteFile) -> Check:
         return Check("missing", kind, None, expected, None)
     actual = got.sha256 if kind == "sha256" else got.blob_id if kind == "blob_id" else None
     ok = got.size == want.size and actual == expected
-    return Check("ok" if ok else "corrupt", kind, got.size, expected, actual)
+    return Check("ok" if ok else "corrupt", kind, got.size, expected, actual, got.content)
 
 
 def mismatch(storage: Storage, key: str, want: RemoteFile) -> str | None:
     """None when the stored file has `want`'s size and hash; else what did not match, for
     messages."""
+    return verify(storage, key, want)[0]
+
+
+def verify(storage: Storage, key: str, want: RemoteFile) -> tuple[str | None, bytes | None]:
+    """`mismatch`, and the file's bytes when the check read them in one piece (a small file:
+    its parquet footer is then read from them, `parquet_rows_of`, not from the file again)."""
     found = check(storage, key, want)
+    return _mismatch(found, want), found.content
+
+
+def _mismatch(found: Check, want: RemoteFile) -> str | None:
     if found.status == "ok":
         return None
     if found.size_on_disk != want.size:
@@ -119,6 +135,20 @@ def same(want: RemoteFile, got: Digests) -> bool:
     if want.sha256:
         return want.sha256 == got.sha256
     return want.blob_id == got.blob_id if want.blob_id else True
+
+
+def parquet_rows_of(key: str, content: bytes) -> int | None:
+    """`parquet_rows` of the file `key` whose bytes are `content` (already in memory)."""
+    if not key.endswith(".parquet"):
+        return None
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return int(pq.read_metadata(pa.BufferReader(content)).num_rows)
+    except Exception:  # noqa: BLE001 (a file whose footer pyarrow cannot read: rows stay unknown)
+        log.warning("cannot read the parquet footer of %s", key)
+        return None
 
 
 def parquet_rows(storage: Storage, key: str) -> int | None:

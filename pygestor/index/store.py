@@ -44,7 +44,7 @@ import errno
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -52,8 +52,8 @@ from typing import Any
 
 from ..errors import DamagedIndex, PygestorError
 from ..manifest.cache import FileCache
-from ..manifest.patterns import is_safe_relpath
 from ..storage.base import FileInfo, Storage
+from .layout import INDEX, Layout, _require_safe
 from .migrate import migrate_locked
 from .prune import prune_listings, visible_json
 from .records import (
@@ -77,10 +77,9 @@ LISTINGS: FileCache[Listing] = FileCache(max_entries=64, max_weight=250_000)
 PARTITIONS: FileCache[Columns] = FileCache(max_entries=256, max_weight=250_000)
 SEGMENTS: FileCache[Segment] = FileCache(max_entries=1024, max_weight=250_000)
 MERGED_KEPT = 4  # subsets whose merged records a Store keeps (per-partition lookups of a download)
-INDEX = ".pygestor"  # the index folder's key (nothing of this name is a dataset)
 
 
-class Store:
+class Store(Layout):
     """The on-disk layout and index of one data directory, over its storage (`pygestor.storage`).
     Safe to share between processes and hosts."""
 
@@ -112,78 +111,6 @@ class Store:
     @property
     def index_dir(self) -> Path:
         return self.storage.local_path(INDEX)
-
-    # ---- keys (see the tree in the module docstring) -----------------------------------------
-    def dataset_index_key(self, dataset: str) -> str:
-        _require_safe(dataset)
-        return f"{INDEX}/datasets/{dataset}"
-
-    def data_key(self, dataset: str, subset: str, partition: str) -> str:
-        """Where a partition's file lives; every part is checked so nothing escapes the data dir."""
-        for part in (dataset, subset, partition):
-            _require_safe(part)
-        return f"{dataset}/{subset}/{partition}"
-
-    def subset_key(self, dataset: str, subset: str) -> str:
-        """The folder of a subset's files (partition names are safe relative paths below it)."""
-        _require_safe(dataset)
-        _require_safe(subset)
-        return f"{dataset}/{subset}"
-
-    def partial_key(self, dataset: str, subset: str, partition: str) -> str:
-        """The temporary file of a download in progress (a hidden name no partition can have)."""
-        folder, _, name = self.data_key(dataset, subset, partition).rpartition("/")
-        return f"{folder}/.{name}.part"
-
-    def listed_partial_key(self, dataset: str, subset: str, partition: str) -> str:
-        """`partial_key` for names taken from a listing (checked when it was resolved): no check
-        again, since listings ask it once per remote partition."""
-        folder, _, name = f"{dataset}/{subset}/{partition}".rpartition("/")
-        return f"{folder}/.{name}.part"
-
-    def arrow_copy_key(self, dataset: str, subset: str) -> str:
-        """The opt-in memory-mapped Arrow copy of a subset (see `pygestor.read.arrow_copy`)."""
-        _require_safe(subset)
-        return f"{self.dataset_index_key(dataset)}/arrow/{subset}.arrow"
-
-    def partition_lock_key(self, dataset: str, subset: str, partition: str) -> str:
-        """The lock a process holds while it downloads (or removes) one partition."""
-        _require_safe(subset)
-        _require_safe(partition)
-        return f"{self.dataset_index_key(dataset)}/locks/{subset}/{partition}.lock"
-
-    def record_key(self, dataset: str, subset: str, partition: str) -> str:
-        _require_safe(subset)
-        _require_safe(partition)
-        return f"{self.dataset_index_key(dataset)}/records/{subset}/{partition}.json"
-
-    # local paths of the same files, for values shown to people (plans, reports, Arrow copies)
-    def data_path(self, dataset: str, subset: str, partition: str) -> Path:
-        return self.storage.local_path(self.data_key(dataset, subset, partition))
-
-    def subset_dir(self, dataset: str, subset: str) -> Path:
-        return self.storage.local_path(self.subset_key(dataset, subset))
-
-    def partial_path(self, dataset: str, subset: str, partition: str) -> Path:
-        return self.storage.local_path(self.partial_key(dataset, subset, partition))
-
-    def arrow_copy_path(self, dataset: str, subset: str) -> Path:
-        return self.storage.local_path(self.arrow_copy_key(dataset, subset))
-
-    def partition_lock_path(self, dataset: str, subset: str, partition: str) -> Path:
-        return self.storage.local_path(self.partition_lock_key(dataset, subset, partition))
-
-    def listing_key(self, dataset: str, listing_id: str) -> str:
-        return f"{self.dataset_index_key(dataset)}/listings/{listing_id}.json"
-
-    def subset_file_key(self, dataset: str, file_id: str) -> str:
-        """Where the partitions of one subset of a listing are (`SubsetFile`, by content)."""
-        return f"{self.dataset_index_key(dataset)}/partitions/{file_id}.json"
-
-    def segments_key(self, dataset: str, subset: str) -> str:
-        """The folder of a subset's segments of records (`segments.py`)."""
-        _require_safe(subset)
-        return f"{self.dataset_index_key(dataset)}/segments/{subset}"
 
     # ---- listings and the pointer -------------------------------------------------------
     def save_listing(self, listing: Listing, *, synced_at: str | None = None) -> Pointer:
@@ -234,16 +161,24 @@ class Store:
     def create_index_files(
         self, files: list[tuple[str, bytes]], dataset: str, *, check: bool = True
     ) -> None:
-        """Create each of `files` (key, bytes) that is not there yet. They are named by their
-        content, so one that is there must hold these bytes: with `check`, one that does not
-        is a DamagedIndex (a sync reads no listing it does not change, so this is where a
-        damaged one shows)."""
+        """Create each of `files` (key, bytes) that is not there yet, all made durable by one
+        sync. They are named by their content, so one that is there must hold these bytes:
+        with `check`, one that does not is a DamagedIndex (a sync reads no listing it does not
+        change, so this is where a damaged one shows)."""
+        todo = []
         for key, text in files:
-            with self._writing(key, dataset):
+            with self._writing(key, dataset):  # the checks before a write
                 if self.storage.info(key) is None:
-                    self.storage.create(key, text)
+                    todo.append((key, text))
                 elif check and self.storage.read(key) != text:
                     raise DamagedIndex(self._shown(key), _NOT_ITS_CONTENT, dataset)
+        try:
+            self.storage.create_all(todo)
+        except OSError:  # something in the way: one at a time, for the line naming it
+            for key, text in todo:
+                with self._writing(key, dataset):
+                    if self.storage.info(key) is None:
+                        self.storage.create(key, text)
 
     def move_pointer(self, dataset: str, pointer: Pointer) -> None:
         """Replace the pointer (atomically; the caller holds the dataset lock)."""
@@ -390,8 +325,15 @@ class Store:
         """Record several verified partitions of one subset at once (`{partition: record}`): one
         segment file, fsynced once, written under the dataset lock. When this returns the
         records are durable."""
-        if records:
-            self._commit(Segment(dataset, subset, dict(records)))
+        self.put_batch(dataset, {subset: records})
+
+    def put_batch(
+        self, dataset: str, subsets: dict[str, dict[str, Record]], files: Sequence[str] = ()
+    ) -> None:
+        """`put_records` of several subsets (`{subset: {partition: record}}`, a download's
+        batch) under one dataset lock: one segment per subset, made durable together, and with
+        them first the data `files` (keys) they record (`Storage.create_all`'s `sync_first`)."""
+        self._commit(*(Segment(dataset, s, dict(r)) for s, r in subsets.items() if r), files=files)
 
     def drop_records(self, dataset: str, subset: str, partitions: list[str]) -> None:
         """Forget the records of several partitions of one subset at once (one segment saying
@@ -402,25 +344,57 @@ class Store:
     def drop_record(self, dataset: str, subset: str, partition: str) -> None:
         self.drop_records(dataset, subset, [partition])
 
-    def _commit(self, segment: Segment) -> None:
-        """Write `segment` after the subset's others (under the dataset lock), then compact."""
-        dataset, subset = segment.dataset, segment.subset
-        for partition in (*segment.records, *segment.dropped):
+    def _commit(self, *segments: Segment, files: Sequence[str] = ()) -> None:
+        """Write each segment (of one dataset) after its subset's others, under one dataset
+        lock, compacting each subset after its write (`files`: see `put_batch`)."""
+        for partition in (p for g in segments for p in (*g.records, *g.dropped)):
             _require_safe(partition)
-        with self.lock(dataset):
-            self._migrate_locked(dataset)
-            if segment.dropped:
-                current = self._subset_records(dataset, subset)
-                gone = tuple(p for p in segment.dropped if p in current)
-                segment = Segment(dataset, subset, segment.records, gone)
-                if not segment.entries:
-                    return
-            self.append_segment(segment)
-            self._compact_locked(dataset, subset)
+        if not segments:
+            self.storage.sync(files)
+            return
+        with self.lock(segments[0].dataset):
+            self._migrate_locked(segments[0].dataset)
+            writes = []
+            for segment in segments:
+                dataset, subset = segment.dataset, segment.subset
+                if segment.dropped:
+                    current = self._subset_records(dataset, subset)
+                    gone = tuple(p for p in segment.dropped if p in current)
+                    segment = Segment(dataset, subset, segment.records, gone)
+                    if not segment.entries:
+                        continue
+                writes.append(segment)
+            self._append_segments(writes, files)
+
+    def _append_segments(self, segments: list[Segment], data: Sequence[str]) -> None:
+        """`append_segment` of each (one per subset), all made durable by one sync after the
+        `data` files, then compact the subsets that had segments before (the caller holds the
+        dataset lock). One segment and no data: `append_segment` (one fsync)."""
+        if not segments:
+            self.storage.sync(data)
+            return
+        files, before = [], []
+        for segment in segments if len(segments) > 1 or data else ():
+            folder = self.segments_key(segment.dataset, segment.subset)
+            names = self._segment_entries(folder)
+            seq = max((n.seq for n, _ in names), default=0) + 1
+            files.append((f"{folder}/{SegmentName(seq, segment.entries).file}", segment.to_bytes()))
+            before.append(bool(names))
+            with self._writing(files[-1][0], segment.dataset):  # the checks before a write
+                pass
+        try:
+            made = self.storage.create_all(files, sync_first=data) if files else (False,)
+        except OSError:  # something in the way: one at a time, for the line naming it
+            self.storage.sync(data)  # (the data before any record of it)
+            made, before = (False,) * len(files), [True] * len(files)
+        for segment, new, old in zip(segments, made, before or (True,), strict=True):
+            if not new:  # (one segment; or a stray file took its name: the next one)
+                self.append_segment(segment)
+            if old or not new:
+                self._compact_locked(segment.dataset, segment.subset)
 
     def append_segment(self, segment: Segment) -> str:
-        """Create `segment` after the others of its subset (the caller holds the dataset lock);
-        its key."""
+        """Create `segment` after its subset's others (the caller holds the dataset lock)."""
         folder = self.segments_key(segment.dataset, segment.subset)
         seq = max((n.seq for n, _ in self._segment_entries(folder)), default=0) + 1
         text = segment.to_bytes()
@@ -525,8 +499,7 @@ class Store:
         return found
 
     def record(self, dataset: str, subset: str, partition: str) -> Record | None:
-        """One partition's record, or None (also when damaged, warned: it then counts as not
-        downloaded)."""
+        """One partition's record, or None (also when damaged, warned: not downloaded, then)."""
         _require_safe(partition)
         found = self._subset_records(dataset, subset).get(partition)
         if found is None and self._legacy_root(dataset) is not None:
@@ -641,8 +614,7 @@ class Store:
 
     def lock(self, dataset: str) -> AbstractContextManager[None]:
         """An exclusive per-dataset lock across processes (fcntl locks work on NFSv4 and local
-        disks);
-        waits at most `lock_timeout` seconds, then raises LockTimeout."""
+        disks); waits at most `lock_timeout` seconds, then raises LockTimeout."""
         return self._locked(
             f"{self.dataset_index_key(dataset)}/lock", dataset, timeout=self.lock_timeout
         )
@@ -650,8 +622,7 @@ class Store:
     def partition_lock(
         self, dataset: str, subset: str, partition: str, *, timeout: float
     ) -> AbstractContextManager[None]:
-        """The lock held while one partition is downloaded or removed; LockTimeout after
-        `timeout`."""
+        """The lock held while a partition is downloaded or removed; LockTimeout after `timeout`."""
         return self._locked(
             self.partition_lock_key(dataset, subset, partition), dataset, timeout=timeout
         )
@@ -753,8 +724,3 @@ def _cannot_open(exc: OSError) -> str:
     if isinstance(exc, IsADirectoryError):
         return "is a folder, not a file"
     return f"cannot be read ({exc.strerror or exc})"
-
-
-def _require_safe(name: str) -> None:
-    if not isinstance(name, str) or not is_safe_relpath(name):
-        raise PygestorError(f"{name!r} is not a safe name for a file or folder")

@@ -10,6 +10,7 @@ What is atomic (a reader, in any process, sees the old state or the new one, nev
 |---|---|---|
 | `write(key, data)` | yes: replace | `durable=True` (default): on disk before it is visible |
 | `create(key, data)` | yes: create-only | False when the key exists; never overwrites |
+| `create_all(files)` | each: create-only | as `create`, with one sync for the lot |
 | `writer(key)` | yes: replace | streamed; visible only when the block ends without error |
 | `replace(src, dst)` | yes: rename over `dst` | `src`'s bytes made durable first |
 | `append(key)` | no | partial files (`.part`) only: resumable, never counted as data |
@@ -134,6 +135,16 @@ class Storage(Protocol):
 
     def create(self, key: str, data: bytes) -> bool:
         """Atomically create `key` with `data` unless it exists; True when this call created it."""
+        ...
+
+    def create_all(
+        self, files: Sequence[tuple[str, bytes]], *, sync_first: Sequence[str] = ()
+    ) -> tuple[bool, ...]:
+        """`create` each of `files` (key, bytes); for each, True when this call created it.
+        Durable as `create` makes them (each file's bytes before its name appears), at the cost
+        of one sync for the lot rather than one per file. The files `sync_first` (keys written
+        with `durable=False`) are made durable by the same sync, before any of `files`
+        appears."""
         ...
 
     def writer(self, key: str) -> AbstractContextManager[IO[bytes]]:

@@ -1,9 +1,11 @@
 """`LocalStorage`: the data directory on a local disk or an NFS mount.
 
 Atomic writes are a unique temporary file beside the target (`.tmp-<uuid>-<name>`), fsync, then
-`os.replace`; create-only is `os.link` of such a file (atomic on local disks and NFSv3/v4, where
-`O_EXCL` is not always); locks are `flock` locks on a lock file, checked to still be the file at
-that path once taken (a cleanup script may delete lock files). With a `file_mode` (shared data
+`os.replace`; create-only is a rename that never replaces (`renameat2(RENAME_NOREPLACE)`, Linux)
+or else `os.link` of such a file (atomic on local disks and NFSv3/v4, where `O_EXCL` is not
+always); `create_all` makes many such files durable with one sync; locks are `flock` locks on
+a lock file, checked to still be the file at that path once taken (a cleanup script may delete
+lock files). With a `file_mode` (shared data
 dirs, e.g. 0o664) every file created gets that mode and every folder created the matching mode
 with the search bit wherever read is granted, plus setgid when the group may write (0o2775), and
 the group of its parent folder; without one the umask decides, as for any other program.
@@ -123,6 +125,8 @@ class LocalStorage:
                 yield f"{dirpath}/{f}"[cut:]
 
     def inside(self, key: str, base: str) -> bool:
+        if key.startswith(f"{base}/") and _no_links(self._abs(base), key[len(base) + 1 :]):
+            return True  # (realpath of each, which the rest is, lstats every part from /)
         real = os.path.realpath(self._abs(key))
         root = os.path.realpath(self._abs(base))
         return real == root or real.startswith(root.rstrip("/") + "/")
@@ -151,18 +155,54 @@ class LocalStorage:
         with self._temp(key, durable=True) as (fh, tmp):
             fh.write(data)
             fh.close()
+            return self._link(tmp, key, data)
+
+    def _link(self, tmp: str, key: str, data: bytes) -> bool:
+        """Put the temporary file `tmp` (a path) at `key`, create-only; False when taken. A
+        rename that never replaces (Linux `renameat2(RENAME_NOREPLACE)`: one change to the
+        folder, where a link and the temporary name's unlink are two), else a hard link."""
+        moved = _rename_noreplace(tmp, self._abs(key))
+        if moved is not None:
+            return moved
+        try:
+            os.link(tmp, self._abs(key))  # never follows a link at the target: EEXIST
+        except FileExistsError:
+            return False
+        except OSError:  # a file system without hard links: O_EXCL creates, then writes
             try:
-                os.link(tmp, self._abs(key))  # never follows a link at the target: EEXIST
+                fd = self._new_file(self._abs(key))
             except FileExistsError:
                 return False
-            except OSError:  # a file system without hard links: O_EXCL creates, then writes
-                try:
-                    fd = self._new_file(self._abs(key))
-                except FileExistsError:
-                    return False
-                with os.fdopen(fd, "wb") as out:
-                    out.write(data)
-            return True
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+        return True
+
+    def create_all(
+        self, files: Sequence[tuple[str, bytes]], *, sync_first: Sequence[str] = ()
+    ) -> tuple[bool, ...]:
+        # Each file's bytes go to a temporary file (no fsync), one `sync` makes them all (and
+        # `sync_first`) durable, then each is linked into place (create-only; its folder is not
+        # synced, as by `create`): one syncfs(2) for the lot instead of an fsync per file, and
+        # a crash never leaves a name whose bytes were not on disk first.
+        temps: list[str] = []
+        checked: set[str] = set()  # folders made and checked (once per call, not per file)
+        try:
+            for key, data in files:
+                folder, _, name = key.rpartition("/")
+                if folder not in checked:
+                    self._folder(key)
+                    checked.add(folder)
+                temps.append(f"{folder}/{TEMP_PREFIX}{uuid.uuid4().hex}-{name}".lstrip("/"))
+                with _DurableFile(self._new_file(self._abs(temps[-1])), durable=False) as fh:
+                    fh.write(data)
+            self.sync([*sync_first, *temps])
+            return tuple(
+                self._link(self._abs(t), k, d) for t, (k, d) in zip(temps, files, strict=True)
+            )
+        finally:
+            for tmp in temps:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self._abs(tmp))
 
     @contextlib.contextmanager
     def writer(self, key: str) -> Iterator[IO[bytes]]:
@@ -253,8 +293,7 @@ class LocalStorage:
         # One syncfs(2) per file system the files are on (Linux): one journal commit for the
         # whole batch instead of one per file. Elsewhere each file and its folder is fsynced.
         devices: dict[int, str] = {}
-        for key in keys:
-            folder = self._abs(key).rpartition("/")[0]
+        for folder in {self._abs(key).rpartition("/")[0]: None for key in keys}:
             devices.setdefault(os.stat(folder).st_dev, folder)
         if all(_syncfs(folder) for folder in devices.values()):
             return
@@ -375,6 +414,20 @@ class LocalStorage:
         """Make sure the folder of `key` exists and really is inside (see `_check_folder`);
         folders created get the shared mode and their parent's group."""
         folder = key.rpartition("/")[0]
+        parts = folder.split("/") if folder else []
+        have = _real_folders(self.root, parts)
+        if parts and have == len(parts):
+            return  # there, real folders all the way (no link): inside
+        if have > 0:  # the rest is missing below real folders: made here, nothing to follow
+            current = f"{self.root}/{'/'.join(parts[:have])}"
+            try:
+                for part in parts[have:]:
+                    parent, current = current, f"{current}/{part}"
+                    os.mkdir(current, 0o777)
+                    self._adopt_folder(current, parent)
+                return
+            except (FileExistsError, FileNotFoundError, NotADirectoryError):
+                pass  # made or removed meanwhile, or something in the way: the careful way
         if not os.path.isdir(f"{self.root}/{folder}" if folder else self.root):
             self._make_folders(folder, key)
         self._check_folder(key)
@@ -427,8 +480,8 @@ class LocalStorage:
 
     def _check_dir(self, folder: str, key: str) -> None:
         """`_check_folder` of the folder `folder` (a key), naming `key` when it fails."""
-        if not folder:
-            return
+        if not folder or _no_links(self.root, folder):
+            return  # no link below the root: inside it, wherever the root itself leads
         real = os.path.realpath(f"{self.root}/{folder}")
         root = os.path.realpath(self.root)
         if _within(real, root):
@@ -585,6 +638,12 @@ class _DurableFile:
     def __getattr__(self, name: str) -> Any:  # tell, flush, fileno, ... for writers such as pyarrow
         return getattr(self._fh, name)
 
+    def __enter__(self) -> _DurableFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         if self._fh.closed:
             return
@@ -655,11 +714,68 @@ def _syncfs(folder: str) -> bool:
     return True
 
 
+_RENAMEAT2: list[Any] = []  # [libc.renameat2], or [None] where there is none
+
+
+def _rename_noreplace(source: str, target: str) -> bool | None:
+    """Rename `source` to `target` unless something is there (a link too, never followed):
+    True when renamed, False when `target` exists, None where the system or the file system
+    cannot (then the caller links)."""
+    if not _RENAMEAT2:
+        fn = None
+        if sys.platform.startswith("linux"):
+            import ctypes  # lazy: only index writes use it
+
+            fn = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+        _RENAMEAT2.append(fn)
+    fn = _RENAMEAT2[0]
+    if fn is None:
+        return None
+    import ctypes
+
+    at_fdcwd, noreplace = -100, 1
+    if fn(at_fdcwd, os.fsencode(source), at_fdcwd, os.fsencode(target), noreplace) == 0:
+        return True
+    # anything else (not supported here: EINVAL, ENOSYS; or any other failure): the caller
+    # links instead, as it always did, and reports what that finds
+    return False if ctypes.get_errno() == errno.EEXIST else None
+
+
 def _lstat(path: str) -> os.stat_result | None:
     try:
         return os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
+
+
+def _no_links(base: str, rest: str) -> bool:
+    """True when no part of the path `rest` below the folder `base` is a symbolic link (one
+    lstat per part, up to the first that does not exist): then `base/rest`, links followed,
+    is `base`, links followed, plus `rest`."""
+    current = base
+    for part in rest.split("/"):
+        current = f"{current}/{part}"
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return False
+        except (FileNotFoundError, NotADirectoryError):
+            return True
+    return True
+
+
+def _real_folders(base: str, parts: list[str]) -> int:
+    """How many of the leading `parts` below `base` are real folders (not links), up to the
+    first missing one; -1 when a link or a file is on the way."""
+    current = base
+    for i, part in enumerate(parts):
+        current = f"{current}/{part}"
+        try:
+            mode = os.lstat(current).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return i
+        if not stat.S_ISDIR(mode):
+            return -1
+    return len(parts)
 
 
 def _within(real: str, base: str) -> bool:

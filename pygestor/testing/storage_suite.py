@@ -56,6 +56,16 @@ class StorageSuite:
         assert storage.read("x/only.json") == b"first"
         assert [e.key for e in storage.list("x")] == ["x/only.json"]
 
+    def test_create_all_is_create_only(self, storage: Any) -> None:
+        assert storage.create("y/b.json", b"there") is True
+        files = [("y/a.json", b"a"), ("y/b.json", b"new"), ("z/deep/c.json", b"c")]
+        assert tuple(storage.create_all(files)) == (True, False, True)
+        assert storage.read("y/a.json") == b"a" and storage.read("z/deep/c.json") == b"c"
+        assert storage.read("y/b.json") == b"there"  # never overwritten
+        assert [e.key for e in storage.list("y")] == ["y/a.json", "y/b.json"]  # no temp left
+        assert [e.key for e in storage.list("z/deep")] == ["z/deep/c.json"]
+        assert tuple(storage.create_all([])) == ()
+
     def test_create_race_has_one_winner(self, storage: Any) -> None:
         wins: list[bytes] = []
         start = threading.Barrier(8)
@@ -164,6 +174,7 @@ class StorageSuite:
         refused = [
             lambda: storage.write("ds/sub/new.json", b"x"),
             lambda: storage.create("ds/sub/new.json", b"x"),
+            lambda: storage.create_all([("ds/own/new.json", b"x"), ("ds/sub/new.json", b"x")]),
             lambda: storage.writer("ds/sub/new.json").__enter__(),
             lambda: storage.append("ds/sub/.g.part").__enter__(),
             lambda: storage.append("ds/sub/deeper/.g.part").__enter__(),
