@@ -25,7 +25,6 @@ import errno
 import os
 import shutil
 import stat
-import sys
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -34,6 +33,7 @@ from typing import IO, Any
 
 from ..errors import LockTimeout, UnsafePath
 from .base import TEMP_PREFIX, FileInfo, Kind
+from .kernel import copy_in_kernel, rename_noreplace, syncfs
 
 
 class LocalStorage:
@@ -161,7 +161,7 @@ class LocalStorage:
         """Put the temporary file `tmp` (a path) at `key`, create-only; False when taken. A
         rename that never replaces (Linux `renameat2(RENAME_NOREPLACE)`: one change to the
         folder, where a link and the temporary name's unlink are two), else a hard link."""
-        moved = _rename_noreplace(tmp, self._abs(key))
+        moved = rename_noreplace(tmp, self._abs(key))
         if moved is not None:
             return moved
         try:
@@ -243,7 +243,7 @@ class LocalStorage:
             count = max(os.fstat(src).st_size - offset, 0)
             with self.append(key) as fh:
                 fh.write(b"")  # the partial file is still the one at its path
-                if count and not _copy_in_kernel(src, self._abs(key), fh.fileno(), offset, count):
+                if count and not copy_in_kernel(src, self._abs(key), fh.fileno(), offset, count):
                     os.lseek(src, offset, os.SEEK_SET)
                     while piece := os.read(src, _COPY_CHUNK):
                         fh.write(piece)
@@ -295,7 +295,7 @@ class LocalStorage:
         devices: dict[int, str] = {}
         for folder in {self._abs(key).rpartition("/")[0]: None for key in keys}:
             devices.setdefault(os.stat(folder).st_dev, folder)
-        if all(_syncfs(folder) for folder in devices.values()):
+        if all(syncfs(folder) for folder in devices.values()):
             return
         for key in keys:
             path = self._abs(key)
@@ -657,88 +657,6 @@ class _DurableFile:
 
 _NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC
 _COPY_CHUNK = 4 << 20  # bytes copied at a time where the kernel cannot copy itself
-
-
-def _copy_in_kernel(src: int, path: str, appending: int, offset: int, count: int) -> bool:
-    """Append `count` bytes of `src` from `offset` to the file open (for appending) as
-    `appending` at `path` with copy_file_range(2), through a second descriptor of the same file
-    (the call refuses an O_APPEND one); False, nothing copied, where the kernel or the file
-    system cannot (then the caller copies)."""
-    copy = getattr(os, "copy_file_range", None)
-    if copy is None:
-        return False
-    try:
-        out = os.open(path, os.O_WRONLY | _NOFOLLOW)
-    except OSError:
-        return False
-    try:
-        mine, theirs = os.fstat(out), os.fstat(appending)
-        if (mine.st_dev, mine.st_ino) != (theirs.st_dev, theirs.st_ino):
-            return False  # replaced in between: the append's own writes will notice
-        at, done = theirs.st_size, 0
-        while done < count:
-            try:
-                n = copy(src, out, count - done, offset + done, at + done)
-            except OSError as exc:
-                if done == 0 and exc.errno in _NO_KERNEL_COPY:
-                    return False
-                raise
-            if n == 0:
-                break  # the source ended early: it is what it is
-            done += n
-        return True
-    finally:
-        os.close(out)
-
-
-_NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
-
-
-def _syncfs(folder: str) -> bool:
-    """syncfs(2) the file system holding `folder`; False where there is none (not Linux).
-    Raises OSError for a write-back error it reports (a full disk: ENOSPC)."""
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes  # lazy: only downloads flush batches
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    if not hasattr(libc, "syncfs"):
-        return False
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        if libc.syncfs(fd) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err), folder)
-    finally:
-        os.close(fd)
-    return True
-
-
-_RENAMEAT2: list[Any] = []  # [libc.renameat2], or [None] where there is none
-
-
-def _rename_noreplace(source: str, target: str) -> bool | None:
-    """Rename `source` to `target` unless something is there (a link too, never followed):
-    True when renamed, False when `target` exists, None where the system or the file system
-    cannot (then the caller links)."""
-    if not _RENAMEAT2:
-        fn = None
-        if sys.platform.startswith("linux"):
-            import ctypes  # lazy: only index writes use it
-
-            fn = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
-        _RENAMEAT2.append(fn)
-    fn = _RENAMEAT2[0]
-    if fn is None:
-        return None
-    import ctypes
-
-    at_fdcwd, noreplace = -100, 1
-    if fn(at_fdcwd, os.fsencode(source), at_fdcwd, os.fsencode(target), noreplace) == 0:
-        return True
-    # anything else (not supported here: EINVAL, ENOSYS; or any other failure): the caller
-    # links instead, as it always did, and reports what that finds
-    return False if ctypes.get_errno() == errno.EEXIST else None
 
 
 def _lstat(path: str) -> os.stat_result | None:
