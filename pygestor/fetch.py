@@ -245,15 +245,13 @@ def plan_download(
         elif sel.state == "stale" and not update:
             stale.append(item)
         elif sel.state in ("remote", "partial", "stale"):
-            partial = store.partial_key(selection.dataset, sel.subset, sel.partition.name)
-            fetch.append(
-                FetchItem(
-                    sel.subset,
-                    sel.partition.name,
-                    sel.partition.file,
-                    fetch_ranges.on_disk(store.storage, partial, sel.partition.file.size),
-                )
-            )
+            file, started = sel.partition.file, 0
+            # the selection looked for `.part` files (one look at each subset's folder): a
+            # remote partition has none, and only a large file may have range parts without one
+            if sel.state != "remote" or file.size >= fetch_ranges.RANGE_THRESHOLD:
+                partial = store.partial_key(selection.dataset, sel.subset, sel.partition.name)
+                started = fetch_ranges.on_disk(store.storage, partial, file.size)
+            fetch.append(FetchItem(sel.subset, sel.partition.name, file, started))
     return DownloadPlan(
         selection.dataset,
         selection.listing.commit,
