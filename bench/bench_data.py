@@ -1277,34 +1277,42 @@ def bench_kill(b: Bench, srv: Any, sizes: dict[str, int]) -> None:
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     time.sleep(2 * delay + 1.0)  # let the server threads notice the hang-up and log what they sent
-    at_kill = {
-        p.name[1:].removesuffix(".part"): p.stat().st_size for p in data_dir.rglob(".*.part")
-    }
+    at_kill: dict[str, int] = {}  # bytes on disk per file: its .part and its range parts
+    on_disk: dict[str, list[tuple[int, int]]] = {}  # per file, the (start, end) it has
+    for part in data_dir.rglob(".*.part*"):  # `.<file>.part`, `.<file>.part-<start>`
+        file, _, start = part.name[1:].partition(".part")
+        first, size = int(start[1:] or 0), part.stat().st_size
+        at_kill[file] = at_kill.get(file, 0) + size
+        on_disk.setdefault(file, []).append((first, first + size))
     srv.faults.clear()
+    killed_run = len(srv.requests.filter(method="GET", origin="lfs"))
     b.child("pg_download", params)
     sent: dict[str, int] = {}
-    resumed_at: dict[str, int] = {}
-    for rec in srv.requests.filter(method="GET", origin="lfs"):
+    resumed_at: dict[str, list[int]] = {}  # per file, where each ranged GET of the restart started
+    for i, rec in enumerate(srv.requests.filter(method="GET", origin="lfs")):
         file = rec.path.rsplit("/", 1)[-1]
         sent[file] = sent.get(file, 0) + rec.bytes_sent
-        if rec.range:
-            resumed_at[file] = int(rec.range.removeprefix("bytes=").split("-")[0])
+        if rec.range and i >= killed_run:
+            start = int(rec.range.removeprefix("bytes=").split("-")[0])
+            resumed_at.setdefault(file, []).append(start)
     refetched = {f: sent.get(f, 0) - size for f, size in sizes.items()}
-    worst = max((refetched[f] for f in at_kill), default=0)
-    per = ", ".join(f"{refetched[f]:,}" for f in sorted(at_kill))
+    # a file over several ranges had a transfer in flight per part file: the bound is per transfer
+    parts = {f: len(on_disk[f]) for f in at_kill}
+    worst = max((refetched[f] / parts[f] for f in at_kill), default=0)
+    per = ", ".join(f"{refetched[f]:,} ({parts[f]})" for f in sorted(at_kill))
     b.add(
         "kill",
-        f"{len(at_kill)} files in flight at the kill ({_size(sum(at_kill.values()))} on disk): "
-        "bytes sent beyond the file sizes, per file",
-        f"max {worst:,} B",
+        f"{len(at_kill)} files in flight at the kill ({_size(sum(at_kill.values()))} on disk, "
+        f"{sum(parts.values())} part files): bytes sent beyond the file sizes, per transfer",
+        f"max {worst:,.0f} B",
         "",
         "",
-        f"<= {READ_CHUNK:,} B per file",
+        f"<= {READ_CHUNK:,} B per transfer",
         worst <= READ_CHUNK and len(at_kill) > 0,
     )
     b.add(
         "kill",
-        f"  per in-flight file: {per}",
+        f"  per in-flight file (part files): {per}",
         f"total {sum(refetched.values()):,} B",
         "",
         "",
@@ -1315,16 +1323,23 @@ def bench_kill(b: Bench, srv: Any, sizes: dict[str, int]) -> None:
     b.add(
         "kill",
         "  of which in pygestor's hands (the rest was in socket buffers at the kill)",
-        f"{lost / max(1, len(at_kill)):,.0f} B/file",
+        f"{lost / max(1, sum(parts.values())):,.0f} B/transfer",
         f"{unread:,} B in sockets",
         "",
-        f"<= {READ_CHUNK:,} B per file",
-        lost / max(1, len(at_kill)) <= READ_CHUNK,
+        f"<= {READ_CHUNK:,} B per transfer",
+        lost / max(1, sum(parts.values())) <= READ_CHUNK,
     )
-    exact = [f for f in at_kill if resumed_at.get(f) == at_kill[f]]
+
+    def resumed(file: str) -> bool:  # ranged, and no GET starts inside bytes it had on disk
+        starts = resumed_at.get(file, [])
+        return bool(starts) and not any(
+            first <= s < end for s in starts for first, end in on_disk[file]
+        )
+
+    exact = [f for f in at_kill if resumed(f)]
     b.add(
         "kill",
-        "  restart resumed each file at its .part size (Range)",
+        "  restart resumed each file (each of its ranges) where its part file ended (Range)",
         f"{len(exact)} of {len(at_kill)}",
         "",
         "",

@@ -63,7 +63,7 @@ def test_bench_data_smoke_runs_every_group_and_writes_nothing() -> None:
         "download 8 large files",
         "download 176 small files: ",
         "download 176 small files, 50 ms latency",
-        "restart resumed each file at its .part size (Range)",
+        "restart resumed each file (each of its ranges) where its part file ended (Range)",
         # one large file over ranges, from a server capping each connection
         "one 16.0 MiB file, 4 workers",
         "one 16.0 MiB file, 8 workers",
