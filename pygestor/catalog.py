@@ -47,7 +47,15 @@ from .index.selection import Selection, select
 from .index.store import Store
 from .index.sync import SyncResult
 from .index.views import DATASET_COLUMNS, PARTITION_COLUMNS, SUBSET_COLUMNS
-from .manifest.discovery import Discovery, Entry, Validation, discover, discover_paths, rule_line
+from .manifest.discovery import (
+    Discovery,
+    Entry,
+    Validation,
+    discover,
+    discover_name,
+    discover_paths,
+    rule_line,
+)
 from .manifest.models import Manifest
 from .manifest.patterns import is_safe_relpath
 from .settings import Settings
@@ -55,6 +63,7 @@ from .sources import open_source
 
 if TYPE_CHECKING:
     import threading
+    from pathlib import Path
 
     import pandas as pd
 
@@ -117,11 +126,19 @@ class Catalog:
     # ---- the manifests ------------------------------------------------------------------
     def discover(self) -> Discovery:
         """One pass over the catalog folders: every valid manifest, every problem, every note."""
-        builtin = self.settings.builtin_catalog_dir if self.settings.include_builtin else None
-        return discover(self.settings.catalog_dirs, builtin=builtin)
+        return discover(self.settings.catalog_dirs, builtin=self._builtin())
+
+    def _builtin(self) -> Path | None:
+        return self.settings.builtin_catalog_dir if self.settings.include_builtin else None
 
     def entry(self, name: str, *, _found: Discovery | None = None) -> Entry:
-        """The manifest entry named `name`; DatasetNotFound (with suggestions) or ManifestError."""
+        """The manifest entry named `name`; DatasetNotFound (with suggestions) or ManifestError.
+        Only the files that may define `name` are parsed (`discover_name`), unless it is not
+        found: then every file is, for the suggestions."""
+        if _found is None:
+            narrow = discover_name(self.settings.catalog_dirs, name, builtin=self._builtin())
+            if name in narrow.entries:
+                return narrow.entries[name]
         result = _found or self.discover()
         if name in result.entries:
             return result.entries[name]

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import make_settings, write_manifest
 from pygestor.catalog import Catalog
+from pygestor.errors import DatasetNotFound
 from pygestor.manifest import cache, discovery
 
 T0 = 1_700_000_000_000_000_000  # a fixed mtime in ns, long ago (never "racy")
@@ -258,3 +259,44 @@ def test_a_weighed_cache_keeps_its_total_weight_under_the_bound() -> None:
     assert [lru.get((n, 1)) for n in "abcd"] == [None, "b", "c", None]  # a went; d never fit
     lru.put(("b", 2), "b2", changed_ns=T0, weight=1)  # a new version of b replaces the old
     assert (lru.get(("b", 1)), lru.get(("b", 2)), lru.info().entries) == (None, "b2", 2)
+
+
+def test_a_lookup_by_name_parses_only_the_files_that_may_define_it(
+    tmp_path: Path, parses: list[str]
+) -> None:
+    """`Catalog.entry` skips, unparsed, a file whose one top-level `name:` line names another
+    dataset; a file named otherwise that defines the name, or one whose name line is not plain,
+    is parsed, and precedence is what a whole `discover` gives."""
+    user = tmp_path / "user"
+    put(user, "alpha", manifest_text("alpha", "a"))
+    put(user, "beta", manifest_text("beta", "b").replace("name: beta", "name: 'beta'  # quoted"))
+    put(user, "my-gamma", manifest_text("gamma", "defined in a file named otherwise"))
+    put(user, "odd", manifest_text("x", "?").replace("name: x", "name: !!str odd-name"))
+    settings = make_settings(tmp_path, "http://127.0.0.1:9", extra_catalog_dirs=(user,))
+    catalog = Catalog(settings)
+    entry = catalog.entry("gamma")
+    assert (entry.path.name, entry.manifest.description) == (
+        "my-gamma.yaml",
+        "defined in a file named otherwise",
+    )
+    assert sorted(parses) == ["my-gamma.yaml", "odd.yaml"]
+    parses.clear()
+    assert catalog.entry("beta").manifest.description == "b"
+    assert sorted(parses) == ["beta.yaml"]  # (odd.yaml and my-gamma.yaml: parsed, cached)
+    # the same entries a whole pass over the catalog finds
+    found = catalog.discover().entries
+    assert (found["gamma"].path, found["beta"].path) == (entry.path, user / "beta.yaml")
+
+
+def test_a_lookup_by_name_keeps_precedence_and_the_not_found_suggestions(
+    tmp_path: Path, parses: list[str]
+) -> None:
+    user = tmp_path / "user"
+    put(user, "a-mnist", manifest_text("mnist", "a user's mnist, in a file named otherwise"))
+    settings = make_settings(tmp_path, "http://127.0.0.1:9", extra_catalog_dirs=(user,))
+    catalog = Catalog(settings)
+    entry = catalog.entry("mnist")  # shadows the built-in mnist.yaml
+    assert (entry.path.name, entry.builtin) == ("a-mnist.yaml", False)
+    assert entry.shadows is not None and entry.shadows.name == "mnist.yaml"
+    with pytest.raises(DatasetNotFound, match="mnsit"):
+        catalog.entry("mnsit")

@@ -8,6 +8,7 @@ two manifests of one name among the user's folders are an error.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -20,6 +21,9 @@ from .models import Manifest
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 SUFFIXES = frozenset(MANIFEST_SUFFIXES)
 MAX_MANIFEST_BYTES = 1_000_000
+# a top-level `name: value` line (value plain or quoted, an optional comment after it)
+_NAME_LINE = re.compile(r"^name:[ \t]*(\S*?)[ \t]*(?:[ \t]#.*)?\r?$", re.MULTILINE)
+_PLAIN = re.compile(r"[A-Za-z0-9._-]+|'[A-Za-z0-9._-]+'|\"[A-Za-z0-9._-]+\"")
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,44 @@ def discover(folders: Sequence[Path], *, builtin: Path | None = None) -> Discove
             else:
                 result.problems += parsed
     return result
+
+
+def discover_name(folders: Sequence[Path], name: str, *, builtin: Path | None = None) -> Discovery:
+    """`discover` narrowed to the files that may define dataset `name`: a file not parsed yet
+    whose one top-level `name:` line names another dataset is skipped without parsing (YAML and
+    validation are most of a first lookup's time). The entry for `name`, and the problems of a
+    file named after it, are the ones `discover` finds; the other files' are not looked at."""
+    from .cache import CACHE, file_key
+
+    result = Discovery()
+    for folder in folders:
+        is_builtin = builtin is not None and folder == builtin
+        for path, st in _scan(folder):
+            result.files.append(path)
+            known = st is not None and CACHE.get(file_key(str(path), st)) is not None
+            if not known and path.stem != name and _names_another(path, name):
+                continue
+            parsed = _parse_cached(path, st)
+            if isinstance(parsed, Manifest):
+                if parsed.name == name:
+                    add_entry(result, Entry(parsed, path, is_builtin))
+            else:
+                result.problems += parsed
+    return result
+
+
+def _names_another(path: Path, name: str) -> bool:
+    """Whether the file's text has exactly one top-level `name:` line, with a plain or quoted
+    name other than `name` (anything else, or a file that cannot be read, may define it)."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(MAX_MANIFEST_BYTES).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    found = _NAME_LINE.findall(text)
+    if len(found) != 1 or _PLAIN.fullmatch(found[0]) is None:
+        return False
+    return found[0].strip("'\"") != name
 
 
 def _scan(folder: Path) -> list[tuple[Path, os.stat_result | None]]:
