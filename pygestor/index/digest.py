@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import IO, Literal, TypeVar
+from typing import IO, Any, Literal, TypeVar
 
 from ..sources.base import RemoteFile
 from ..storage.base import Storage
@@ -139,26 +139,27 @@ def same(want: RemoteFile, got: Digests) -> bool:
 
 def parquet_rows_of(key: str, content: bytes) -> int | None:
     """`parquet_rows` of the file `key` whose bytes are `content` (already in memory)."""
-    if not key.endswith(".parquet"):
-        return None
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    try:
-        return int(pq.read_metadata(pa.BufferReader(content)).num_rows)
-    except Exception:  # noqa: BLE001 (a file whose footer pyarrow cannot read: rows stay unknown)
-        log.warning("cannot read the parquet footer of %s", key)
-        return None
+    def source() -> Any:
+        import pyarrow as pa
+
+        return pa.BufferReader(content)
+
+    return _footer_rows(key, source)
 
 
 def parquet_rows(storage: Storage, key: str) -> int | None:
     """Rows from a parquet footer (no data read); None for other formats or unreadable footers."""
+    return _footer_rows(key, lambda: storage.open_arrow(key))
+
+
+def _footer_rows(key: str, source: Callable[[], Any]) -> int | None:
     if not key.endswith(".parquet"):
         return None
     import pyarrow.parquet as pq
 
     try:
-        return int(pq.read_metadata(storage.open_arrow(key)).num_rows)
+        return int(pq.read_metadata(source()).num_rows)
     except Exception:  # noqa: BLE001 (a file whose footer pyarrow cannot read: rows stay unknown)
         log.warning("cannot read the parquet footer of %s", key)
         return None

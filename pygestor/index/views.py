@@ -7,6 +7,7 @@ when unknown (e.g. before a sync).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from typing import Any
 
@@ -234,8 +235,18 @@ def partition_records(
     rows: list[dict[str, Any]] = []
     append = rows.append
     c = columns_of(listed)
-    for partition, path, size, sha256 in zip(c.names, c.paths, c.sizes, c.sha256s, strict=True):
-        state, rec, tier = found[(subset, partition)]
+    entries = (
+        (partition, path, size, sha256, *found[(subset, partition)])
+        for partition, path, size, sha256 in zip(c.names, c.paths, c.sizes, c.sha256s, strict=True)
+    )
+    gone = (  # local files of partitions no longer listed (of this subset), last
+        (pname, rec.path, rec.size, rec.sha256, state, rec, tier)
+        for (s, pname), (state, rec, tier) in sorted(
+            (k, v) for k, v in found.items() if v[0] == "gone"
+        )
+        if s == subset and rec is not None
+    )
+    for partition, path, size, sha256, state, rec, tier in itertools.chain(entries, gone):
         append(
             {
                 "dataset": name,
@@ -250,35 +261,7 @@ def partition_records(
                 "location": where[tier] if state in _ON_DISK else None,
             }
         )
-    gone = sorted((k, v) for k, v in found.items() if v[0] == "gone")  # (of this subset)
-    for (s, pname), (state, rec, tier) in gone:
-        if s == subset and rec is not None:
-            row = _row(name, subset, pname, rec.path, rec.size, state, rec, rec.sha256)
-            rows.append({**row, "location": where[tier]})
     return rows
-
-
-def _row(
-    dataset: str,
-    subset: str,
-    partition: str,
-    path: str,
-    size: int,
-    state: str,
-    rec: Record | None,
-    sha256: str | None,
-) -> dict[str, Any]:
-    return {
-        "dataset": dataset,
-        "subset": subset,
-        "partition": partition,
-        "path": path,
-        "size": size,
-        "state": state,
-        "rows": rec.rows if rec else None,
-        "sha256": sha256,
-        "downloaded_at": rec.downloaded_at if rec else None,
-    }
 
 
 def _total(values: list[int | None]) -> int | None:
