@@ -65,7 +65,14 @@ def _interrupt(
 ) -> tuple[int, float, str, str]:
     """Start `cmd`, send SIGINT once `ready()` is true; (exit status, seconds from the signal to
     the exit, stdout, stderr)."""
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_as_from_a_shell,
+    )
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline and not ready() and proc.poll() is None:  # type: ignore[operator]
         time.sleep(0.02)
@@ -79,6 +86,16 @@ def _interrupt(
         out, err = proc.communicate()
         raise AssertionError(f"still running 10 s after SIGINT; stderr: {err}") from None
     return proc.returncode, time.monotonic() - sent, out, err
+
+
+def _as_from_a_shell() -> None:
+    """In the child, before it runs: SIGINT with its default action and unblocked, as a shell
+    leaves it for a command it starts. In a fresh clone's whole suite the three Ctrl-C tests
+    saw the child finish its work after the SIGINT (exit 0), though they pass alone and the
+    suite's process neither ignores nor blocks SIGINT; started this way (which also makes
+    subprocess fork rather than vfork) they pass there too. The cause is not pinned down."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _after(condition: object, seconds: float) -> object:
