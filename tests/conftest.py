@@ -10,6 +10,7 @@ subprocesses), since each test server has its own port.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import subprocess
@@ -163,3 +164,42 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+# ---- a full disk: a real tmpfs, mounted by the test (the suite runs as root in CI) ---------------
+SMALL_DISK_BYTES = 2 * 1024 * 1024
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB tmpfs at tmp_path/disk, unmounted afterwards."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (the suite runs as root in CI)")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={SMALL_DISK_BYTES}", "tmpfs", str(disk)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        if subprocess.run(["umount", str(disk)], check=False).returncode != 0:
+            subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def fill_disk(disk: Path, name: str = "filler") -> Path:
+    """Write to `disk` until it is full; returns the filler file."""
+    filler = disk / name
+    with filler.open("ab", buffering=0) as fh:
+        for size in (64 * 1024, 4096, 512, 1):
+            try:
+                while True:
+                    fh.write(b"\0" * size)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+    return filler

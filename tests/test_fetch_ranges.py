@@ -4,20 +4,18 @@ ranges, corrupt ranges, and the files a removal and a repair must know."""
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from huggingface_hub import hf_hub_url
 
-from conftest import big_repo, make_settings
+from conftest import big_repo, fill_disk, make_settings
 from pygestor import fetch_ranges
 from pygestor.catalog import Catalog
 from pygestor.fetch import ProgressEvent
@@ -353,37 +351,6 @@ def test_range_part_names(name: str, parsed: tuple[str, int] | None) -> None:
         assert range_part_key(parsed[0], parsed[1]) == name
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 2 MiB tmpfs at tmp_path/disk (as in test_hostile_sources), unmounted afterwards."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root (the suite runs as root in CI)")
-    mount = ["mount", "-t", "tmpfs", "-o", f"size={2 * MIB}", "tmpfs", str(disk)]
-    mounted = subprocess.run(mount, capture_output=True, text=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield disk
-    finally:
-        if subprocess.run(["umount", str(disk)], check=False).returncode != 0:
-            subprocess.run(["umount", "-l", str(disk)], check=False)
-
-
-def _fill(disk: Path) -> Path:
-    """Write to `disk` until it is full; the filler file."""
-    filler = disk / "filler"
-    with filler.open("ab", buffering=0) as fh:
-        for size in (64 * 1024, 4096, 512, 1):
-            try:
-                while True:
-                    fh.write(b"\0" * size)
-            except OSError as exc:
-                assert exc.errno == errno.ENOSPC
-    return filler
-
-
 def test_a_full_disk_keeps_every_range_and_the_rerun_finishes(
     tmp_path: Path, hub: HubServer, small_disk: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -401,7 +368,7 @@ def test_a_full_disk_keeps_every_range_and_the_rerun_finishes(
 
     def progress(event: ProgressEvent) -> None:
         if event.bytes_done >= 384 * 1024 and not filled:
-            filled.append(_fill(small_disk))
+            filled.append(fill_disk(small_disk))
 
     with pytest.raises(DiskFull) as err:
         catalog.download("big", workers=4, progress=progress)

@@ -5,19 +5,17 @@ outside the plan, and the good files stay usable."""
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import make_settings, run_cli, write_manifest
+from conftest import fill_disk, make_settings, run_cli, write_manifest
 from pygestor.catalog import Catalog
 from pygestor.errors import DownloadError
 from pygestor.fetch import ProgressEvent
@@ -253,44 +251,6 @@ def test_a_body_longer_than_listed_is_cut_at_the_listed_size(
 
 
 # ---- a full disk (a real tmpfs, mounted by the test) -----------------------------------------
-DISK_BYTES = 2 * MB
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 2 MiB tmpfs at tmp_path/disk, unmounted afterwards."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root (the suite runs as root in CI)")
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={DISK_BYTES}", "tmpfs", str(disk)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield disk
-    finally:
-        if subprocess.run(["umount", str(disk)], check=False).returncode != 0:
-            subprocess.run(["umount", "-l", str(disk)], check=False)
-
-
-def _fill(disk: Path, name: str = "filler") -> Path:
-    """Write to `disk` until it is full; returns the filler file."""
-    filler = disk / name
-    with filler.open("ab", buffering=0) as fh:
-        for size in (64 * 1024, 4096, 512, 1):
-            try:
-                while True:
-                    fh.write(b"\0" * size)
-            except OSError as exc:
-                assert exc.errno == errno.ENOSPC
-    return filler
-
-
 def _disk_env(tmp_path: Path, hub: HubServer, disk: Path) -> dict[str, str]:
     return {
         "HF_ENDPOINT": hub.endpoint,
@@ -327,7 +287,7 @@ def test_disk_full_mid_download_keeps_the_partial_file_and_the_rerun_finishes(
     while not (part.exists() and part.stat().st_size >= 256 * 1024):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.02)
-    filler = _fill(small_disk)
+    filler = fill_disk(small_disk)
     out, err = proc.communicate(timeout=60)
     result = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
     line = _one_line_error(result)
@@ -366,7 +326,7 @@ def test_disk_full_during_a_sync_keeps_the_listing_in_force(
     pointer = (index / "current.json").read_bytes()
     listings = sorted(p.name for p in (index / "listings").iterdir())
     hub.hub.commit("pygestor/hostile", add={f"data/c{i}.jsonl": b"{}\n" for i in range(50)})
-    filler = _fill(small_disk)
+    filler = fill_disk(small_disk)
 
     failed = run_cli(["sync", "hostile"], env=env)
     line = _one_line_error(failed)
@@ -402,7 +362,7 @@ def test_a_full_disk_while_writing_an_arrow_copy_is_one_line(
     env = _disk_env(tmp_path, hub, small_disk)
     assert run_cli(["download", "long"], env=env).returncode == 0
     downloaded = small_disk / "data" / "long" / "all" / "x.parquet"
-    filler = _fill(small_disk)
+    filler = fill_disk(small_disk)
     line = _one_line_error(run_cli(["download", "long", "--arrow-copy"], env=env))
     copy = small_disk / "data" / ".pygestor" / "datasets" / "long" / "arrow" / "all.arrow"
     assert re.fullmatch(
