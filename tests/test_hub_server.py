@@ -7,6 +7,7 @@ the user's real files.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import json
@@ -431,11 +432,13 @@ def test_50k_file_repo_is_quick(tmp_path: Path) -> None:
 # --- CLI and surface --------------------------------------------------------------------------
 
 
-def test_cli_serves_a_root(tmp_path: Path) -> None:
-    LocalHub(tmp_path).create_repo("demo/cli", {"a.txt": b"hello"})
+@contextlib.contextmanager
+def _serving(root: Path, *options: str) -> Iterator[str]:
+    """`python -m pygestor.testing.hub serve --root ROOT OPTIONS...` running: its endpoint. It
+    must stop cleanly on SIGTERM, with nothing on stderr."""
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pygestor.testing.hub", "serve", "--root", str(tmp_path)],
+        [sys.executable, "-m", "pygestor.testing.hub", "serve", "--root", str(root), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -444,10 +447,7 @@ def test_cli_serves_a_root(tmp_path: Path) -> None:
     )
     try:
         assert proc.stdout is not None
-        endpoint = proc.stdout.readline().strip()
-        assert endpoint.startswith("http://127.0.0.1:")
-        with raw_get(f"{endpoint}/datasets/demo/cli/resolve/main/a.txt") as resp:
-            assert resp.read() == b"hello"
+        yield proc.stdout.readline().strip()
     finally:
         proc.terminate()
         _, stderr = proc.communicate(timeout=10)
@@ -455,30 +455,23 @@ def test_cli_serves_a_root(tmp_path: Path) -> None:
     assert stderr == ""
 
 
+def test_cli_serves_a_root(tmp_path: Path) -> None:
+    LocalHub(tmp_path).create_repo("demo/cli", {"a.txt": b"hello"})
+    with _serving(tmp_path) as endpoint:
+        assert endpoint.startswith("http://127.0.0.1:")
+        with raw_get(f"{endpoint}/datasets/demo/cli/resolve/main/a.txt") as resp:
+            assert resp.read() == b"hello"
+
+
 def test_cli_caps_the_rate_and_ignores_ranges(tmp_path: Path) -> None:
     LocalHub(tmp_path).create_repo("demo/cli", {"a.txt": b"x" * 100_000})
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    argv = ["serve", "--root", str(tmp_path), "--rate", "400000", "--ignore-range"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pygestor.testing.hub", *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=REPO_ROOT,
-    )
-    try:
-        assert proc.stdout is not None
-        endpoint = proc.stdout.readline().strip()
+    with _serving(tmp_path, "--rate", "400000", "--ignore-range") as endpoint:
         began = time.monotonic()
         url = f"{endpoint}/datasets/demo/cli/resolve/main/a.txt"
         with raw_get(url, Range="bytes=0-9") as resp:
             assert (resp.status, len(resp.read())) == (200, 100_000)  # the whole file
         assert time.monotonic() - began >= 0.2  # 100 kB at 400 kB/s
-    finally:
-        proc.terminate()
-        _, stderr = proc.communicate(timeout=10)
-    assert proc.returncode == 0 and stderr == ""
     bad = subprocess.run(
         [
             sys.executable,
