@@ -52,7 +52,6 @@ from .manifest.discovery import (
     Entry,
     Validation,
     discover,
-    discover_name,
     discover_paths,
     rule_line,
 )
@@ -133,10 +132,10 @@ class Catalog:
 
     def entry(self, name: str, *, _found: Discovery | None = None) -> Entry:
         """The manifest entry named `name`; DatasetNotFound (with suggestions) or ManifestError.
-        Only the files that may define `name` are parsed (`discover_name`), unless it is not
+        Only the files that may define `name` are parsed (`discover(..., name=)`), unless it is not
         found: then every file is, for the suggestions."""
         if _found is None:
-            narrow = discover_name(self.settings.catalog_dirs, name, builtin=self._builtin())
+            narrow = discover(self.settings.catalog_dirs, builtin=self._builtin(), name=name)
             if name in narrow.entries:
                 return narrow.entries[name]
         result = _found or self.discover()

@@ -59,28 +59,17 @@ def manifest_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def discover(folders: Sequence[Path], *, builtin: Path | None = None) -> Discovery:
+def discover(
+    folders: Sequence[Path], *, builtin: Path | None = None, name: str | None = None
+) -> Discovery:
     """Parse every manifest in `folders` (in precedence order); `builtin` marks the built-in
     folder. A file unchanged since an earlier call is not parsed again (`manifest.cache`: one
-    listing per folder and one stat per file)."""
-    result = Discovery()
-    for folder in folders:
-        is_builtin = builtin is not None and folder == builtin
-        for path, st in _scan(folder):
-            result.files.append(path)
-            parsed = _parse_cached(path, st)
-            if isinstance(parsed, Manifest):
-                add_entry(result, Entry(parsed, path, is_builtin))
-            else:
-                result.problems += parsed
-    return result
+    listing per folder and one stat per file).
 
-
-def discover_name(folders: Sequence[Path], name: str, *, builtin: Path | None = None) -> Discovery:
-    """`discover` narrowed to the files that may define dataset `name`: a file not parsed yet
-    whose one top-level `name:` line names another dataset is skipped without parsing (YAML and
-    validation are most of a first lookup's time). The entry for `name`, and the problems of a
-    file named after it, are the ones `discover` finds; the other files' are not looked at."""
+    With `name`, only what may define dataset `name`: a file not parsed yet whose one top-level
+    `name:` line names another dataset is skipped without parsing (YAML and validation are most
+    of a first lookup's time). The entry for `name`, and the problems of a file named after it,
+    are the ones a whole pass finds; the other files' are not looked at."""
     from .cache import CACHE, file_key
 
     result = Discovery()
@@ -88,12 +77,13 @@ def discover_name(folders: Sequence[Path], name: str, *, builtin: Path | None = 
         is_builtin = builtin is not None and folder == builtin
         for path, st in _scan(folder):
             result.files.append(path)
-            known = st is not None and CACHE.get(file_key(str(path), st)) is not None
-            if not known and path.stem != name and _names_another(path, name):
-                continue
+            if name is not None and path.stem != name:
+                known = st is not None and CACHE.get(file_key(str(path), st)) is not None
+                if not known and _names_another(path, name):
+                    continue
             parsed = _parse_cached(path, st)
             if isinstance(parsed, Manifest):
-                if parsed.name == name:
+                if name is None or parsed.name == name:
                     add_entry(result, Entry(parsed, path, is_builtin))
             else:
                 result.problems += parsed
