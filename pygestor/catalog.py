@@ -554,7 +554,7 @@ class Catalog:
         from .read.tables import load
 
         check_output(output)
-        selection = self._readable(name, subset, partitions, download)
+        selection = self.readable(name, subset, partitions, download)
         return load(
             selection,
             self.store,
@@ -590,7 +590,7 @@ class Catalog:
         check_output(output)
         check_batch_size(batch_size)
         check_prefetch(prefetch)
-        selection = self._readable(name, subset, partitions, download)
+        selection = self.readable(name, subset, partitions, download)
         return stream(
             selection,
             columns=columns,
@@ -671,7 +671,7 @@ class Catalog:
         parts = None if partition is None else [partition]
         return self.select(name, subset, partitions=parts, sync=False)
 
-    def _readable(
+    def readable(
         self,
         name: str,
         subset: str | Sequence[str] | None,

@@ -16,7 +16,15 @@ What is atomic (a reader, in any process, sees the old state or the new one, nev
 | `append(key)` | no | partial files (`.part`) only: resumable, never counted as data |
 | `append_from(key, src)` | no | `append` of the bytes of file `src` (range parts joined) |
 | `remove(key)`, `remove_dir(key)` | yes | a missing key is not an error (returns False) |
+| `write_if(key, data, tag)` | yes: compare-and-swap | only over the version `read_tagged` gave |
 | `lock(key, timeout)` | n/a | exclusive across processes and hosts sharing the storage |
+
+`compare_and_swap` says how the index keeps concurrent writers apart. False (local disks, NFS):
+under `lock`, the dataset lock. True (object stores, which have no lock service): without any
+lock on the index: its listings and records are only ever created (`create`, `If-None-Match: *`)
+and the one file replaced, a dataset's pointer, is replaced by `write_if` on the version it was
+read at (`If-Match` on its ETag), the writer reading again and retrying when another got there
+first. `lock` there is a lease object (a partition's download), never taken by the index.
 
 Writes never follow a link they did not expect, and never land outside the root: a backend
 refuses (`pygestor.errors.UnsafePath`) to write, append, rename or delete where a key's folder
@@ -73,8 +81,11 @@ class Storage(Protocol):
 
     @property
     def url(self) -> str:
-        """Where it is, for messages (`/data/pyg`, later `s3://bucket/prefix`)."""
+        """Where it is, for messages (`/data/pyg`, `s3://bucket/prefix`)."""
         ...
+
+    #: True: the index relies on `create` and `write_if` alone, never on `lock` (see above).
+    compare_and_swap: bool
 
     # ---- reading ----------------------------------------------------------------------------
     def info(self, key: str, *, follow: bool = False) -> FileInfo | None:
@@ -84,6 +95,11 @@ class Storage(Protocol):
 
     def read(self, key: str) -> bytes | None:
         """The whole content of a (small) file, None when it does not exist."""
+        ...
+
+    def read_tagged(self, key: str) -> tuple[bytes, str] | None:
+        """The whole content of a (small) file and a tag naming this version of it (an object
+        store's ETag; a local disk's size, mtime and inode), None when it does not exist."""
         ...
 
     def open(self, key: str) -> IO[bytes]:
@@ -145,6 +161,13 @@ class Storage(Protocol):
         of one sync for the lot rather than one per file. The files `sync_first` (keys written
         with `durable=False`) are made durable by the same sync, before any of `files`
         appears."""
+        ...
+
+    def write_if(self, key: str, data: bytes, *, tag: str | None) -> bool:
+        """Atomically replace `key` with `data` if it still is the version `tag` (from
+        `read_tagged`), or with `tag=None` create it if it does not exist; False, writing
+        nothing, when another writer changed (or created, or removed) it first: read it again
+        and retry. Exclusive across processes and hosts, as `create` is."""
         ...
 
     def writer(self, key: str) -> AbstractContextManager[IO[bytes]]:

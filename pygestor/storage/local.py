@@ -51,6 +51,8 @@ class LocalStorage:
     def __repr__(self) -> str:
         return f"LocalStorage({self.root!r})"
 
+    compare_and_swap = False  # the index takes `lock` (fcntl: local disks and NFSv4)
+
     @property
     def url(self) -> str:
         return self.root
@@ -80,6 +82,14 @@ class LocalStorage:
         try:
             with open(self._abs(key), "rb") as fh:
                 return fh.read()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def read_tagged(self, key: str) -> tuple[bytes, str] | None:
+        try:
+            with open(self._abs(key), "rb") as fh:
+                st = os.fstat(fh.fileno())
+                return fh.read(), _tag(st)
         except (FileNotFoundError, NotADirectoryError):
             return None
 
@@ -203,6 +213,20 @@ class LocalStorage:
             for tmp in temps:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self._abs(tmp))
+
+    def write_if(self, key: str, data: bytes, *, tag: str | None) -> bool:
+        # every write replaces the file by a rename (a new inode): its tag names one version.
+        # The check and the write are one step under a lock beside the file.
+        folder, _, name = key.rpartition("/")
+        with self.lock(f"{folder}/.{name}.lock".lstrip("/"), timeout=60.0):
+            try:
+                now: str | None = _tag(os.stat(self._abs(key)))
+            except (FileNotFoundError, NotADirectoryError):
+                now = None
+            if now != tag:
+                return False
+            self.write(key, data)
+            return True
 
     @contextlib.contextmanager
     def writer(self, key: str) -> Iterator[IO[bytes]]:
@@ -657,6 +681,11 @@ class _DurableFile:
 
 _NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC
 _COPY_CHUNK = 4 << 20  # bytes copied at a time where the kernel cannot copy itself
+
+
+def _tag(st: os.stat_result) -> str:
+    """A version of a file, for `write_if`: what changes whenever it is replaced."""
+    return f"{st.st_ino}-{st.st_size}-{st.st_mtime_ns}"
 
 
 def _lstat(path: str) -> os.stat_result | None:

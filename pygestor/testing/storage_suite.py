@@ -82,6 +82,41 @@ class StorageSuite:
             t.join()
         assert len(wins) == 1 and storage.read("race.json") == wins[0]
 
+    def test_write_if_swaps_only_the_version_read(self, storage: Any) -> None:
+        assert storage.read_tagged("p/ptr.json") is None
+        assert storage.write_if("p/ptr.json", b"one", tag="no-such-version") is False
+        assert storage.write_if("p/ptr.json", b"one", tag=None) is True  # create-only
+        assert storage.write_if("p/ptr.json", b"again", tag=None) is False
+        data, tag = storage.read_tagged("p/ptr.json")
+        assert data == b"one"
+        assert storage.write_if("p/ptr.json", b"two", tag=tag) is True
+        assert storage.write_if("p/ptr.json", b"lost", tag=tag) is False  # a stale version
+        data, newer = storage.read_tagged("p/ptr.json")
+        assert (data, newer != tag) == (b"two", True)
+        storage.write("p/ptr.json", b"2")  # same size, written another way: another version
+        assert storage.write_if("p/ptr.json", b"lost", tag=newer) is False
+        assert storage.read("p/ptr.json") == b"2"
+        storage.remove("p/ptr.json")
+        assert storage.write_if("p/ptr.json", b"lost", tag=newer) is False  # gone meanwhile
+        assert storage.read("p/ptr.json") is None
+
+    def test_write_if_loses_no_update_in_a_race(self, storage: Any) -> None:
+        storage.write("p/counter", b"0")
+
+        def bump(times: int) -> None:
+            for _ in range(times):
+                while True:
+                    data, tag = storage.read_tagged("p/counter")
+                    if storage.write_if("p/counter", str(int(data) + 1).encode(), tag=tag):
+                        break
+
+        threads = [threading.Thread(target=bump, args=(10,)) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert storage.read("p/counter") == b"60"
+
     def test_writer_is_visible_only_on_success(self, storage: Any) -> None:
         storage.write("w/file.bin", b"old")
         with storage.writer("w/file.bin") as fh:
