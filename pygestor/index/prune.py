@@ -11,22 +11,30 @@ from .records import LEGACY_FORMAT
 
 KEEP_LISTINGS = 3  # listings kept per dataset: the current one and a few before it
 STALE_TEMP_SECONDS = 3600
+#: Without a lock (object stores), files younger than this are never pruned: a sync on another
+#: host may have created them and not yet swapped the pointer to them.
+GRACE = 900.0
 
 
-def prune_listings(storage: Storage, folder: str, keep: set[str | None]) -> None:
+def prune_listings(
+    storage: Storage, folder: str, keep: set[str | None], *, grace: float = 0.0
+) -> None:
     """In a dataset's index `folder`, keep the newest KEEP_LISTINGS heads (and those in
-    `keep`), the subset files they name, and temporary files younger than STALE_TEMP_SECONDS;
-    remove the rest. (The caller holds the dataset lock.)"""
+    `keep`), the subset files they name, files younger than `grace` seconds, and temporary
+    files younger than STALE_TEMP_SECONDS; remove the rest. (The caller holds the dataset
+    lock, or passes a `grace`.)"""
+    young = time.time() - grace
     entries = storage.list(f"{folder}/listings")
     listings = sorted(visible_json(entries), key=lambda e: e.mtime, reverse=True)
     for entry in listings[KEEP_LISTINGS:]:
-        if entry.key.rsplit("/", 1)[-1][: -len(".json")] not in keep:
+        if entry.key.rsplit("/", 1)[-1][: -len(".json")] not in keep and entry.mtime < young:
             storage.remove(entry.key)
     named = _subset_files_named(storage, f"{folder}/listings")
     parts = storage.list(f"{folder}/partitions")
     if named is not None:  # (None: a head that cannot be read; then nothing is pruned)
         for entry in visible_json(parts):
-            if entry.key.rsplit("/", 1)[-1][: -len(".json")] not in named:
+            name = entry.key.rsplit("/", 1)[-1][: -len(".json")]
+            if name not in named and entry.mtime < young:
                 storage.remove(entry.key)
     cutoff = time.time() - STALE_TEMP_SECONDS  # temporary files left by killed processes
     for entry in entries + parts:

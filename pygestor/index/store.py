@@ -44,18 +44,20 @@ import errno
 import json
 import logging
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..errors import DamagedIndex, PygestorError
+from ..errors import DamagedIndex, LockTimeout, PygestorError
 from ..manifest.cache import FileCache
 from ..storage.base import FileInfo, Storage
 from .layout import INDEX, Layout, _require_safe
 from .migrate import migrate_locked
-from .prune import prune_listings, visible_json
+from .prune import GRACE, prune_listings, visible_json
 from .records import (
     Columns,
     Listing,
@@ -119,23 +121,55 @@ class Store(Layout):
         dataset = listing.dataset
         listing_id, files = self.listing_files(listing)
         self.create_index_files(files, dataset)
-        with self.lock(dataset):
-            self._migrate_locked(dataset)
-            self.create_index_files(files, dataset, check=False)  # (pruned by a sync meanwhile)
-            old = self.pointer(dataset)
+
+        def pointer_after(old: Pointer | None) -> Pointer:
             if old is None:
                 previous = None
             else:
                 previous = old.previous if old.listing == listing_id else old.listing
-            pointer = Pointer(
+            return Pointer(
                 listing=listing_id,
                 synced_at=synced_at or utc_now(),
                 previous=previous,
                 **listing.totals(),
             )
+
+        folder = self.dataset_index_key(dataset)
+        if self.storage.compare_and_swap:  # no lock: the pointer swapped on the version read
+            self._migrate_locked(dataset)
+            pointer = self._swap_pointer(dataset, pointer_after)
+            prune_listings(self.storage, folder, {listing_id, pointer.previous}, grace=GRACE)
+            return pointer
+        with self.lock(dataset):
+            self._migrate_locked(dataset)
+            self.create_index_files(files, dataset, check=False)  # (pruned by a sync meanwhile)
+            pointer = pointer_after(self.pointer(dataset))
             self.move_pointer(dataset, pointer)
-            prune_listings(self.storage, self.dataset_index_key(dataset), {listing_id, previous})
+            prune_listings(self.storage, folder, {listing_id, pointer.previous})
         return pointer
+
+    def _swap_pointer(self, dataset: str, change: Callable[[Pointer | None], Pointer]) -> Pointer:
+        """Replace the pointer by `change(the pointer read)` with `storage.write_if` on the
+        version read, reading again and retrying when another host moved it first (with a
+        growing, jittered pause); LockTimeout naming the pointer after `lock_timeout` seconds
+        of losing. Nothing is lost: each attempt starts from the pointer then in force."""
+        key = f"{self.dataset_index_key(dataset)}/current.json"
+        deadline = time.monotonic() + self.lock_timeout
+        pause = 0.005
+        while True:
+            with self._writing(key, dataset):
+                found = self.storage.read_tagged(key)
+                old, tag = None, None
+                if found is not None:
+                    old = Pointer.parse(found[0], where=self._shown(key), dataset=dataset)
+                    tag = found[1]
+                pointer = change(old)
+                if self.storage.write_if(key, _json_bytes(asdict(pointer)), tag=tag):
+                    return pointer
+            if time.monotonic() > deadline:
+                raise LockTimeout(self._shown(key), self.lock_timeout)
+            time.sleep(pause * (0.5 + random.random()))
+            pause = min(pause * 2, 0.5)
 
     def listing_files(self, listing: Listing) -> tuple[str, list[tuple[str, bytes]]]:
         """The id of `listing` as stored, and its files (key, bytes): the subsets', the head
@@ -420,7 +454,10 @@ class Store(Layout):
         if count <= 1:
             return
         run = run[-count:]
+        # drops are left out of a merge that starts at the oldest segment, unless a writer that
+        # listed the segments before this merge may still add one before it (no lock)
         first = len(run) == len(entries) and self._legacy_root(dataset) is None
+        first = first and not self.storage.compare_and_swap
         combined = merged((seg for _, seg in run), first=first)
         key = f"{folder}/{SegmentName(run[-1][0].seq, combined.entries).file}"
         with self._writing(key, dataset):
@@ -610,11 +647,15 @@ class Store(Layout):
 
     # ---- writes and locks ----------------------------------------------------------------
     def write_json(self, key: str, data: Any) -> None:
-        self.storage.write(key, json.dumps(data, indent=1, sort_keys=True).encode())
+        self.storage.write(key, _json_bytes(data))
 
     def lock(self, dataset: str) -> AbstractContextManager[None]:
         """An exclusive per-dataset lock across processes (fcntl locks work on NFSv4 and local
-        disks); waits at most `lock_timeout` seconds, then raises LockTimeout."""
+        disks); waits at most `lock_timeout` seconds, then raises LockTimeout. On storage with
+        `compare_and_swap` (object stores) nothing is locked: every index file is created once,
+        and the pointer is swapped (`_swap_pointer`)."""
+        if self.storage.compare_and_swap:
+            return nullcontext()
         return self._locked(
             f"{self.dataset_index_key(dataset)}/lock", dataset, timeout=self.lock_timeout
         )
@@ -715,6 +756,10 @@ class Store(Layout):
         if exc.path not in warned:
             warned.add(exc.path)
             log.warning("%s", exc)
+
+
+def _json_bytes(data: Any) -> bytes:
+    return json.dumps(data, indent=1, sort_keys=True).encode()
 
 
 _NOT_ITS_CONTENT = "does not hold the content its name (a hash of it) says: it is damaged"
