@@ -105,8 +105,12 @@ class Catalog:
 
     @functools.cached_property
     def storage(self) -> Storage:
-        """The (personal) data directory's storage, the one written to (local disks and NFS
-        today; see `pygestor.storage`)."""
+        """The (personal) data directory's storage, the one written to: a local or NFS folder,
+        or an object store (`Settings.data_url`); see `pygestor.storage`."""
+        if self.settings.data_url is not None:
+            from .storage.s3 import S3Storage
+
+            return S3Storage(self.settings.data_url, storage_options=self.settings.storage_options)
         from .storage.local import LocalStorage
 
         return LocalStorage(self.settings.data_dir, file_mode=self.settings.file_mode)

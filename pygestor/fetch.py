@@ -57,6 +57,7 @@ from .index.selection import Selection
 from .index.store import Store
 from .index.sync import disk_full, is_disk_full
 from .sources.base import Fetcher, RemoteFile, Transient
+from .storage.base import located
 
 log = logging.getLogger(__name__)
 
@@ -672,7 +673,7 @@ class _Transfer:
         """DiskFull naming the partial file when `exc` is a full disk, else `exc` itself."""
         if not is_disk_full(exc):
             return exc
-        what = str(self.storage.local_path(self.partial))
+        what = str(located(self.storage, self.partial))
         return disk_full(self.storage, what, self.runner.bytes_left())
 
     def _empty_partial(self) -> None:

@@ -20,8 +20,15 @@ Manifest folders, searched in this order: the `catalog` argument, then `PYGESTOR
 (`os.pathsep`-separated), then `catalog` in the config file (a list), then the user folder
 `~/.config/pygestor/catalog` (where `pygestor add` writes), then the built-in catalog.
 
+An object store as the data directory: `s3://bucket/prefix` (`pygestor.storage.s3`; `file://`
+URLs are local folders), as the personal tier only. Its credentials come from the usual chain
+(`AWS_*` variables, profiles, instance roles), a custom endpoint from `AWS_ENDPOINT_URL`, and
+`storage_options` in the config file (`endpoint_url`, `region`, `profile`, ...) overrides them.
+Other URLs (`gs://`, `az://`, ...) are one clear error: they have no backend yet.
+
 The config file's keys: `data_dir`, `data_dirs`, `catalog`, `lock_timeout` (seconds),
-`file_mode` (octal text such as "664", for group-shared data dirs). Any other key is an error.
+`file_mode` (octal text such as "664", for group-shared data dirs), `storage_options` (a
+mapping, for an object-store data directory). Any other key is an error.
 
 The Hub endpoint and token are not settings of ours: `HF_ENDPOINT` and `HF_TOKEN` (or the
 client's saved login) are read by `huggingface_hub` itself, so every Hugging Face tool agrees.
@@ -34,6 +41,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import PygestorError
 
@@ -61,6 +69,10 @@ class Settings:
     hf_endpoint: str | None = None  # None: the client's default (https://huggingface.co)
     hf_token: str | None = field(default=None, repr=False)  # None: the client's saved login
     shared_data_dirs: tuple[Path, ...] = ()  # read-only tiers below `data_dir`, in order
+    #: the personal tier on an object store (`s3://bucket/prefix`) instead of `data_dir`, which
+    #: then only holds what stays on this machine (the web UI's job files)
+    data_url: str | None = None
+    storage_options: Mapping[str, Any] = field(default_factory=dict)  # for `data_url`
 
     @property
     def data_dirs(self) -> tuple[Path, ...]:
@@ -103,9 +115,12 @@ class Settings:
 
         chosen = data_dir or env.get("PYGESTOR_DATA_DIR")
         layers = [os.fspath(chosen)] if chosen else config.get("data_dirs", [])
+        data_url = None
+        if layers and _object_store(layers[0]):
+            data_url = layers.pop(0).rstrip("/")
         tiers = [_local_data_dir(d).absolute() for d in layers]
-        if not tiers:
-            tiers = [cache_home / "pygestor" / "data"]
+        if not tiers or data_url:
+            tiers.insert(0, cache_home / "pygestor" / "data")
         extra = [Path(p).expanduser() for p in catalog]
         extra += [
             Path(p).expanduser() for p in env.get("PYGESTOR_CATALOG", "").split(os.pathsep) if p
@@ -122,25 +137,46 @@ class Settings:
             file_mode=int(str(mode), 8) if mode is not None else None,
             hf_endpoint=(env.get("HF_ENDPOINT") or "").rstrip("/") or None,
             hf_token=env.get("HF_TOKEN") or None,
+            data_url=data_url,
+            storage_options=config.get("storage_options", {}),
         )
 
 
+def _object_store(text: str) -> bool:
+    """True for an `s3://bucket[/prefix]` data directory (a bucket named, nothing unclean)."""
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme.lower() != "s3":
+        return False
+    bucket = rest.split("/", 1)[0]
+    if not bucket:
+        raise PygestorError(
+            f"data directory {text!r}: name the bucket (s3://bucket or s3://bucket/prefix)"
+        )
+    return True
+
+
 def _local_data_dir(text: str) -> Path:
-    """The data directory as a local path (`file://` URLs included). Other URLs (`s3://...`)
-    are one clear error rather than a folder named `s3:` in the working directory: only local
-    disks and NFS have a storage backend yet (see `pygestor.storage`)."""
+    """The data directory as a local path (`file://` URLs included). Other URLs (`gs://...`)
+    are one clear error rather than a folder named `gs:` in the working directory; an `s3://`
+    one is only possible as the first (personal) tier."""
     scheme, sep, rest = text.partition("://")
     if not sep or not scheme.isalnum():
         return Path(text).expanduser()
     if scheme.lower() == "file":
         return Path(rest or "/")
+    if scheme.lower() == "s3":
+        raise PygestorError(
+            f"data directory {text!r}: an object store can only be the personal (first) data "
+            "directory, not a shared tier below it; list it first in data_dirs"
+        )
     raise PygestorError(
-        f"data directory {text!r}: {scheme}:// storage is not supported yet; use a local "
-        "or NFS folder (PYGESTOR_DATA_DIR, --data-dir or data_dir in the config file)"
+        f"data directory {text!r}: {scheme}:// storage is not supported yet; use s3://bucket/"
+        "prefix, a local or NFS folder (PYGESTOR_DATA_DIR, --data-dir or data_dir in the "
+        "config file)"
     )
 
 
-_CONFIG_KEYS = {"data_dir", "data_dirs", "catalog", "lock_timeout", "file_mode"}
+_CONFIG_KEYS = {"data_dir", "data_dirs", "catalog", "lock_timeout", "file_mode", "storage_options"}
 
 
 def _read_config(path: Path) -> dict:
@@ -178,6 +214,13 @@ def _read_config(path: Path) -> dict:
         data["data_dirs"] = _data_dirs(path, "data_dir", [data.pop("data_dir")])
     elif "data_dirs" in data:
         data["data_dirs"] = _data_dirs(path, "data_dirs", data["data_dirs"])
+    options = data.get("storage_options", {})
+    if not isinstance(options, dict) or not all(isinstance(k, str) for k in options):
+        raise PygestorError(
+            f"{path}: storage_options must be a mapping of option names to values (e.g. "
+            f"storage_options: {{endpoint_url: http://127.0.0.1:8333, region: us-east-1}}); "
+            f"got {options!r}"
+        )
     return data
 
 
@@ -194,9 +237,9 @@ def _data_dirs(path: Path, key: str, value: object) -> list[str]:
             f"{path}: {key} must name a folder (data_dirs: a list of folders, the personal one "
             f"first, e.g. data_dirs: [~/pygestor-data, /shared/datasets]); got {value!r}"
         )
-    seen: set[Path] = set()
+    seen: set[Path | str] = set()
     for text in value:
-        where = Path(text).expanduser().absolute()
+        where = text.rstrip("/") if "://" in text else Path(text).expanduser().absolute()
         if where in seen:
             raise PygestorError(f"{path}: data_dirs lists {text} twice; list each folder once")
         seen.add(where)

@@ -64,17 +64,28 @@ def test_free_bytes_of_a_root_not_made_yet(tmp_path: Path) -> None:
 def test_an_unsupported_storage_url_is_one_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`PYGESTOR_DATA_DIR=s3://...` once made a folder named `s3:` and "succeeded"."""
+    """`PYGESTOR_DATA_DIR=s3://...` once made a folder named `s3:` and "succeeded"; a URL with
+    no backend (`gs://`) is one line, and so is an `s3://` URL without a bucket."""
     from click.testing import CliRunner
 
     from pygestor.cli import cli
     from pygestor.errors import PygestorError
     from pygestor.settings import Settings
 
+    def settings(url: str) -> Settings:
+        return Settings.from_env(env={"HOME": str(tmp_path), "PYGESTOR_DATA_DIR": url})
+
     with pytest.raises(
-        PygestorError, match=r"data directory 's3://bucket/x': s3:// storage is not supported yet"
+        PygestorError, match=r"data directory 'gs://bucket/x': gs:// storage is not supported yet"
     ):
-        Settings.from_env(env={"HOME": str(tmp_path), "PYGESTOR_DATA_DIR": "s3://bucket/x"})
+        settings("gs://bucket/x")
+    with pytest.raises(PygestorError, match=r"'s3:///x': name the bucket \(s3://bucket or"):
+        settings("s3:///x")
+    chosen = settings("s3://bucket/x/")
+    assert (chosen.data_url, chosen.data_dir) == (
+        "s3://bucket/x",
+        tmp_path / ".cache/pygestor/data",
+    )
     assert (
         Settings.from_env(data_dir=f"file://{tmp_path}/d", env={"HOME": str(tmp_path)}).data_dir
         == tmp_path / "d"
@@ -82,15 +93,15 @@ def test_an_unsupported_storage_url_is_one_clear_error(
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    monkeypatch.setenv("PYGESTOR_DATA_DIR", "s3://bucket/x")
+    monkeypatch.setenv("PYGESTOR_DATA_DIR", "gs://bucket/x")
     result = CliRunner().invoke(cli, ["list"])
     assert (result.exit_code, result.output) == (
         1,
-        "Error: data directory 's3://bucket/x': s3:// storage is not "
-        "supported yet; use a local or NFS folder (PYGESTOR_DATA_DIR, "
-        "--data-dir or data_dir in the config file)\n",
+        "Error: data directory 'gs://bucket/x': gs:// storage is not supported yet; use "
+        "s3://bucket/prefix, a local or NFS folder (PYGESTOR_DATA_DIR, --data-dir or data_dir "
+        "in the config file)\n",
     )
-    assert list(work.iterdir()) == []  # no folder named `s3:`
+    assert list(work.iterdir()) == []  # no folder named `gs:`
 
 
 def test_a_lock_file_replaced_between_open_and_flock_is_not_held_twice(

@@ -623,9 +623,15 @@ def test_data_dirs_setting(tmp_path: Path) -> None:
         ),
         ("data_dirs: [/a, /a/]\n", f"{config}: data_dirs lists /a/ twice; list each folder once"),
         (
+            "storage_options: [endpoint_url]\n",
+            f"{config}: storage_options must be a mapping of option names to values (e.g. "
+            "storage_options: {endpoint_url: http://127.0.0.1:8333, region: us-east-1}); got "
+            "['endpoint_url']",
+        ),
+        (
             "data_dirs: [/a, 's3://bucket/x']\n",
-            "data directory 's3://bucket/x': s3:// storage is not supported yet; use a local or "
-            "NFS folder (PYGESTOR_DATA_DIR, --data-dir or data_dir in the config file)",
+            "data directory 's3://bucket/x': an object store can only be the personal (first) "
+            "data directory, not a shared tier below it; list it first in data_dirs",
         ),
     ):
         with pytest.raises(PygestorError) as caught:

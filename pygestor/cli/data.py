@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ..errors import PygestorError
+from ..storage.base import located
 from .output import (
     at_commit,
     catalog_from,
@@ -366,7 +367,7 @@ def _show_removal(plan: Any, *, err: bool) -> None:
     if plan.shared:
         click.echo(
             f"{plan.dataset}: {plural(len(plan.shared), 'chosen partition')} in a read-only "
-            f"shared data dir left untouched (only {plan.store.data_dir} is changed): "
+            f"shared data dir left untouched (only {located(plan.store.storage, '')} is changed): "
             f"{', '.join(plan.shared[:5])}{', ...' if len(plan.shared) > 5 else ''}",
             err=err,
         )
@@ -380,7 +381,7 @@ def _show_removal(plan: Any, *, err: bool) -> None:
         f"({human_bytes(plan.bytes)}) and {plural(len(plan.records), 'record')}",
         err=err,
     )
-    root = Path(plan.store.data_dir) / plan.dataset
+    root = located(plan.store.storage, plan.dataset)
     lines = [(_removal_label(f, root), human_bytes(f.size)) for f in plan.files]
     width = max((len(name) for name, _ in lines[:MAX_LISTED]), default=0)
     for name, size in lines[:MAX_LISTED]:
@@ -402,7 +403,7 @@ def _show_kept(kept: Any, *, err: bool) -> None:
         click.echo(f"    ... and {len(kept) - MAX_LISTED} more (see --dry-run --json)", err=err)
 
 
-def _removal_label(f: Any, root: Path) -> str:
+def _removal_label(f: Any, root: Path | str) -> str:
     if f.kind == "data":
         return f"{f.subset}/{f.partition}"
     if f.kind == "partial":
@@ -410,7 +411,5 @@ def _removal_label(f: Any, root: Path) -> str:
     if f.kind == "arrow":
         return f"{f.subset} (Arrow copy)"
     suffix = " (temporary file)" if f.kind == "temp" else " (in no partition)"
-    try:
-        return f"{f.path.relative_to(root).as_posix()}{suffix}"
-    except ValueError:
-        return str(f.path)
+    path, base = str(f.path), f"{root}/"
+    return f"{path[len(base) :]}{suffix}" if path.startswith(base) else str(f.path)

@@ -54,7 +54,7 @@ from typing import Any
 
 from ..errors import DamagedIndex, LockTimeout, PygestorError
 from ..manifest.cache import FileCache
-from ..storage.base import FileInfo, Storage
+from ..storage.base import FileInfo, Storage, located
 from .layout import INDEX, Layout, _require_safe
 from .migrate import migrate_locked
 from .prune import GRACE, prune_listings, visible_json
@@ -734,10 +734,7 @@ class Store(Layout):
 
     def _shown(self, key: str) -> str:
         """How messages name an index file: its local path (or the storage's URL and key)."""
-        try:
-            return str(self.storage.local_path(key))
-        except NotImplementedError:
-            return f"{self.storage.url}/{key}"
+        return str(located(self.storage, key))
 
     def _warn_record(
         self, key: str, exc: DamagedIndex | OSError, *, partition: bool = True

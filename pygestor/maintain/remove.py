@@ -29,7 +29,7 @@ from ..index.selection import choose_subsets, pick_partitions
 from ..index.store import INDEX, Store
 from ..manifest.models import Manifest
 from ..manifest.patterns import is_safe_relpath
-from ..storage.base import TEMP_PREFIX, FileInfo
+from ..storage.base import TEMP_PREFIX, FileInfo, located
 
 FileKind = Literal["data", "partial", "temp", "arrow"]
 
@@ -43,7 +43,7 @@ class RemovalFile:
     partition: str | None  # None for the Arrow copy and temporary files
     kind: FileKind
     key: str  # in the data directory's storage
-    path: Path  # where it is, for people
+    path: Path | str  # where it is, for people (a URL on an object store)
     size: int
 
     def to_json(self) -> dict[str, Any]:
@@ -63,7 +63,7 @@ class KeptFile:
 
     subset: str
     key: str
-    path: Path
+    path: Path | str
     reason: str
 
     def to_json(self) -> dict[str, Any]:
@@ -144,7 +144,7 @@ class RemovalPlan:
             tuple(dropped),
             self.not_local,
             tuple(busy),
-            tuple(str(self.store.storage.local_path(k)) for k in folders),
+            tuple(str(located(self.store.storage, k)) for k in folders),
             self.kept,
         )
 
@@ -293,7 +293,7 @@ def _partition_files(
             elif record.size != info.size:
                 why = f"{info.size:,} bytes, its record says {record.size:,}"
         if why is not None:
-            kept.append(KeptFile(subset, key, store.storage.local_path(key), why))
+            kept.append(KeptFile(subset, key, located(store.storage, key), why))
             continue
         found.append(_file(store, subset, partition, kind, info))  # type: ignore[arg-type]
     return found
@@ -314,12 +314,12 @@ def _whole_subset_files(
             if why is None:
                 found.append(_file(store, subset, None, "arrow", info))
             else:
-                kept.append(KeptFile(subset, arrow, storage.local_path(arrow), why))
+                kept.append(KeptFile(subset, arrow, located(storage, arrow), why))
         folder = store.subset_key(name, subset)
         top = storage.info(folder)
         why = None if top is None else _refusal(store, top, name)
         if why is not None:  # the subset folder itself is a link, or leads outside
-            kept.append(KeptFile(subset, folder, storage.local_path(folder), why))
+            kept.append(KeptFile(subset, folder, located(storage, folder), why))
             continue
         for key in storage.walk(folder):
             info = storage.info(key)
@@ -334,7 +334,7 @@ def _whole_subset_files(
             ):
                 why = "not written by pygestor"
             if why is not None:
-                kept.append(KeptFile(subset, key, storage.local_path(key), why))
+                kept.append(KeptFile(subset, key, located(storage, key), why))
                 continue
             kind: FileKind = "temp" if partition is None else "partial"
             found.append(_file(store, subset, partition, kind, info))
@@ -351,7 +351,7 @@ def _refusal(store: Store, info: FileInfo, base: str) -> str | None:
     if why is not None:
         return why
     if not storage.inside(key, base):
-        return f"it really is outside {storage.local_path(base)}"
+        return f"it really is outside {located(storage, base)}"
     return None
 
 
@@ -359,7 +359,7 @@ def _file(
     store: Store, subset: str, partition: str | None, kind: FileKind, info: FileInfo
 ) -> RemovalFile:
     """A file to delete, with the bytes deleting it frees."""
-    path = store.storage.local_path(info.key)
+    path = located(store.storage, info.key)
     return RemovalFile(subset, partition, kind, info.key, path, info.size)
 
 

@@ -8,7 +8,7 @@ from ..index.digest import check, parallel_map
 from ..index.selection import Selection
 from ..index.store import Store
 from ..sources.base import RemoteFile
-from ..storage.base import Storage
+from ..storage.base import Storage, located
 
 VERIFY_COLUMNS = (
     "dataset",
@@ -66,7 +66,7 @@ def _row(dataset: str, job: Job) -> dict[str, Any]:
         "dataset": dataset,
         "subset": s,
         "partition": p,
-        "path": str(storage.local_path(key)),
+        "path": str(located(storage, key)),
         "status": found.status,
         "check": found.check,
         "size": want.size,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import SelectionError
 from ..index.sync import disk_full, is_disk_full
+from ..storage.base import located
 from .convert import rechunk
 from .files import conform, run_batches, runs
 from .options import (
@@ -39,7 +40,7 @@ COPY_KEY = b"pygestor.arrow_copy"  # schema metadata of an Arrow copy: what it w
 class ArrowCopy(NamedTuple):
     """What `build_arrow_copy` wrote."""
 
-    path: Path
+    path: Path | str  # (a URL on an object store)
     bytes: int
     rows: int
     partitions: int
@@ -80,7 +81,7 @@ def build_arrow_copy(selection: Selection, store: Store) -> ArrowCopy:
         needed = sum(item.record.size for item in local if item.record is not None)
         raise disk_full(store.storage, what, needed) from None
     info = store.storage.info(key)
-    return ArrowCopy(store.storage.local_path(key), info.size if info else 0, rows, len(local))
+    return ArrowCopy(located(store.storage, key), info.size if info else 0, rows, len(local))
 
 
 def drop_arrow_copy(store: Store, dataset: str, subset: str) -> bool:

@@ -215,3 +215,12 @@ class Storage(Protocol):
         """Hold an exclusive lock named `key` across processes, waiting at most `timeout`
         seconds (0: try once), else raise `pygestor.errors.LockTimeout`."""
         ...
+
+
+def located(storage: Storage, key: str) -> Path | str:
+    """Where `key` is, for people and reports: its local path, or on an object store its URL
+    (`s3://bucket/prefix/key`)."""
+    try:
+        return storage.local_path(key)
+    except NotImplementedError:
+        return f"{storage.url}/{key}" if key else storage.url
