@@ -38,7 +38,7 @@ from .records import (
 
 MAX_SEGMENTS = 12  # more than this (readable ones) in a subset: merge them all
 GROWTH = 4  # merge the newest segments once they hold 1/GROWTH of the entries of the one before
-_NAME = re.compile(r"([0-9]{10})-([0-9]{1,12})\.json").fullmatch
+_NAME = re.compile(r"([0-9]{10})-([0-9]{1,12})(?:-([0-9a-f]{16}))?\.json").fullmatch
 
 
 @dataclass(frozen=True)
@@ -47,16 +47,21 @@ class SegmentName:
 
     seq: int
     entries: int
+    #: without a lock (object stores) every segment's name is new (`<seq>-<entries>-<tag>`): a
+    #: writer that listed the folder before a merge removed a segment may pick its seq again,
+    #: and a file of the same name, size and (coarse) time would pass for the one parsed before
+    tag: str = ""
 
     @property
     def file(self) -> str:
-        return f"{self.seq:010d}-{self.entries}.json"
+        tail = f"-{self.tag}" if self.tag else ""
+        return f"{self.seq:010d}-{self.entries}{tail}.json"
 
     @classmethod
     def of(cls, file: str) -> SegmentName | None:
         """The name of a segment file, None for any other name (temporary files, strays)."""
         found = _NAME(file)
-        return None if found is None else cls(int(found[1]), int(found[2]))
+        return None if found is None else cls(int(found[1]), int(found[2]), found[3] or "")
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ import logging
 import os
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import asdict
@@ -412,7 +413,8 @@ class Store(Layout):
             folder = self.segments_key(segment.dataset, segment.subset)
             names = self._segment_entries(folder)
             seq = max((n.seq for n, _ in names), default=0) + 1
-            files.append((f"{folder}/{SegmentName(seq, segment.entries).file}", segment.to_bytes()))
+            key = f"{folder}/{self._segment_name(seq, segment.entries)}"
+            files.append((key, segment.to_bytes()))
             before.append(bool(names))
             with self._writing(files[-1][0], segment.dataset):  # the checks before a write
                 pass
@@ -433,7 +435,7 @@ class Store(Layout):
         seq = max((n.seq for n, _ in self._segment_entries(folder)), default=0) + 1
         text = segment.to_bytes()
         while True:
-            key = f"{folder}/{SegmentName(seq, segment.entries).file}"
+            key = f"{folder}/{self._segment_name(seq, segment.entries)}"
             with self._writing(key, segment.dataset):
                 if self.storage.create(key, text):
                     return key
@@ -459,12 +461,21 @@ class Store(Layout):
         first = len(run) == len(entries) and self._legacy_root(dataset) is None
         first = first and not self.storage.compare_and_swap
         combined = merged((seg for _, seg in run), first=first)
-        key = f"{folder}/{SegmentName(run[-1][0].seq, combined.entries).file}"
+        key = f"{folder}/{self._segment_name(run[-1][0].seq, combined.entries)}"
+        text = combined.to_bytes()
         with self._writing(key, dataset):
-            self.storage.create(key, combined.to_bytes())  # (there already: the same records)
+            # there already: the same merge by another process, unless (without a lock) another
+            # run, or a writer's batch, took the name first: then the run stays as it is
+            if not self.storage.create(key, text) and self.storage.read(key) != text:
+                return
         for name, _ in run:
             if f"{folder}/{name.file}" != key:
                 self.storage.remove(f"{folder}/{name.file}")
+
+    def _segment_name(self, seq: int, entries: int) -> str:
+        """The file name of a new segment (one never used before, without a lock)."""
+        tag = uuid.uuid4().hex[:16] if self.storage.compare_and_swap else ""
+        return SegmentName(seq, entries, tag).file
 
     def _segment_entries(self, folder: str) -> list[tuple[SegmentName, FileInfo]]:
         """The segments in `folder`, in order (temporary files and strays left out)."""
