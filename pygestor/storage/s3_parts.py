@@ -230,8 +230,8 @@ def _chunk_name(name: str, offset: int) -> str:
 
 
 class ChunkReader(io.RawIOBase):
-    """A seekable reader over the chunks of a partial file, in order (one open chunk at a
-    time, read through pyarrow)."""
+    """A seekable reader over the chunks of a partial file, in order: one chunk (at most
+    `part_size` bytes) is held in memory at a time, fetched with one GET."""
 
     def __init__(self, storage: S3Storage, chunks: list[Chunk]) -> None:
         super().__init__()
@@ -240,7 +240,7 @@ class ChunkReader(io.RawIOBase):
         self.starts = [c.offset for c in self.chunks]
         self.length = sum(c.size for c in chunks)
         self.pos = 0
-        self._open: tuple[int, Any] | None = None
+        self._held: tuple[int, bytes] = (-1, b"")
 
     def readable(self) -> bool:
         return True
@@ -256,27 +256,35 @@ class ChunkReader(io.RawIOBase):
         self.pos = max(base + offset, 0)
         return self.pos
 
+    def _chunk(self) -> tuple[Chunk, bytes]:
+        i = bisect.bisect_right(self.starts, self.pos) - 1
+        if self._held[0] != i:
+            data = _read(self.storage, self.chunks[i].name)
+            if len(data) != self.chunks[i].size:  # written over meanwhile
+                raise FileNotFoundError(f"s3://{self.storage.bucket}/{self.chunks[i].name}")
+            self._held = (i, data)
+        return self.chunks[i], self._held[1]
+
     def readinto(self, b: Any) -> int:
         if self.pos >= self.length or not self.chunks:
             return 0
-        i = bisect.bisect_right(self.starts, self.pos) - 1
-        chunk = self.chunks[i]
-        if self._open is None or self._open[0] != i:
-            if self._open is not None:
-                self._open[1].close()
-            s = self.storage
-            self._open = (i, s.arrow_fs().open_input_file(f"{s.bucket}/{chunk.name}"))
+        chunk, data = self._chunk()
         within = self.pos - chunk.offset
         n = min(len(b), chunk.size - within)
-        data = self._open[1].read_at(n, within)
-        b[: len(data)] = data
-        self.pos += len(data)
-        return len(data)
+        b[:n] = data[within : within + n]
+        self.pos += n
+        return n
+
+    def readall(self) -> bytes:
+        out = bytearray()
+        while self.pos < self.length:
+            chunk, data = self._chunk()
+            out += data[self.pos - chunk.offset :]
+            self.pos = chunk.offset + chunk.size
+        return bytes(out)
 
     def close(self) -> None:
-        if self._open is not None:
-            self._open[1].close()
-            self._open = None
+        self._held = (-1, b"")
         super().close()
 
 

@@ -44,6 +44,35 @@ def free_ports(count: int) -> list[int]:
             s.close()
 
 
+GRPC_OFFSET = 10000
+
+
+def _free_port_pairs(count: int, offset: int) -> list[int]:
+    """`count` ports p free on 127.0.0.1 with p + `offset` free too (held while chosen)."""
+    held: list[socket.socket] = []
+    found: list[int] = []
+    try:
+        while len(found) < count:
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            held.append(s)
+            port = s.getsockname()[1]
+            if port + offset > 65535:
+                continue
+            twin = socket.socket()
+            try:
+                twin.bind(("127.0.0.1", port + offset))
+            except OSError:
+                twin.close()
+                continue
+            held.append(twin)
+            found.append(port)
+        return found
+    finally:
+        for s in held:
+            s.close()
+
+
 class _Server:
     """What both servers offer: where they are and the credentials a client needs."""
 
@@ -126,19 +155,10 @@ class SeaweedS3(_Server):
         self.endpoint = ""
 
     def command(self) -> list[str]:
-        names = (
-            "s3.port",
-            "s3.port.grpc",
-            "master.port",
-            "master.port.grpc",
-            "volume.port",
-            "volume.port.grpc",
-            "filer.port",
-            "filer.port.grpc",
-            "admin.port",
-            "admin.port.grpc",
-        )
-        ports = dict(zip(names, free_ports(len(names)), strict=True))
+        # each server's gRPC port is its HTTP port + 10000, as SeaweedFS assumes: its built-in
+        # maintenance worker (4.48) dials the admin server there whatever -admin.port.grpc says
+        names = ("s3.port", "master.port", "volume.port", "filer.port", "admin.port")
+        ports = dict(zip(names, _free_port_pairs(len(names), GRPC_OFFSET), strict=True))
         self.endpoint = f"http://127.0.0.1:{ports['s3.port']}"
         return [
             weed_binary(),
@@ -152,6 +172,7 @@ class SeaweedS3(_Server):
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
             *(f"-{name}={port}" for name, port in ports.items()),
+            *(f"-{name}.grpc={port + GRPC_OFFSET}" for name, port in ports.items()),
         ]
 
     def version(self) -> str:
@@ -189,8 +210,8 @@ class SeaweedS3(_Server):
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
+        try:  # about 2 s; a request cut short by a killed client can hold it up: then KILL
+            proc.wait(5)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
