@@ -122,3 +122,34 @@ def test_a_partial_file_survives_a_kill_and_completes(seaweed: SeaweedS3) -> Non
     with fs.open_input_file(f"{prefix}/ds/big.bin") as fh:
         assert hashlib.sha256(fh.read()).digest() == hashlib.sha256(data).digest()
     assert [e.key for e in storage.list("ds")] == ["ds/big.bin"]
+
+
+def _hold(url: str, options: dict[str, Any], held: Any) -> None:
+    storage = S3Storage(url, storage_options=options)
+    with storage.lock("locks/p.lock", timeout=5), storage.claim("ds/.x.part"):
+        held.set()
+        time.sleep(60)  # killed here
+
+
+def test_a_killed_holders_lock_and_claim_are_taken_over(seaweed: SeaweedS3) -> None:
+    url, options = s3_prefix(seaweed), {**seaweed.options(), "lease_seconds": 2.0}
+    held = SPAWN.Event()
+    child = SPAWN.Process(target=_hold, args=(url, options, held))
+    child.start()
+    assert held.wait(30)
+    storage = S3Storage(url, storage_options=options)
+    with pytest.raises(BlockingIOError), storage.claim("ds/.x.part"):
+        pass
+    os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    child.join(10)
+    started = time.monotonic()
+    with storage.lock("locks/p.lock", timeout=10):  # expired within one lease of its last beat
+        assert time.monotonic() - started < 4
+        while True:  # a claim is tried once (BlockingIOError); its lease expires as soon
+            try:
+                with storage.claim("ds/.x.part"):
+                    assert storage.info("ds/.x.part").size == 0  # type: ignore[union-attr]
+                break
+            except BlockingIOError:
+                assert time.monotonic() - started < 4
+                time.sleep(0.1)

@@ -428,12 +428,31 @@ class S3Storage:
             yield fh  # type: ignore[misc]  # write() and flush() are all a partial file needs
 
     def append_from(self, key: str, source: str, *, offset: int = 0) -> int:
+        # on the server where it can be: each whole chunk of a partial `source` past `offset`
+        # is copied (CopyObject) as a chunk of `key`; only a chunk cut by `offset` is read
+        name = self.obj(source)
+        whole = self.head(name)
+        chunks = self.chunks(name) if whole is None else []
+        if whole is None and not chunks:
+            raise FileNotFoundError(f"{self.url}/{source}")
+        if whole is not None:
+            chunks = [Chunk(name, 0, whole["ContentLength"], whole["ETag"], 0)]
         count = 0
-        with self.open(source) as src, self.append(key) as fh:
-            src.seek(offset)
-            while piece := src.read(self.part_size):
-                fh.write(piece)
-                count += len(piece)
+        with Appender.open(self, self.obj(key), new=False) as fh:
+            for c in chunks:
+                if c.offset + c.size <= offset or not c.size:
+                    continue
+                if c.offset >= offset and c.size <= MAX_COPY:
+                    fh.copy_in(c)
+                else:
+                    with self.open(source) as src:
+                        src.seek(max(offset, c.offset))
+                        end = c.offset + c.size
+                        while (at := src.tell()) < end and (
+                            piece := src.read(min(self.part_size, end - at))
+                        ):
+                            fh.write(piece)
+                count += c.offset + c.size - max(offset, c.offset)
         return count
 
     @contextlib.contextmanager
