@@ -267,3 +267,32 @@ class MotoS3(_Server):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m pygestor.testing.s3 [--moto] [DIR]`: serve S3 on loopback until Ctrl-C,
+    printing the variables that point a shell (and pygestor) at it."""
+    import argparse
+    import tempfile
+
+    parser = argparse.ArgumentParser(prog="python -m pygestor.testing.s3", description=main.__doc__)
+    parser.add_argument("folder", nargs="?", help="where SeaweedFS keeps its data (default: temp)")
+    parser.add_argument("--moto", action="store_true", help="moto's in-memory server instead")
+    args = parser.parse_args(argv)
+    with contextlib.ExitStack() as stack:
+        if args.moto:
+            server: _Server = stack.enter_context(MotoS3())
+        else:
+            folder = args.folder or stack.enter_context(tempfile.TemporaryDirectory())
+            server = stack.enter_context(SeaweedS3(folder))
+        for name, value in server.env().items():
+            print(f"export {name}={value}")
+        print(f"export PYGESTOR_DATA_DIR=s3://{server.bucket}/data")
+        print("# serving on loopback; Ctrl-C stops it", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.pause()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
