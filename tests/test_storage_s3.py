@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import pickle
 import random
 import time
 from pathlib import Path
@@ -111,6 +112,14 @@ def test_unknown_options_and_urls_are_refused() -> None:
         storage.local_path("x")
     assert storage.inside("ds/x", "ds") and not storage.inside("dsx/y", "ds")
     assert storage.unsafe("ds/x") is None
+
+
+def test_a_storage_pickles_without_its_clients(s3: S3Storage) -> None:
+    s3.write("p.bin", b"before")
+    copy = pickle.loads(pickle.dumps(s3))
+    assert copy.read("p.bin") == b"before" and copy._boto is not s3._boto
+    copy.write("p.bin", b"after")
+    assert s3.read("p.bin") == b"after"
 
 
 def test_a_large_writer_is_a_multipart_upload_seen_only_when_complete(s3: S3Storage) -> None:

@@ -123,6 +123,14 @@ class S3Storage:
     def __repr__(self) -> str:
         return f"S3Storage({self.url!r})"
 
+    def __getstate__(self) -> dict[str, Any]:
+        # picklable (Dask, Ray and spawned processes get one): the clients are made again there
+        return {k: v for k, v in self.__dict__.items() if k not in ("_made", "_boto", "_arrow")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._made, self._boto, self._arrow = threading.Lock(), None, None
+
     @property
     def url(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
