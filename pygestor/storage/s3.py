@@ -269,7 +269,7 @@ class S3Storage:
             if status(exc) == 404:
                 return None
             raise
-        with found["Body"] as body:
+        with contextlib.closing(found["Body"]) as body:
             return body.read(), found["ETag"]
 
     def put(self, name: str, data: bytes, **condition: str) -> str | None:
@@ -291,7 +291,14 @@ class S3Storage:
         """Delete the objects `names` (batches of 1000; missing ones are no error)."""
         for i in range(0, len(names), 1000):
             batch = [{"Key": n} for n in names[i : i + 1000]]
-            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            done = self.client.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
+            )
+            for failed in done.get("Errors", ()):  # (a batch answers 200 whatever fails in it)
+                raise OSError(
+                    f"could not delete s3://{self.bucket}/{failed.get('Key')}: "
+                    f"{failed.get('Code')} {failed.get('Message', '')}".rstrip()
+                )
 
     def objects(self, prefix: str, *, delimiter: str = "") -> Iterator[dict[str, Any]]:
         """ListObjectsV2 of `prefix`, every page: objects, and folders as {"Prefix": ...}."""
@@ -335,9 +342,10 @@ class S3Storage:
         if found is not None:
             return found[0]
         chunks = self.chunks(self.obj(key))
-        if not chunks:
+        try:
+            return ChunkReader(self, chunks).readall() if chunks else None
+        except FileNotFoundError:  # removed (or finished) while it was read
             return None
-        return b"".join(self.get(c.name)[0] for c in chunks)  # type: ignore[index]
 
     def read_tagged(self, key: str) -> tuple[bytes, str] | None:
         return self.get(self.obj(key))
@@ -448,19 +456,19 @@ class S3Storage:
         count = 0
         with Appender.open(self, self.obj(key), new=False) as fh:
             for c in chunks:
-                if c.offset + c.size <= offset or not c.size:
+                skip = max(offset - c.offset, 0)
+                if skip >= c.size:
                     continue
-                if c.offset >= offset and c.size <= MAX_COPY:
+                if skip == 0 and c.size <= MAX_COPY:
                     fh.copy_in(c)
-                else:
-                    with self.open(source) as src:
-                        src.seek(max(offset, c.offset))
-                        end = c.offset + c.size
-                        while (at := src.tell()) < end and (
-                            piece := src.read(min(self.part_size, end - at))
-                        ):
+                else:  # the chunk cut by `offset` (or an object too large to copy at once)
+                    got = self.client.get_object(
+                        Bucket=self.bucket, Key=c.name, Range=f"bytes={skip}-{c.size - 1}"
+                    )
+                    with contextlib.closing(got["Body"]) as body:
+                        for piece in body.iter_chunks(self.part_size):
                             fh.write(piece)
-                count += c.offset + c.size - max(offset, c.offset)
+                count += c.size - skip
         return count
 
     @contextlib.contextmanager
