@@ -32,7 +32,8 @@ re-hashes the bytes so far). So it is stored as chunk objects `K@000000000000000
 `info`, `list` and `walk` show the chunks of `K` as the one file `K` (its size their sum);
 `open(K)` reads them in order; `replace(K, dst)` assembles `dst` from them on the server
 (UploadPartCopy; chunks under the 5 MiB part minimum merged by reading them), then deletes
-them. A chunk name never is a key (`@` plus 20 digits is refused), so nothing else collides.
+them (a file of up to 10,000 chunks: 78 GiB at 8 MiB, above the Hub's 50 GB limit per file).
+A chunk name never is a key (`@` plus 20 digits is refused), so nothing else collides.
 
 A multipart upload cut short by a kill is never listed as data (an upload is not an object
 until completed), but its parts are billed until aborted: `abort_uploads(older_than=)` aborts

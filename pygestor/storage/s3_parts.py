@@ -97,11 +97,15 @@ class Upload(io.RawIOBase):
         view = memoryview(data).cast("B")
         self._buf += view
         self._pos += len(view)
-        size = self.storage.part_size
-        while len(self._buf) >= size + (size >> 1):  # keep a last part of at least half of one
+        # parts double in size every 1000 (S3 takes at most 10,000 per upload), and the last
+        # is kept at least half a part (never an empty one)
+        while len(self._buf) >= (size := self._part_size()) * 3 // 2:
             self._send(bytes(self._buf[:size]))
             del self._buf[:size]
         return len(view)
+
+    def _part_size(self) -> int:
+        return self.storage.part_size << len(self._parts) // 1000
 
     def _send(self, piece: bytes) -> None:
         s = self.storage
