@@ -6,6 +6,7 @@ writes, and a partial file whose writer is killed with SIGKILL mid-way."""
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
 import signal
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from conftest import s3_prefix
+from pygestor.errors import LockTimeout
 from pygestor.storage.s3 import S3Storage
 from pygestor.testing.s3 import SeaweedS3
 
@@ -153,3 +155,25 @@ def test_a_killed_holders_lock_and_claim_are_taken_over(seaweed: SeaweedS3) -> N
             except BlockingIOError:
                 assert time.monotonic() - started < 4
                 time.sleep(0.1)
+
+
+def _take_over(url: str, options: dict[str, Any], start: Any, wins: Any) -> None:
+    storage = S3Storage(url, storage_options=options)
+    start.wait()
+    try:
+        with storage.lock("locks/stale.lock", timeout=0):
+            with wins.get_lock():
+                wins.value += 1
+            time.sleep(1.5)  # held while the others try
+    except LockTimeout:
+        pass
+
+
+def test_an_expired_lease_is_taken_over_by_one_process(seaweed: SeaweedS3) -> None:
+    url, options = s3_prefix(seaweed), seaweed.options()
+    storage = S3Storage(url, storage_options=options)
+    dead = json.dumps({"owner": "killed", "expires": time.time() - 60}).encode()
+    storage.write("locks/stale.lock", dead)
+    start, wins = SPAWN.Barrier(PROCESSES), SPAWN.Value("i", 0)
+    _run(_take_over, *[(url, options, start, wins)] * PROCESSES)
+    assert wins.value == 1 and storage.info("locks/stale.lock") is None

@@ -198,17 +198,25 @@ class S3Storage:
         return self._arrow
 
     def _make_arrow(self) -> Any:
+        # Credentials given in `storage_options` (keys, or a profile: pyarrow takes no profile
+        # name) are passed on as boto3 resolved them; otherwise pyarrow's AWS SDK follows the
+        # same chain itself (environment, AWS_PROFILE, instance roles), renewing expiring ones.
         import pyarrow.fs as pafs
 
         session = self._session()
-        kwargs: dict[str, Any] = {"region": session.region_name or "us-east-1"}
-        credentials = session.get_credentials()
+        endpoint = self.endpoint()
+        region = session.region_name
+        if not region and not endpoint:
+            with contextlib.suppress(OSError):  # (no access to ask: the default below)
+                region = pafs.resolve_s3_region(self.bucket)
+        kwargs: dict[str, Any] = {"region": region or "us-east-1"}
+        o = self.options
+        credentials = session.get_credentials() if o.get("profile") or o.get("access_key") else None
         if credentials is not None:
             frozen = credentials.get_frozen_credentials()
             kwargs.update(access_key=frozen.access_key, secret_key=frozen.secret_key)
             if frozen.token:
                 kwargs["session_token"] = frozen.token
-        endpoint = self.endpoint()
         if endpoint:
             parts = urlsplit(endpoint)
             kwargs.update(endpoint_override=parts.netloc + parts.path, scheme=parts.scheme)
