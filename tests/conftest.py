@@ -207,6 +207,23 @@ def fill_disk(disk: Path, name: str = "filler") -> Path:
 
 
 # ---- S3 servers on loopback (pygestor.testing.s3): one of each per session ---------------------
+# No AWS setting of the machine reaches a test (~/.aws is below the session's HOME already); a
+# test that wants some sets them (SeaweedS3.env()), and nothing asks an instance metadata service.
+for _var in (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+):
+    os.environ.pop(_var, None)
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+
 @pytest.fixture(scope="session")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
     """SeaweedFS (`weed mini`) serving S3 on a free loopback port, for the whole session."""
