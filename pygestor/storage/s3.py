@@ -16,7 +16,8 @@ How each verb of the contract (`base.py`) is kept on an object store:
 - `create`, `create_all`: PutObject `If-None-Match: *`.
 - `write_if`: PutObject `If-Match: <ETag>` (`tag=None`: `If-None-Match: *`); 412, 409 and 404
   all mean "another writer got there first" (servers differ: moto answers a missing key with
-  404, SeaweedFS 4.48 with 412).
+  404, SeaweedFS 4.48 with 412). An ETag is the MD5 of the bytes here: the same bytes written
+  again are the same version to `write_if`, which is harmless (the state is the one read).
 - `append`, `append_from`: a partial file `K` is a run of chunk objects (below).
 - `replace`: CopyObject, or a multipart upload of UploadPartCopy parts: `dst` appears whole or
   not at all; then the source goes.
