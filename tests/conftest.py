@@ -45,6 +45,7 @@ from pygestor.catalog import Catalog
 from pygestor.settings import Settings
 from pygestor.testing import replicas
 from pygestor.testing.hub import HubServer, LocalHub
+from pygestor.testing.s3 import MotoS3, SeaweedS3
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -203,3 +204,54 @@ def fill_disk(disk: Path, name: str = "filler") -> Path:
             except OSError as exc:
                 assert exc.errno == errno.ENOSPC
     return filler
+
+
+# ---- S3 servers on loopback (pygestor.testing.s3): one of each per session ---------------------
+# No AWS setting of the machine reaches a test (~/.aws is below the session's HOME already); a
+# test that wants some sets them (SeaweedS3.env()), and nothing asks an instance metadata service.
+for _var in (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+):
+    os.environ.pop(_var, None)
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+    """SeaweedFS (`weed mini`) serving S3 on a free loopback port, for the whole session."""
+    with SeaweedS3(tmp_path_factory.mktemp("seaweed")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def moto_s3() -> Iterator[MotoS3]:
+    """moto's in-memory S3 on a free loopback port, for the whole session."""
+    with MotoS3() as server:
+        yield server
+
+
+def s3_prefix(server: SeaweedS3 | MotoS3) -> str:
+    """A fresh, empty `s3://bucket/prefix` URL on `server` (one per test)."""
+    import uuid
+
+    return f"s3://{server.bucket}/t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def seaweed_url(seaweed: SeaweedS3) -> str:
+    """An empty prefix of its own on the session's SeaweedFS."""
+    return s3_prefix(seaweed)
+
+
+@pytest.fixture
+def moto_url(moto_s3: MotoS3) -> str:
+    """An empty prefix of its own on the session's moto server."""
+    return s3_prefix(moto_s3)

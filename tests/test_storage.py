@@ -11,10 +11,10 @@ import pytest
 
 from pygestor.errors import LockTimeout
 from pygestor.storage.local import LocalStorage
-from pygestor.testing.storage_suite import StorageSuite
+from pygestor.testing.storage_suite import FolderSuite, LinkSuite, StorageSuite
 
 
-class TestLocalStorage(StorageSuite):
+class TestLocalStorage(StorageSuite, LinkSuite, FolderSuite):
     @pytest.fixture
     def storage(self, tmp_path: Path) -> LocalStorage:
         return LocalStorage(tmp_path / "data")

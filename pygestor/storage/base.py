@@ -35,6 +35,11 @@ FileNotFoundError (the download restarts that file); one that another process ha
 cannot be claimed (BlockingIOError). A lock is held on the file at its path when taken (a lock
 file deleted meanwhile, by a cleanup script, is taken again).
 
+On an object store (`s3.py`) a folder is a key prefix: it exists while a key is below it and
+goes with its last key (`remove_dir` then finds nothing to remove: False), and a partial file
+that vanished fails the write that sends its bytes (a chunk: when full, on `flush`, at the end
+of the block) rather than each `write`; either way no byte lands in what is no longer it.
+
 Reads (`info`, `read`, `open`, `open_arrow`, `list`, `walk`) never create anything. `walk`, and
 `info` unless asked, do not follow symbolic links; `inside` tells where a key really leads. A
 backend without
@@ -55,6 +60,18 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 Kind = Literal["file", "dir", "link"]
+
+
+def check_key(key: str) -> str:
+    """`key` itself when it is a clean storage key (see the module docstring), else ValueError;
+    "" is the root. Every backend checks keys here, so all refuse the same ones."""
+    framed = f"/{key}/"  # an empty, '.' or '..' segment (or a leading '/'), as substrings
+    if key and (
+        "//" in framed or "/./" in framed or "/../" in framed or "\\" in key or "\0" in key
+    ):
+        raise ValueError(f"{key!r} is not a storage key (a relative path without '.' or '..')")
+    return key
+
 
 #: Temporary files of writes in flight start with this; they are never data, and a backend may
 #: leave them behind when its process is killed (`sync --repair` removes old ones).

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import LockTimeout, UnsafePath
-from .base import TEMP_PREFIX, FileInfo, Kind
+from .base import TEMP_PREFIX, FileInfo, Kind, check_key
 from .kernel import copy_in_kernel, rename_noreplace, syncfs
 
 
@@ -60,12 +60,7 @@ class LocalStorage:
     # ---- keys ------------------------------------------------------------------------------
     def _abs(self, key: str) -> str:
         """The absolute path of `key`; ValueError for anything but a clean relative key."""
-        if not key:
-            return self.root
-        framed = f"/{key}/"  # an empty, '.' or '..' segment (or a leading '/'), as substrings
-        if "//" in framed or "/./" in framed or "/../" in framed or "\\" in key or "\0" in key:
-            raise ValueError(f"{key!r} is not a storage key (a relative path without '.' or '..')")
-        return f"{self.root}/{key}"
+        return f"{self.root}/{check_key(key)}" if key else self.root
 
     def local_path(self, key: str) -> Path:
         return Path(self._abs(key))

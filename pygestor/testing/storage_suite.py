@@ -1,13 +1,20 @@
 """The conformance suite every data-directory backend (`pygestor.storage.base.Storage`) passes.
 
-Subclass it in a test module and provide a `storage` fixture returning an empty storage, plus a
-`link` method planting a symbolic link (or skipping where the backend has none), as fsspec's
-`fsspec/tests/abstract/` suites are reused by each filesystem:
+Subclass it in a test module and provide a `storage` fixture returning an empty storage, as
+fsspec's `fsspec/tests/abstract/` suites are reused by each filesystem; add the parts that fit
+the backend, so that no test is ever skipped for want of a feature:
 
-    class TestLocal(StorageSuite):
+- `LinkSuite` for a backend with symbolic links (it needs a `link` method planting one);
+- `FolderSuite` where folders are things of their own (an empty one stays until removed), or
+  `PrefixFolderSuite` where they are key prefixes (object stores: a folder goes with its last
+  key).
+
+    class TestLocal(StorageSuite, LinkSuite, FolderSuite):
         @pytest.fixture
         def storage(self, tmp_path):
             return LocalStorage(tmp_path / "data")
+
+        def link(self, storage, key, target): ...
 """
 
 from __future__ import annotations
@@ -22,11 +29,8 @@ from ..errors import LockTimeout, UnsafePath
 
 
 class StorageSuite:
-    """Behaviour of the contract; see `pygestor.storage.base` for what each verb promises."""
-
-    def link(self, storage: Any, key: str, target: str) -> None:
-        """Plant a symbolic link at `key` leading to the absolute path `target`."""
-        pytest.skip("this backend has no symbolic links")
+    """Behaviour of the contract every backend keeps; see `pygestor.storage.base` for what
+    each verb promises."""
 
     # ---- keys ------------------------------------------------------------------------------
     @pytest.mark.parametrize("key", ["/etc/passwd", "../x", "a/../b", "a//b", "./a", "a/", "a\\b"])
@@ -180,6 +184,90 @@ class StorageSuite:
         assert list(storage.walk("nothing")) == [] and storage.list("nothing") == []
         assert [e.key for e in storage.list("")] == ["other.json", "t"]
 
+    def test_a_partial_file_that_vanishes_fails_the_next_write(self, storage: Any) -> None:
+        with storage.append("d/.f.part", new=True) as fh:
+            fh.write(b"abc")
+            assert storage.remove("d/.f.part")
+            with pytest.raises(FileNotFoundError):
+                fh.write(b"def")
+                fh.flush()  # (an object store finds out when it sends the bytes)
+        with storage.append("d/.g.part", new=True) as fh:
+            fh.write(b"abc")
+            storage.write("d/.g.part", b"another file now")  # replaced by another process
+            with pytest.raises(FileNotFoundError):
+                fh.write(b"def")
+                fh.flush()
+        assert storage.read("d/.g.part") == b"another file now"
+
+    def test_a_claim_has_one_holder_even_when_lock_files_go(self, storage: Any) -> None:
+        with storage.lock("locks/x.lock", timeout=0), storage.claim("d/.f.part"):
+            assert storage.info("d/.f.part").size == 0  # made, empty
+            storage.remove("locks/x.lock")  # a cleanup script: the lock is no longer exclusive
+            with (
+                storage.lock("locks/x.lock", timeout=0),  # a new lock file: taken at once
+                pytest.raises(BlockingIOError),  # but the partial file still has its one writer
+                storage.claim("d/.f.part"),
+            ):
+                pass
+            with storage.append("d/.f.part") as fh:
+                fh.write(b"abc")
+        assert storage.read("d/.f.part") == b"abc"  # kept: it has bytes
+        with storage.claim("d/.g.part"):
+            pass
+        assert storage.info("d/.g.part") is None  # the empty file a claim made goes with it
+        with storage.claim("d/.f.part"):  # free again
+            pass
+        assert storage.read("d/.f.part") == b"abc"
+
+    # ---- removal ---------------------------------------------------------------------------
+    def test_remove(self, storage: Any) -> None:
+        storage.write("g/h/i.bin", b"x")
+        assert storage.remove_dir("g/h") is False  # not empty
+        assert storage.remove("g/h/i.bin") is True and storage.remove("g/h/i.bin") is False
+        assert storage.read("g/h/i.bin") is None and list(storage.walk("g")) == []
+        with storage.append("g/.p.part", new=True) as fh:
+            fh.write(b"partial")
+        assert storage.remove("g/.p.part") is True and storage.info("g/.p.part") is None
+        assert storage.remove("g/.p.part") is False
+
+    # ---- locks -----------------------------------------------------------------------------
+    def test_lock_is_exclusive_and_times_out(self, storage: Any) -> None:
+        held = threading.Event()
+        release = threading.Event()
+
+        def holder() -> None:
+            with storage.lock("locks/one.lock", timeout=5):
+                held.set()
+                release.wait(10)
+
+        thread = threading.Thread(target=holder)
+        thread.start()
+        assert held.wait(5)
+        started = time.monotonic()
+        with (
+            pytest.raises(LockTimeout, match=r"one\.lock for over 0 s"),
+            storage.lock("locks/one.lock", timeout=0),
+        ):
+            pass
+        with pytest.raises(LockTimeout), storage.lock("locks/one.lock", timeout=0.3):
+            pass
+        assert time.monotonic() - started >= 0.25
+        with storage.lock("locks/other.lock", timeout=0):  # another name is free
+            pass
+        release.set()
+        thread.join()
+        with storage.lock("locks/one.lock", timeout=1):  # free again
+            pass
+
+
+class LinkSuite:
+    """Symbolic links planted in a shared data directory: entries of their own, never followed,
+    never written through (backends that have links)."""
+
+    def link(self, storage: Any, key: str, target: str) -> None:
+        """Plant a symbolic link at `key` leading to the absolute path `target`."""
+        raise NotImplementedError
+
     def test_links_are_entries_never_followed(self, storage: Any, tmp_path: Any) -> None:
         outside = tmp_path / "outside"
         outside.mkdir()
@@ -233,72 +321,32 @@ class StorageSuite:
         assert storage.unsafe("ds/sub/secret") is not None and storage.unsafe("ds/own/x") is None
         assert storage.info("ds/own/final").kind == "link"  # replaced by nothing
 
-    def test_a_partial_file_that_vanishes_fails_the_next_write(self, storage: Any) -> None:
-        with storage.append("d/.f.part", new=True) as fh:
-            fh.write(b"abc")
-            assert storage.remove("d/.f.part")
-            with pytest.raises(FileNotFoundError):
-                fh.write(b"def")
-        with storage.append("d/.g.part", new=True) as fh:
-            fh.write(b"abc")
-            storage.write("d/.g.part", b"another file now")  # replaced by another process
-            with pytest.raises(FileNotFoundError):
-                fh.write(b"def")
-        assert storage.read("d/.g.part") == b"another file now"
 
-    def test_a_claim_has_one_holder_even_when_lock_files_go(self, storage: Any) -> None:
-        with storage.lock("locks/x.lock", timeout=0), storage.claim("d/.f.part"):
-            assert storage.info("d/.f.part").size == 0  # made, empty
-            storage.remove("locks/x.lock")  # a cleanup script: the lock is no longer exclusive
-            with (
-                storage.lock("locks/x.lock", timeout=0),  # a new lock file: taken at once
-                pytest.raises(BlockingIOError),  # but the partial file still has its one writer
-                storage.claim("d/.f.part"),
-            ):
-                pass
-            with storage.append("d/.f.part") as fh:
-                fh.write(b"abc")
-        assert storage.read("d/.f.part") == b"abc"  # kept: it has bytes
-        with storage.claim("d/.g.part"):
-            pass
-        assert storage.info("d/.g.part") is None  # the empty file a claim made goes with it
-        with storage.claim("d/.f.part"):  # free again
-            pass
-        assert storage.read("d/.f.part") == b"abc"
+class FolderSuite:
+    """Folders that are things of their own: an empty one stays until `remove_dir`."""
 
-    # ---- removal ---------------------------------------------------------------------------
-    def test_remove_and_remove_dir(self, storage: Any) -> None:
+    def test_remove_dir_of_an_empty_folder(self, storage: Any) -> None:
         storage.write("g/h/i.bin", b"x")
         assert storage.remove_dir("g/h") is False  # not empty
-        assert storage.remove("g/h/i.bin") is True and storage.remove("g/h/i.bin") is False
+        assert storage.remove("g/h/i.bin") is True
+        assert storage.info("g/h").kind == "dir" and storage.list("g")[0].key == "g/h"
         assert storage.remove_dir("g/h") is True and storage.remove_dir("g/h") is False
         assert storage.info("g/h") is None
 
-    # ---- locks -----------------------------------------------------------------------------
-    def test_lock_is_exclusive_and_times_out(self, storage: Any) -> None:
-        held = threading.Event()
-        release = threading.Event()
 
-        def holder() -> None:
-            with storage.lock("locks/one.lock", timeout=5):
-                held.set()
-                release.wait(10)
+class PrefixFolderSuite:
+    """Folders that are key prefixes (object stores): one exists while a key is below it and
+    goes with its last key, so `remove_dir` finds nothing left to remove."""
 
-        thread = threading.Thread(target=holder)
-        thread.start()
-        assert held.wait(5)
-        started = time.monotonic()
-        with (
-            pytest.raises(LockTimeout, match=r"one\.lock for over 0 s"),
-            storage.lock("locks/one.lock", timeout=0),
-        ):
-            pass
-        with pytest.raises(LockTimeout), storage.lock("locks/one.lock", timeout=0.3):
-            pass
-        assert time.monotonic() - started >= 0.25
-        with storage.lock("locks/other.lock", timeout=0):  # another name is free
-            pass
-        release.set()
-        thread.join()
-        with storage.lock("locks/one.lock", timeout=1):  # free again
-            pass
+    def test_a_folder_goes_with_its_last_key(self, storage: Any) -> None:
+        storage.write("g/h/i.bin", b"x")
+        storage.write("g/h/j/k.bin", b"x")
+        assert storage.info("g/h").kind == "dir" and storage.remove_dir("g/h") is False
+        assert storage.remove("g/h/i.bin") is True and storage.info("g/h").kind == "dir"
+        assert storage.remove("g/h/j/k.bin") is True
+        assert storage.info("g/h") is None and storage.info("g") is None
+        assert storage.list("g") == [] and storage.remove_dir("g/h") is False
+        with storage.append("g/h/.p.part", new=True):
+            pass  # an empty partial file is a file: its folder is there
+        assert [(e.key, e.size) for e in storage.list("g/h")] == [("g/h/.p.part", 0)]
+        assert storage.info("g/h").kind == "dir"
