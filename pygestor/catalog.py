@@ -110,7 +110,11 @@ class Catalog:
         if self.settings.data_url is not None:
             from .storage.s3 import S3Storage
 
-            return S3Storage(self.settings.data_url, storage_options=self.settings.storage_options)
+            url, options = self.settings.data_url, dict(self.settings.storage_options)
+            try:
+                return S3Storage(url, storage_options=options)
+            except ValueError as exc:  # storage_options of the config file: one line, not a trace
+                raise PygestorError(f"data directory {url}: {exc}") from None
         from .storage.local import LocalStorage
 
         return LocalStorage(self.settings.data_dir, file_mode=self.settings.file_mode)

@@ -46,11 +46,12 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     if request.param == "local":
         data = tmp_path / "data"
         return Backend("local", {}, {"PYGESTOR_DATA_DIR": str(data)})
-    prefix = request.getfixturevalue("s3_prefix")  # a fresh prefix on the SeaweedFS server
+    url = request.getfixturevalue("seaweed_url")  # a fresh prefix on the SeaweedFS server
+    server = request.getfixturevalue("seaweed")
     return Backend(
         "s3",
-        {"data_url": prefix.url, "storage_options": prefix.storage_options},
-        {**prefix.env(), "PYGESTOR_DATA_DIR": prefix.url},
+        {"data_url": url, "storage_options": server.options()},
+        {**server.env(), "PYGESTOR_DATA_DIR": url},
     )
 
 

@@ -243,7 +243,8 @@ def repair(
     file on disk, a record when its size and hash match the listing (an existing record matching
     the file is kept, so a stale copy stays stale rather than lost), else it is left unrecorded
     and reported `mismatched`. Records whose file is missing are dropped. `.part` files whose
-    partition lock nobody holds, and `.tmp-*` files older than an hour, are deleted."""
+    partition lock nobody holds, and `.tmp-*` files older than an hour, are deleted (on an
+    object store also the data directory's multipart uploads started over an hour ago)."""
     name = manifest.name
     report: dict[str, Any] = {
         "commit": listing.commit,
@@ -253,6 +254,9 @@ def repair(
     report["temp_removed"] = sum(
         _remove_old_temp(store, f) for f in (name, store.dataset_index_key(name))
     )
+    abort = getattr(store.storage, "abort_uploads", None)  # object stores: killed uploads
+    if abort is not None:
+        report["temp_removed"] += abort(older_than=STALE_TEMP_SECONDS)
     if manifest.source.kind == "local":  # read in place: no records, nothing downloaded
         return RepairReport(name, **report)
     listed = {(s.name, p.name): p.file for s in listing.subsets for p in s.partitions}
