@@ -13,6 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch.utils.data import DataLoader
 from torchdata.stateful_dataloader import StatefulDataLoader
 
@@ -20,6 +22,7 @@ import pygestor
 from conftest import make_settings, write_manifest
 from pygestor.catalog import Catalog
 from pygestor.errors import PygestorError, SelectionError
+from pygestor.read import spans as sp
 from pygestor.read.torch_data import TorchDataset, torch_dataset
 from pygestor.read.units import require
 
@@ -154,10 +157,16 @@ def test_stateful_dataloader_resumes_exactly_with_the_shuffle_buffer(
                 break
         state = loader.state_dict()
         del loader
-        resumed = _stateful(_dataset(catalog, **options), workers)
+        again = _dataset(catalog, **options)
+        resumed = _stateful(again, workers)
         resumed.load_state_dict(torch.load(_saved(tmp_path, state), weights_only=False))
         rest = [b["id"].tolist() for b in resumed]
         assert taken + rest == whole
+    # the next epoch after a resumed one is whole, the same as in a run never stopped
+    fresh = _dataset(catalog, **options)
+    fresh.set_epoch(1)
+    again.set_epoch(1)
+    assert _ids(resumed) == _ids(_stateful(fresh, workers)) != [i for b in whole for i in b]
 
 
 def _saved(tmp_path: Path, state: dict[str, Any]) -> Path:
@@ -187,6 +196,30 @@ def test_resume_with_another_world_size_covers_the_rest_once(tmp_path: Path) -> 
         ds.load_state_dict(merged)
         rest += _ids(DataLoader(ds, batch_size=8, num_workers=1))
     assert sorted(seen + rest) == list(range(N))
+    # padded: the rest once (no row any old worker yielded, a padded copy included), then pads
+    options["even"] = "pad"
+    seen, states = [], []
+    for rank in range(2):
+        loader = _stateful(_dataset(catalog, rank=rank, world_size=4, **options))
+        for step, batch in enumerate(loader, 1):
+            seen += batch["id"].tolist()
+            if step == 6:  # rank 1 of 4 has 51 rows: its last batches wrap to the start
+                break
+        states.append(loader.state_dict())
+    for rank in (2, 3):  # these ranks finished their epoch
+        loader = _stateful(_dataset(catalog, rank=rank, world_size=4, **options))
+        seen += _ids(loader)
+        states.append(loader.state_dict())
+    merged = fresh.merge_states(states)
+    rest = []
+    for rank in range(3):
+        ds = _dataset(catalog, rank=rank, world_size=3, **options)
+        ds.load_state_dict(merged)
+        rest.append(_ids(DataLoader(ds, batch_size=8, num_workers=2)))
+    assert len({len(r) for r in rest}) == 1
+    flat = [i for r in rest for i in r]
+    left = set(range(N)) - set(seen)
+    assert set(flat) == left and len(flat) - len(left) < 3
     with pytest.raises(SelectionError, match=r"no state of \(rank, worker\) \[\(1, 0\)"):
         fresh.merge_states(states[:1])
 
@@ -243,3 +276,56 @@ def test_the_public_function_and_the_install_hint(
     assert [row["id"] for row in ds] == list(range(67))
     with pytest.raises(PygestorError, match=r"pip install 'pygestor\[torch\]'"):
         require("torch_that_is_not_installed")
+
+
+def _rank_ids(rank: int, world: int, store: str, catalog_dir: str, out: str) -> None:
+    """One process of a gloo group: the dataset takes its rank from torch.distributed."""
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
+    try:
+        catalog = Catalog(make_settings(Path(catalog_dir), include_builtin=False))
+        ds = _dataset(catalog, shuffle=True, seed=1, buffer_size=16)
+        ids = _ids(DataLoader(ds, batch_size=8, num_workers=2))
+        gathered: list[Any] = [None] * world
+        dist.all_gather_object(gathered, ids)
+        if rank == 0:
+            Path(out).write_text(repr(gathered), encoding="utf-8")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_ranks_come_from_torch_distributed(tmp_path: Path) -> None:
+    import ast
+
+    import torch.multiprocessing as mp
+
+    _catalog(tmp_path)
+    out = tmp_path / "gathered.txt"
+    args = (2, str(tmp_path / "rendezvous"), str(tmp_path), str(out))
+    mp.spawn(_rank_ids, args=args, nprocs=2, join=True)
+    ranks = ast.literal_eval(out.read_text(encoding="utf-8"))
+    assert [len(r) for r in ranks] == [101, 101]  # padded: ceil(201 / 2)
+    assert set(ranks[0]) | set(ranks[1]) == set(range(N))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 60), st.integers(0, 8)), max_size=6),
+    st.integers(0, 80),
+    st.integers(0, 80),
+)
+def test_spans_agree_with_lists_of_positions(pairs: list[Any], a: int, b: int) -> None:
+    x = sp.spans([(start, start + size) for start, size in pairs if size])
+    items = [p for start, end in x.tolist() for p in range(start, end)]
+    low, high = sorted((a, b))
+    assert sp.expand(x).tolist() == items
+    assert (
+        sp.expand(sp.cut(x, min(low, len(items)), min(high, len(items)))).tolist()
+        == (items[low:high])
+    )
+    cycled = [items[i % len(items)] for i in range(low, high)] if items else []
+    assert sp.expand(sp.wrapped(x, low, high)).tolist() == cycled
+    whole, part = sp.of_positions(items), sp.of_positions(items[low:high])
+    assert sp.expand(sp.minus(whole, part)).tolist() == sorted(set(items) - set(items[low:high]))
+    assert sp.expand(sp.union(part, whole)).tolist() == sorted(set(items))
