@@ -347,25 +347,36 @@ class _Reader:
         self.cache: collections.OrderedDict[int, pa.Table] = collections.OrderedDict()
 
     def rows(self, positions: np.ndarray) -> pa.Table:
-        """The rows at `positions`, in that order."""
+        """The rows at `positions`, in that order: slices of the units where the positions run
+        on (no shuffle buffer), else gathered by unit and put in order (one `take` each)."""
         import numpy as np
         import pyarrow as pa
 
-        where = np.searchsorted(self.starts, positions, side="right") - 1
-        by = np.argsort(positions, kind="stable")
-        units, offsets = where[by], positions[by] - self.starts[where[by]]
-        cuts = np.flatnonzero(np.diff(units)) + 1
+        ordered = bool(np.all(np.diff(positions) == 1))
+        by = np.arange(len(positions)) if ordered else np.argsort(positions, kind="stable")
+        where = np.searchsorted(self.starts, positions[by], side="right") - 1
+        offsets = positions[by] - self.starts[where]
         pieces = [
-            self._unit(int(units[group[0]])).take(pa.array(offsets[group]))
-            for group in np.split(np.arange(len(by)), cuts)
+            self._piece(int(where[group[0]]), offsets[group], ordered)
+            for group in np.split(np.arange(len(by)), np.flatnonzero(np.diff(where)) + 1)
             if len(group)
         ]
         if not pieces:
             return self._empty()
-        back = np.empty_like(by)
-        back[by] = np.arange(len(by))
-        table = pa.concat_tables(pieces).take(pa.array(back))
+        table = pa.concat_tables(pieces)
+        if not ordered:
+            back = np.empty_like(by)
+            back[by] = np.arange(len(by))
+            table = table.take(pa.array(back))
         return apply_dtypes(table, self.units.opts)
+
+    def _piece(self, index: int, offsets: np.ndarray, ordered: bool) -> pa.Table:
+        import pyarrow as pa
+
+        table = self._unit(index)
+        if ordered:  # a run of consecutive rows: a zero-copy slice
+            return table.slice(int(offsets[0]), len(offsets))
+        return table.take(pa.array(offsets))
 
     def _unit(self, index: int) -> pa.Table:
         if index in self.cache:
