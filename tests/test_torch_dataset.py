@@ -329,3 +329,20 @@ def test_spans_agree_with_lists_of_positions(pairs: list[Any], a: int, b: int) -
     whole, part = sp.of_positions(items), sp.of_positions(items[low:high])
     assert sp.expand(sp.minus(whole, part)).tolist() == sorted(set(items) - set(items[low:high]))
     assert sp.expand(sp.union(part, whole)).tolist() == sorted(set(items))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"even": "trim"}, "even must be 'pad', 'drop' or None, not 'trim'"),
+        ({"buffer_size": -1}, r"buffer_size must be a number of rows \(0: shuffle row groups"),
+        ({"output": "numpy"}, "output must be 'rows', 'arrow' or 'pandas', not 'numpy'"),
+        ({"rank": 2, "world_size": 2}, r"rank must be in 0\.\.1 for world_size=2, not 2"),
+        ({"world_size": 0}, "world_size must be a positive int, not 0"),
+    ],
+)
+def test_wrong_options_are_one_line_errors(
+    tmp_path: Path, options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(SelectionError, match=message):
+        _dataset(_catalog(tmp_path), **options)

@@ -463,8 +463,16 @@ def _check(
         raise SelectionError(f"even must be 'pad', 'drop' or None, not {even!r}")
     if output not in ("rows", "arrow", "pandas"):
         raise SelectionError(f"output must be 'rows', 'arrow' or 'pandas', not {output!r}")
-    for name, value in (("buffer_size", buffer_size), ("batch_size", batch_size)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < (name == "batch_size"):
-            raise SelectionError(f"{name} must be a whole number of rows, not {value!r}")
-    if not isinstance(seed, int) or not isinstance(shuffle, bool):
+    if not _whole(buffer_size) or buffer_size < 0:
+        raise SelectionError(
+            f"buffer_size must be a number of rows (0: shuffle row groups only), "
+            f"not {buffer_size!r}"
+        )
+    if not _whole(batch_size) or batch_size < 1:
+        raise SelectionError(f"batch_size must be a positive number of rows, not {batch_size!r}")
+    if not _whole(seed) or not isinstance(shuffle, bool):
         raise SelectionError(f"seed must be an int and shuffle a bool, not {seed!r}, {shuffle!r}")
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
