@@ -25,6 +25,7 @@ from pygestor.errors import PygestorError, SelectionError
 from pygestor.read import spans as sp
 from pygestor.read.torch_data import TorchDataset, torch_dataset
 from pygestor.read.units import require
+from pygestor.testing.hub import HubServer
 
 # (rows, row group size) of each file: uneven files, uneven row groups, a one-row file
 FILES = [(37, 10), (1, 1), (101, 33), (8, 3), (54, 54)]
@@ -37,9 +38,7 @@ def _catalog(tmp_path: Path, extra: dict[str, bytes] | None = None) -> Catalog:
     src.mkdir(parents=True)
     first = 0
     for i, (rows, group) in enumerate(FILES):
-        ids = list(range(first, first + rows))
-        table = pa.table({"id": ids, "text": [f"row-{n}" for n in ids], "n": [n % 7 for n in ids]})
-        pq.write_table(table, src / f"part-{i}.parquet", row_group_size=group)
+        (src / f"part-{i}.parquet").write_bytes(_parquet_bytes(first, rows, group))
         first += rows
     for name, data in (extra or {}).items():
         (src / name).write_bytes(data)
@@ -50,6 +49,14 @@ def _catalog(tmp_path: Path, extra: dict[str, bytes] | None = None) -> Catalog:
         '  - files: "{subset}/*"\nformat: parquet\nload:\n  columns: [id, text]\n',
     )
     return Catalog(make_settings(tmp_path, include_builtin=False))
+
+
+def _parquet_bytes(first: int, rows: int, group: int) -> bytes:
+    ids = list(range(first, first + rows))
+    table = pa.table({"id": ids, "text": [f"row-{n}" for n in ids], "n": [n % 7 for n in ids]})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, row_group_size=group)
+    return bytes(sink.getvalue().to_pybytes())
 
 
 def _dataset(catalog: Catalog, **options: Any) -> TorchDataset:
@@ -346,3 +353,28 @@ def test_wrong_options_are_one_line_errors(
 ) -> None:
     with pytest.raises(SelectionError, match=message):
         _dataset(_catalog(tmp_path), **options)
+
+
+def test_a_hub_dataset_is_downloaded_then_read_from_the_data_dir(
+    tmp_path: Path, hub: HubServer
+) -> None:
+    files, first = {}, 0
+    for i, (rows, group) in enumerate(FILES):
+        files[f"data/train-{i:05d}.parquet"] = _parquet_bytes(first, rows, group)
+        first += rows
+    hub.hub.create_repo("pygestor/toy", files)
+    write_manifest(
+        tmp_path / "user-catalog",
+        "hubtoy",
+        "name: hubtoy\nsource: {huggingface: pygestor/toy}\nsubsets:\n"
+        '  - files: "data/train-*.parquet"\n    name: train\n',
+    )
+    catalog = Catalog(make_settings(tmp_path, hub.endpoint, include_builtin=False))
+    selection = catalog.readable("hubtoy", "train", None, True)  # syncs and downloads first
+    assert {item.state for item in selection.items} == {"local"}
+    ranks = []
+    for rank in range(2):
+        ds = torch_dataset(selection, rank=rank, world_size=2, even=None, shuffle=True)
+        ranks.append(_ids(DataLoader(ds, batch_size=16, num_workers=2)))
+    assert sorted(ranks[0] + ranks[1]) == list(range(N))
+    assert all(str(tmp_path / "data") in unit.path for unit in ds.units.units)
