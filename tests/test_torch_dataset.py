@@ -5,6 +5,7 @@ and resume with another world size, over parquet files of uneven row groups."""
 from __future__ import annotations
 
 import pickle
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -378,3 +379,45 @@ def test_a_hub_dataset_is_downloaded_then_read_from_the_data_dir(
         ranks.append(_ids(DataLoader(ds, batch_size=16, num_workers=2)))
     assert sorted(ranks[0] + ranks[1]) == list(range(N))
     assert all(str(tmp_path / "data") in unit.path for unit in ds.units.units)
+
+
+class _BucketStorage:
+    """A data directory with no local files: its parquet files live in fsspec's in-memory
+    filesystem, reached only through the pyarrow filesystem `arrow_filesystem()` returns, as an
+    object store's are (`S3FileSystem` and a `bucket/prefix`)."""
+
+    url = "memory://bucket/data"
+
+    def __init__(self, memory: Any) -> None:
+        self.memory = memory
+
+    def arrow_filesystem(self) -> tuple[Any, str]:
+        from pyarrow.fs import FSSpecHandler, PyFileSystem
+
+        return PyFileSystem(FSSpecHandler(self.memory)), "/bucket/data"
+
+
+def test_files_are_read_through_the_storage_filesystem_only(tmp_path: Path) -> None:
+    import dataclasses
+
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    catalog = _catalog(tmp_path)
+    selection = catalog.readable("toy", "train", None, True)
+    memory = MemoryFileSystem()
+    bucket = _BucketStorage(memory)
+    items = []
+    for item in selection.items:
+        memory.pipe(f"/bucket/data/{item.file_key}", item.storage.read(item.file_key))
+        items.append(dataclasses.replace(item, storage=bucket))
+    shutil.rmtree(tmp_path / "src")  # nothing local is left to read
+    try:
+        in_bucket = dataclasses.replace(selection, items=tuple(items))
+        ranks = []
+        for rank in range(2):
+            ds = torch_dataset(in_bucket, rank=rank, world_size=2, even=None, shuffle=True)
+            ranks.append(_ids(DataLoader(ds, batch_size=16, num_workers=2)))
+        assert sorted(ranks[0] + ranks[1]) == list(range(N))
+        assert ds.units.units[0].path.startswith("/bucket/data/train/")
+    finally:
+        memory.rm("/bucket", recursive=True)
