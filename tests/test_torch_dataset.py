@@ -243,6 +243,9 @@ def test_the_dataset_alone_resumes_mid_window(tmp_path: Path) -> None:
     again.load_state_dict(pickle.loads(pickle.dumps(ds.state_dict())))
     assert head + [row["id"] for row in again] == whole
     assert [row["id"] for row in again] == whole  # the state is used once: then a whole epoch
+    assert again.state_dict()["done"] == N
+    again.set_epoch(1)
+    assert again.state_dict()["done"] == 0 and again.state_dict()["epoch"] == 1
 
 
 def test_a_state_of_another_rank_names_merge_states(tmp_path: Path) -> None:

@@ -133,10 +133,13 @@ class TorchDataset(IterableDataset):
 
     def set_epoch(self, epoch: int) -> None:
         """The epoch to read next: its unit order and windows are seeded with it. A state
-        loaded for another epoch is dropped."""
+        loaded for another epoch is dropped, and so is the position of an iteration of
+        another epoch (`state_dict` then is the start of this one)."""
         self.epoch = epoch
         if self._pending is not None and self._pending["epoch"] != epoch:
             self._pending = None
+        if self._layout is not None and self._layout.epoch != epoch:
+            self._layout = None
 
     def state_dict(self) -> dict[str, Any]:
         """The position of the iteration under way (in a DataLoader worker: that worker's),
