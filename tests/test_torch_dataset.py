@@ -306,12 +306,14 @@ def _rank_ids(rank: int, world: int, store: str, catalog_dir: str, out: str) -> 
         dist.destroy_process_group()
 
 
-def test_ranks_come_from_torch_distributed(tmp_path: Path) -> None:
+def test_ranks_come_from_torch_distributed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import ast
 
     import torch.multiprocessing as mp
 
     _catalog(tmp_path)
+    # the group meets through a file, and gloo's connections between the ranks stay on loopback
+    monkeypatch.setenv("GLOO_SOCKET_IFNAME", "lo")
     out = tmp_path / "gathered.txt"
     args = (2, str(tmp_path / "rendezvous"), str(tmp_path), str(out))
     mp.spawn(_rank_ids, args=args, nprocs=2, join=True)
