@@ -352,6 +352,7 @@ def test_spans_agree_with_lists_of_positions(pairs: list[Any], a: int, b: int) -
         ({"output": "numpy"}, "output must be 'rows', 'arrow' or 'pandas', not 'numpy'"),
         ({"rank": 2, "world_size": 2}, r"rank must be in 0\.\.1 for world_size=2, not 2"),
         ({"world_size": 0}, "world_size must be a positive int, not 0"),
+        ({"decode": {"image": "image"}}, r"no option 'decode'; it takes columns, .* batch_size"),
     ],
 )
 def test_wrong_options_are_one_line_errors(

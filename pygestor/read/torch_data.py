@@ -52,6 +52,7 @@ Output = Literal["rows", "arrow", "pandas"]
 FORMAT = 1  # of the state dicts
 MARK = "pygestor.torch_dataset"  # the key that tells a state of this dataset in a nested dict
 READ_ROWS = 8192  # rows read at a time without a shuffle buffer
+OPTIONS = ("shuffle", "seed", "buffer_size", "even", "rank", "world_size", "output", "batch_size")
 CACHED_UNITS = 4  # row groups kept decoded while a window takes rows from them
 
 
@@ -85,6 +86,12 @@ def torch_dataset(
     a warning, as `load` does): `columns` (None: the manifest's `load.columns`; "all"), `filters`
     and `dtypes` as `load` takes them; `options` are `TorchDataset`'s. The footers are read
     here, once, in the calling process; the workers get the plan."""
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise SelectionError(
+            f"torch_dataset: no option {unknown[0]!r}; it takes columns, filters, dtypes, "
+            f"download and {', '.join(OPTIONS)}"
+        )
     items = local(selection, download)
     opts = read_options(selection, columns, filters, dtypes, None, "arrow")
     return TorchDataset(plan_units(items, opts), **options)
