@@ -45,6 +45,7 @@ __all__ = [  # noqa: RUF022 (grouped: the API, then the original names)
     "stream",
     "subsets",
     "sync",
+    "torch_dataset",
     "updates",
     "validate",
     "verify",
@@ -258,6 +259,38 @@ def scan(
 ) -> Any:
     """A `pyarrow.dataset.Dataset` over the local partitions, without reading them."""
     return _catalog(data_dir).scan(name, subset, partitions=partitions)
+
+
+def torch_dataset(
+    name: str,
+    subset: str | Sequence[str] | None = None,
+    *,
+    partitions: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    filters: Any = None,
+    download: bool = True,
+    data_dir: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> Any:
+    """A PyTorch `IterableDataset` over the parquet row groups of a subset (or the named
+    partitions): sharded by DataLoader worker and distributed rank, every row once per epoch,
+    optionally shuffled (`shuffle=True, seed=, buffer_size=`), per-rank counts evened
+    (`even="pad"` or `"drop"`), resumable (`state_dict()` / `load_state_dict()`, as torchdata's
+    StatefulDataLoader calls them). Needs `pip install 'pygestor[torch]'`; see
+    `pygestor.read.torch_data` and docs/cluster-torch.md."""
+    from .read.units import require
+
+    require("torch")
+    from .read.torch_data import torch_dataset as make
+
+    catalog = _catalog(data_dir)
+    return make(
+        catalog.readable(name, subset, partitions, download),
+        columns=columns,
+        filters=filters,
+        download=download,
+        **options,
+    )
 
 
 # ---- the original tool's Python names, as thin aliases --------------------------------------

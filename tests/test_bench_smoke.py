@@ -84,3 +84,22 @@ def test_bench_catalog_smoke_runs_every_case() -> None:
     for line in ("pygestor sync ", "pygestor list ", "download -s s0 --dry-run", "Catalog.select"):
         assert line in out, f"{line!r} missing from the smoke run:\n{out[-6000:]}"
     assert "Traceback" not in out, out[-6000:]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_bench_torch_smoke_prints_every_figure() -> None:
+    out = _run_smoke("bench_torch.py", timeout=240)
+    expected = [
+        "stream(output='arrow') (baseline): ",
+        "stream(output='arrow'), rows as dicts: ",
+        "torch_dataset(), rows, in process: ",
+        "DataLoader(torch_dataset(), batch_size=256, num_workers=2): ",
+        "  the same, shuffle=True, buffer_size=10000: ",
+        "DataLoader(torch_dataset(output='arrow'), batch_size=None, num_workers=2): ",
+    ]
+    missing = [line for line in expected if line not in out]
+    assert not missing, f"lines missing from the smoke run: {missing}\n{out[-4000:]}"
+    assert "Traceback" not in out, out[-4000:]
+    folder = re.search(r"^generating [\d,]+ rows in (\S+)", out, re.MULTILINE)
+    assert folder and not Path(folder.group(1)).exists()

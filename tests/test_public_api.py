@@ -24,6 +24,7 @@ EXPECTED = {
     "stream",
     "subsets",
     "sync",
+    "torch_dataset",
     "updates",
     "validate",
     "verify",
