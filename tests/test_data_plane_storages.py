@@ -26,6 +26,7 @@ from pygestor.testing.hub import Fault, HubServer
 
 AB = "20231101.ab"
 FR = "20231101.fr"
+EN = "20231101.en"
 REPO = "wikimedia/wikipedia"
 
 
@@ -190,3 +191,24 @@ def _bytes_sent(hub: HubServer) -> int:
             return sum(r.bytes_sent for r in got)
         time.sleep(0.05)
     raise AssertionError("the killed download's request was never logged")
+
+
+def test_torch_dataset_reads_every_row_once_from_the_data_dir(
+    tmp_path: Path, hub: HubServer, backend: Backend
+) -> None:
+    """2 ranks x 2 DataLoader workers (processes: the storage's filesystem is pickled to them)."""
+    from torch.utils.data import DataLoader
+
+    from pygestor.read.torch_data import torch_dataset
+
+    catalog = _wikipedia(tmp_path, hub, backend)
+    parts = [f"train-{i:05d}-of-00041.parquet" for i in range(6)]
+    selection = catalog.readable("wikipedia", EN, parts, True)
+    want = catalog.load("wikipedia", EN, partitions=parts, columns=["id"])["id"].tolist()
+    seen = []
+    for rank in range(2):
+        ds = torch_dataset(selection, columns=["id"], rank=rank, world_size=2, even=None)
+        for batch in DataLoader(ds, batch_size=4, num_workers=2):
+            seen += list(batch["id"])
+    assert sorted(seen) == sorted(want) and len(want) > 12
+    assert all(u.path.startswith(catalog.storage.arrow_filesystem()[1]) for u in ds.units.units)
