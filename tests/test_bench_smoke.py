@@ -103,3 +103,19 @@ def test_bench_torch_smoke_prints_every_figure() -> None:
     assert "Traceback" not in out, out[-4000:]
     folder = re.search(r"^generating [\d,]+ rows in (\S+)", out, re.MULTILINE)
     assert folder and not Path(folder.group(1)).exists()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_bench_s3_smoke_prints_every_figure() -> None:
+    out = _run_smoke("bench_s3.py", timeout=240)
+    for case in (
+        "download the subset (8 files, 4 workers): local ",
+        "load(output='arrow'), every column: local ",
+        "load() to pandas, id and title: local ",
+        "stream(output='arrow'), every column: local ",
+    ):
+        assert re.search(re.escape(case) + r"[\d.]+ s, s3 [\d.]+ s: [\d.]+x", out), out[-4000:]
+    assert "Traceback" not in out, out[-4000:]
+    folder = re.search(r"^generating [\d,]+ rows in (\S+)", out, re.MULTILINE)
+    assert folder and not Path(folder.group(1)).exists()
