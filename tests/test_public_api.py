@@ -24,6 +24,8 @@ EXPECTED = {
     "stream",
     "subsets",
     "sync",
+    "to_dask",
+    "to_ray",
     "updates",
     "validate",
     "verify",
