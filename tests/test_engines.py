@@ -198,16 +198,42 @@ def test_engines_equal_load_on_jsonl(
 
 
 def test_facade_downloads_then_reads(
-    parquet_catalog: Catalog, dask_client: Any, tmp_path: Path, hub: HubServer
+    parquet_catalog: Catalog,
+    dask_client: Any,
+    ray_session: None,
+    tmp_path: Path,
+    hub: HubServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    os.environ["PYGESTOR_CATALOG"] = str(tmp_path / "user-catalog")
-    os.environ["HF_ENDPOINT"] = hub.endpoint
-    try:
-        frame = pygestor.to_dask("engines", "train", columns=["id"], filters=[("id", "<", 10)])
-        assert frame.compute()["id"].tolist() == list(range(10))
-        assert pygestor.partitions("engines", "train")["state"].tolist() == ["local"] * 4
-    finally:
-        del os.environ["PYGESTOR_CATALOG"], os.environ["HF_ENDPOINT"]
+    monkeypatch.setenv("PYGESTOR_CATALOG", str(tmp_path / "user-catalog"))
+    monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+    frame = pygestor.to_dask("engines", "train", columns=["id"], filters=[("id", "<", 10)])
+    assert frame.compute()["id"].tolist() == list(range(10))
+    assert pygestor.partitions("engines", "train")["state"].tolist() == ["local"] * 4
+    dataset = pygestor.to_ray("engines", "train", columns=["id"], filters=[("id", ">=", 420)])
+    assert [row["id"] for row in dataset.take_all()] == list(range(420, 432))
+
+
+def test_equal_to_load_from_the_arrow_copy(parquet_catalog: Catalog, dask_client: Any) -> None:
+    # `load` of a whole subset reads its Arrow copy when there is one; the engines read the files
+    parquet_catalog.load("engines", "train")  # downloads
+    parquet_catalog.build_arrow_copy("engines", "train")
+    want = parquet_catalog.load("engines", "train", filters=[("label", "=", 2)])
+    selection = parquet_catalog.readable("engines", "train", None, True)
+    _same(to_dask(selection, filters=[("label", "=", 2)]).compute(), want)
+    assert len(want) == 432 // 5 + (432 % 5 > 2)
+
+
+def test_a_categorical_column_with_an_all_null_file(
+    jsonl_catalog: Catalog, dask_client: Any
+) -> None:
+    # b.jsonl has no `tag`: its partition's categories are empty, typed as a's for the concat
+    selection = jsonl_catalog.readable("engines", "chat", None, True)
+    want = jsonl_catalog.load("engines", "chat", dtypes={"tag": "category"})
+    frame = to_dask(selection, dtypes={"tag": "category"})
+    assert frame.dtypes["tag"] == "category"
+    _same(frame.compute(), want)
+    assert want["tag"].cat.categories.tolist() == ["a"]
 
 
 def test_a_wrong_column_is_one_error_before_any_task(parquet_catalog: Catalog) -> None:

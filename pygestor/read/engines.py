@@ -90,7 +90,24 @@ def read_table(unit: Unit) -> pa.Table:
 
 def read_frame(unit: Unit) -> pd.DataFrame:
     """One file as `load()` would return its rows (a dask partition)."""
-    return to_pandas(read_table(unit), unit.opts)
+    table = read_table(unit)
+    types = {name: table.schema.field(name).type for name in table.schema.names}
+    frame = to_pandas(table, unit.opts)
+    for column, kind in unit.opts.dtypes.items():
+        if kind == "category" and column in frame.columns and frame[column].cat.categories.empty:
+            frame[column] = _typed_categories(frame[column], types[column])
+    return frame
+
+
+def _typed_categories(column: pd.Series, arrow_type: pa.DataType) -> pd.Series:
+    """A categorical column without values (no rows, or all null) with its categories typed as
+    the others': pandas types an empty dictionary `object`, and dask's concatenation of the
+    partitions refuses categories of two types."""
+    import pandas as pd
+    import pyarrow as pa
+
+    empty = pa.array([], arrow_type.value_type).to_pandas()
+    return column.cat.set_categories(pd.Index(empty))
 
 
 def _conform_table(table: pa.Table, schema: pa.Schema, conform: Any) -> pa.Table:
@@ -207,11 +224,17 @@ def _empty_frame(
     decode: Any,
 ) -> pd.DataFrame:
     """The frame every partition's columns and dtypes follow, with no rows (dask's `meta`)."""
-    if found:
-        unit = found[0]
-        return to_pandas(apply_dtypes(unit.result.empty_table(), unit.opts), unit.opts)
-    opts = read_options(selection, columns, filters, dtypes, decode, "pandas")
-    return to_pandas(_result_schema([], opts).empty_table(), opts)
+    opts = (
+        found[0].opts
+        if found
+        else read_options(selection, columns, filters, dtypes, decode, "pandas")
+    )
+    schema = found[0].result if found else _result_schema([], opts)
+    frame = to_pandas(apply_dtypes(schema.empty_table(), opts), opts)
+    for column in opts.decode:  # decoded values (images, JSON) are Python objects
+        if column in frame.columns:
+            frame[column] = frame[column].astype(object)
+    return frame
 
 
 def to_ray(
