@@ -7,17 +7,20 @@ pygestor's own reader, so what a cluster reads equals what `load` returns.
       └─ to_ray:  ray.data.read_datasource(...)              a block per file, in file order
 
 Why pygestor's reader and not `dd.read_parquet` / `ray.data.read_parquet`: those read parquet
-with the same pyarrow scanner (so no faster per byte), but not jsonl, csv, text or json, and
-not with the manifest's `load:` options (default columns, `column_types`, `dtypes`); their
-results differ from `load`'s in dtypes (dask's string conversion), in the schema when files
-differ a little (here every file of a run takes the run's first file's schema, as in `load`),
-and, for Ray, in order. A task per file keeps the projection and the filter pushed down into
-each file's scan (row groups the statistics rule out are skipped) and parallel across workers.
+with the same pyarrow scanner, and were no faster here (100 MB of text in 16 files, a row count
+and a text-length sum on dask's threaded scheduler with 2 workers: 0.15 s both ways); but they
+do not read jsonl, csv, text or json, do not know the manifest's `load:` options (default
+columns, `column_types`, `dtypes`), and differ from `load` in dtypes (with pandas 2, dask's
+string conversion), in the schema when files differ a little (here every file of a run takes the
+run's first file's schema, as in `load`), and, for Ray, in order. A task per file keeps the
+projection and the filter pushed down into each file's scan (row groups the statistics rule out
+are skipped) and parallel across workers; a subset of one huge file is one task.
 
 Workers read through the storage's pyarrow filesystem (`Storage.arrow_filesystem()`), which
-pickles with its settings (a local disk, S3 with its endpoint and credentials chain), never
-through the `Storage` object or local paths: on an `s3://` data directory every worker reads
-the bucket itself, and nothing needs a shared disk.
+pickles with its settings (a local disk; S3 with its region and endpoint, each worker finding
+credentials in its own chain unless they were given explicitly), never through the `Storage`
+object or local paths: on an `s3://` data directory every worker reads the bucket itself, and
+nothing needs a shared disk.
 """
 
 from __future__ import annotations
