@@ -197,6 +197,17 @@ def test_engines_equal_load_on_jsonl(
     _same(_ray_pandas(to_ray(selection, filters=[("id", ">=", 35)], columns=["prompt"])), only)
 
 
+def test_only_empty_files_give_no_rows(
+    tmp_path: Path, hub: HubServer, dask_client: Any, ray_session: None
+) -> None:
+    catalog = _catalog(tmp_path, hub, {"chat/a.jsonl": b"", "chat/b.jsonl": b""})
+    want = catalog.load("engines", "chat", columns=["id"])
+    assert len(want) == 0
+    selection = catalog.readable("engines", "chat", None, True)
+    assert len(to_dask(selection, columns=["id"]).compute()) == 0
+    assert to_ray(selection, columns=["id"]).count() == 0
+
+
 def test_facade_downloads_then_reads(
     parquet_catalog: Catalog,
     dask_client: Any,
