@@ -48,8 +48,9 @@ def dask_client() -> Iterator[Any]:
 def ray_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     import ray
 
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    quiet = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+    before = {name: os.environ.get(name) for name in quiet}
+    os.environ.update(quiet)  # on loopback, no usage report (read when Ray starts)
     ray.init(
         num_cpus=2,
         include_dashboard=False,
@@ -61,6 +62,11 @@ def ray_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _parquet(table: pa.Table, row_group_size: int = 50) -> bytes:
