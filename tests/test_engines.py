@@ -203,6 +203,20 @@ def test_engines_equal_load_on_jsonl(
     _same(_ray_pandas(to_ray(selection, filters=[("id", ">=", 35)], columns=["prompt"])), only)
 
 
+def test_mixed_formats_unify_as_load_does(
+    tmp_path: Path, hub: HubServer, dask_client: Any, ray_session: None
+) -> None:
+    # a parquet file (score: double) then JSON lines (score: int64, no `text`): two runs
+    rows = [{"id": 900 + i, "label": i, "score": i} for i in range(5)]
+    files = {"mix/a.parquet": _parquet(_rows(0, 30)), "mix/b.jsonl": _jsonl(rows)}
+    catalog = _catalog(tmp_path, hub, files)
+    want = catalog.load("engines", "mix")
+    assert len(want) == 35 and want["text"].isna().sum() == 5
+    selection = catalog.readable("engines", "mix", None, True)
+    _same(to_dask(selection).compute(), want)
+    assert _ray_arrow(to_ray(selection)).equals(catalog.load("engines", "mix", output="arrow"))
+
+
 def test_only_empty_files_give_no_rows(
     tmp_path: Path, hub: HubServer, dask_client: Any, ray_session: None
 ) -> None:

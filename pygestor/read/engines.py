@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import PygestorError
 from .convert import apply_dtypes, to_pandas
-from .files import Part, Run, run_table, runs
-from .options import ReadOptions, check_columns, first_line, local, read_options
+from .files import Part, Run, conform, run_table, runs
+from .options import Output, ReadOptions, check_columns, first_line, local, read_options
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,11 +83,9 @@ class _Pinned(Run):
 
 def read_table(unit: Unit) -> pa.Table:
     """One file as `load(output="arrow")` would return its rows: projected, filtered, typed."""
-    from .files import conform
-
     table = run_table(_Pinned(unit), unit.opts)
-    if not table.schema.equals(unit.result):
-        table = _conform_table(table, unit.result, conform)
+    if not table.schema.equals(unit.result):  # another run's files had other types
+        table = _conform_table(table, unit.result)
     return apply_dtypes(table, unit.opts)
 
 
@@ -113,7 +111,8 @@ def _typed_categories(column: pd.Series, arrow_type: pa.DataType) -> pd.Series:
     return column.cat.set_categories(pd.Index(empty))
 
 
-def _conform_table(table: pa.Table, schema: pa.Schema, conform: Any) -> pa.Table:
+def _conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`table` with `schema`'s columns and types, as `load`'s permissive concatenation gives."""
     import pyarrow as pa
 
     batches = [conform(b, schema) for b in table.to_batches()]
@@ -128,13 +127,13 @@ def units(
     download: bool,
     dtypes: Mapping[str, str] | None,
     decode: Mapping[str, str] | None,
-    output: str,
+    output: Output,
 ) -> list[Unit]:
     """The selection's local files in partition order, each with what a worker needs to read it
     as `load` does. Arguments are checked here, on the client (a missing column is one error
     now, not one per task later)."""
     items = local(selection, download)
-    opts = read_options(selection, columns, filters, dtypes, decode, output)  # type: ignore[arg-type]
+    opts = read_options(selection, columns, filters, dtypes, decode, output)
     found = runs(items, opts)
     for run in found:
         check_columns(run.schema, opts)
