@@ -45,6 +45,8 @@ __all__ = [  # noqa: RUF022 (grouped: the API, then the original names)
     "stream",
     "subsets",
     "sync",
+    "to_dask",
+    "to_ray",
     "torch_dataset",
     "updates",
     "validate",
@@ -259,6 +261,56 @@ def scan(
 ) -> Any:
     """A `pyarrow.dataset.Dataset` over the local partitions, without reading them."""
     return _catalog(data_dir).scan(name, subset, partitions=partitions)
+
+
+def to_dask(
+    name: str,
+    subset: str | Sequence[str] | None = None,
+    *,
+    partitions: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    filters: Any = None,
+    download: bool = True,
+    dtypes: dict[str, str] | None = None,
+    decode: dict[str, str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> Any:
+    """The selection `load` would read as a lazy `dask.dataframe.DataFrame`, one partition per
+    file, `columns` and `filters` pushed down into each file's read on the workers; `.compute()`
+    equals `load(...)`. Needs `pip install 'pygestor[dask]'`; see `pygestor.read.engines`."""
+    from .read.engines import to_dask
+
+    catalog = _catalog(data_dir)
+    selection = catalog.readable(name, subset, partitions, download)
+    return to_dask(
+        selection,
+        columns=columns,
+        filters=filters,
+        download=download,
+        dtypes=dtypes,
+        decode=decode,
+    )
+
+
+def to_ray(
+    name: str,
+    subset: str | Sequence[str] | None = None,
+    *,
+    partitions: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    filters: Any = None,
+    download: bool = True,
+    dtypes: dict[str, str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> Any:
+    """The selection `load` would read as a lazy `ray.data.Dataset`, one read task and block per
+    file in partition order, `columns` and `filters` pushed down; `.to_pandas()` equals
+    `load(...)`. Needs `pip install 'pygestor[ray]'`; see `pygestor.read.engines`."""
+    from .read.engines import to_ray
+
+    catalog = _catalog(data_dir)
+    selection = catalog.readable(name, subset, partitions, download)
+    return to_ray(selection, columns=columns, filters=filters, download=download, dtypes=dtypes)
 
 
 def torch_dataset(

@@ -119,3 +119,19 @@ def test_bench_s3_smoke_prints_every_figure() -> None:
     assert "Traceback" not in out, out[-4000:]
     folder = re.search(r"^generating [\d,]+ rows in (\S+)", out, re.MULTILINE)
     assert folder and not Path(folder.group(1)).exists()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(360)
+def test_bench_scale_out_smoke_runs_every_case() -> None:
+    out = _run_smoke("bench_scale_out.py", timeout=300)
+    for line in (
+        "to_dask(): row count + text-length sum, vs load()",
+        "to_ray(): row count + text-length sum, vs load()",
+    ):
+        assert line in out, f"{line!r} missing from the smoke run:\n{out[-6000:]}"
+    assert "figures differ" not in out, out[-3000:]  # the engines counted what load counted
+    assert re.search(r"^\d+ PASS, \d+ MISS", out, re.MULTILINE), out[-3000:]
+    assert "Traceback" not in out, out[-6000:]
+    folder = re.search(r"^generating data in (\S+)", out, re.MULTILINE)
+    assert folder and not Path(folder.group(1)).exists()  # its temporary folder is gone

@@ -24,6 +24,8 @@ EXPECTED = {
     "stream",
     "subsets",
     "sync",
+    "to_dask",
+    "to_ray",
     "torch_dataset",
     "updates",
     "validate",
