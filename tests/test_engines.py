@@ -87,7 +87,9 @@ def _rows(start: int, n: int) -> pa.Table:
     )
 
 
-def _catalog(tmp_path: Path, hub: HubServer, files: dict[str, bytes], load: str = "") -> Catalog:
+def _catalog(
+    tmp_path: Path, hub: HubServer, files: dict[str, bytes], load: str = "", **settings: Any
+) -> Catalog:
     hub.hub.create_repo("pygestor/engines", files)
     write_manifest(
         tmp_path / "user-catalog",
@@ -99,18 +101,44 @@ subsets:
   - files: "{{subset}}/*"
 {load}""",
     )
-    return Catalog(make_settings(tmp_path, hub.endpoint, include_builtin=False))
+    return Catalog(make_settings(tmp_path, hub.endpoint, include_builtin=False, **settings))
 
 
-@pytest.fixture
-def parquet_catalog(tmp_path: Path, hub: HubServer) -> Catalog:
-    """Subset `train`: 4 parquet files of uneven sizes (several row groups each)."""
+def _parquet_files() -> dict[str, bytes]:
     sizes = [120, 7, 260, 45]
     files, start = {}, 0
     for i, n in enumerate(sizes):
         files[f"train/part-{i}.parquet"] = _parquet(_rows(start, n))
         start += n
-    return _catalog(tmp_path, hub, files, "load:\n  columns: [id, text, label]\n")
+    return files
+
+
+@pytest.fixture
+def parquet_catalog(tmp_path: Path, hub: HubServer) -> Catalog:
+    """Subset `train`: 4 parquet files of uneven sizes (several row groups each)."""
+    return _catalog(tmp_path, hub, _parquet_files(), "load:\n  columns: [id, text, label]\n")
+
+
+@pytest.fixture
+def bucket_catalog(tmp_path: Path, hub: HubServer, seaweed: Any, seaweed_url: str) -> Catalog:
+    """The same subset with the data directory in a bucket of the SeaweedFS server."""
+    options = {"data_url": seaweed_url, "storage_options": seaweed.options()}
+    return _catalog(
+        tmp_path, hub, _parquet_files(), "load:\n  columns: [id, text, label]\n", **options
+    )
+
+
+def test_both_engines_read_a_data_dir_in_a_bucket(
+    bucket_catalog: Catalog, dask_client: Any, ray_session: None
+) -> None:
+    """The workers (other processes) read the files through the bucket's pyarrow filesystem."""
+    how: dict[str, Any] = {"columns": "all", "filters": [("label", "in", [1, 3])]}
+    want = bucket_catalog.load("engines", "train", **how)
+    assert bucket_catalog.storage.url.startswith("s3://") and len(want) > 0
+    selection = bucket_catalog.readable("engines", "train", None, True)
+    _same(to_dask(selection, **how).compute(), want)
+    arrow = bucket_catalog.load("engines", "train", output="arrow", **how)
+    assert _ray_arrow(to_ray(selection, **how)).equals(arrow)
 
 
 def _same(got: pd.DataFrame, want: pd.DataFrame) -> None:
