@@ -329,7 +329,7 @@ def torch_dataset(
     optionally shuffled (`shuffle=True, seed=, buffer_size=`), per-rank counts evened
     (`even="pad"` or `"drop"`), resumable (`state_dict()` / `load_state_dict()`, as torchdata's
     StatefulDataLoader calls them). Needs `pip install 'pygestor[torch]'`; see
-    `pygestor.read.torch_data` and docs/cluster-torch.md."""
+    `pygestor.read.torch_data` and docs/cluster.md."""
     from .read.units import require
 
     require("torch")
