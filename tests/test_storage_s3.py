@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import pickle
 import random
 import time
@@ -120,6 +121,34 @@ def test_a_storage_pickles_without_its_clients(s3: S3Storage) -> None:
     assert copy.read("p.bin") == b"before" and copy._boto is not s3._boto
     copy.write("p.bin", b"after")
     assert s3.read("p.bin") == b"after"
+
+
+def test_a_forked_process_makes_clients_of_its_own(s3: S3Storage) -> None:
+    """A DataLoader worker is forked with the parent's storage (and units) in memory: it must
+    not reuse their connections (two workers on one inherited S3 connection read each other's
+    answers: "Parquet magic bytes not found", seen before this)."""
+    from pygestor.read.units import Units
+
+    s3.write("a.bin", b"x" * 10)
+    client, arrow = s3.client, s3.arrow_fs()
+    units = Units((), (arrow,), None, None, os.getpid())  # type: ignore[arg-type]
+    assert units.filesystem(0) is arrow  # in the process that made it: itself
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: answers over the pipe, then leaves without running pytest's exit
+        ok = (
+            s3.client is not client
+            and s3.arrow_fs() is not arrow
+            and units.filesystem(0) is not arrow
+            and units.filesystem(0) is units.filesystem(0)  # one copy per process
+            and s3.read("a.bin") == b"x" * 10
+        )
+        os.write(write, b"1" if ok else b"0")
+        os._exit(0)
+    os.close(write)
+    assert os.read(read, 1) == b"1"
+    os.waitpid(pid, 0)
+    assert s3.client is client and s3.arrow_fs() is arrow  # the parent keeps its own
 
 
 def test_a_large_writer_is_a_multipart_upload_seen_only_when_complete(s3: S3Storage) -> None:

@@ -17,6 +17,8 @@ neither, and are refused with a one-line error naming them.
 from __future__ import annotations
 
 import importlib
+import os
+import pickle
 from collections.abc import Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -48,10 +50,28 @@ class Units(NamedTuple):
     filesystems: tuple[Any, ...]  # pyarrow FileSystems
     schema: pa.Schema  # the first file's: every unit is read with it (as `load` reads)
     opts: ReadOptions
+    pid: int = 0  # the process the filesystems were made in
 
     @property
     def rows(self) -> int:
         return sum(unit.rows for unit in self.units)
+
+    def filesystem(self, index: int) -> Any:
+        """Filesystem `index`, or in another process (a DataLoader worker forked after it was
+        made) a copy of its own, made once per process: an `S3FileSystem`'s connections are the
+        parent's, and two workers reading on one inherited connection get each other's bytes
+        (seen: "Parquet magic bytes not found" from a bucket)."""
+        fs = self.filesystems[index]
+        if os.getpid() == self.pid:
+            return fs
+        key = (os.getpid(), id(fs))
+        if key not in _COPIES:
+            _COPIES[key] = pickle.loads(pickle.dumps(fs))  # a new client, new connections
+        return _COPIES[key]
+
+
+#: filesystems copied in this process (`Units.filesystem`), by (process, original's id)
+_COPIES: dict[tuple[int, int], Any] = {}
 
 
 def require(module: str, extra: str = "torch") -> ModuleType:
@@ -99,7 +119,7 @@ def plan_units(items: Sequence[Selected], opts: ReadOptions) -> Units:
         import pyarrow as pa
 
         schema = pa.schema([])
-    return Units(tuple(units), tuple(fs for fs, _ in filesystems), schema, opts)
+    return Units(tuple(units), tuple(fs for fs, _ in filesystems), schema, opts, os.getpid())
 
 
 def _parquet(part: Any) -> bool:
@@ -126,7 +146,7 @@ def read_unit(units: Units, unit: Unit) -> pa.Table:
     opts = units.opts
     with read_errors(opts, unit.shown, units.schema.names):
         fragment = pads.ParquetFileFormat().make_fragment(
-            unit.path, filesystem=units.filesystems[unit.fs], row_groups=[unit.row_group]
+            unit.path, filesystem=units.filesystem(unit.fs), row_groups=[unit.row_group]
         )
         table = fragment.to_table(
             schema=units.schema,

@@ -121,17 +121,20 @@ class S3Storage:
         self._made = threading.Lock()
         self._boto: Any = None
         self._arrow: Any = None
+        self._pid = os.getpid()  # the process the clients were made in
 
     def __repr__(self) -> str:
         return f"S3Storage({self.url!r})"
 
     def __getstate__(self) -> dict[str, Any]:
         # picklable (Dask, Ray and spawned processes get one): the clients are made again there
-        return {k: v for k, v in self.__dict__.items() if k not in ("_made", "_boto", "_arrow")}
+        dropped = ("_made", "_boto", "_arrow", "_pid")
+        return {k: v for k, v in self.__dict__.items() if k not in dropped}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._made, self._boto, self._arrow = threading.Lock(), None, None
+        self._pid = os.getpid()
 
     @property
     def url(self) -> str:
@@ -144,9 +147,17 @@ class S3Storage:
         found = found or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
         return str(found) if found else None
 
+    def _forked(self) -> None:
+        """Forget the clients in a process forked after they were made: their connections are
+        the parent's, and two processes on one connection read each other's answers."""
+        if self._pid != os.getpid():
+            self._pid, self._boto, self._arrow = os.getpid(), None, None
+            self._made = threading.Lock()
+
     @property
     def client(self) -> Any:
-        """The boto3 S3 client (thread-safe; made on first use)."""
+        """The boto3 S3 client (thread-safe; made on first use, again in a forked process)."""
+        self._forked()
         if self._boto is None:
             with self._made:
                 if self._boto is None:
@@ -192,6 +203,7 @@ class S3Storage:
     def arrow_fs(self) -> Any:
         """The `pyarrow.fs.S3FileSystem` reads go through (made on first use), with the same
         credentials and endpoint as the boto3 client."""
+        self._forked()
         if self._arrow is None:
             with self._made:
                 if self._arrow is None:
