@@ -6,6 +6,7 @@ in the middle of a large file resumed where its uploaded parts end."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import big_repo, make_settings
+from conftest import big_repo, make_settings, run_cli
 from pygestor.catalog import Catalog
 from pygestor.testing import replicas
 from pygestor.testing.hub import Fault, HubServer
@@ -94,6 +95,14 @@ def test_download_load_and_stream_are_exact(
     assert frame.to_dict("list") == want.select(["id", "title"]).to_pandas().to_dict("list")
     again = catalog.download("wikipedia", [AB, FR])
     assert again.fetched == () and len(again.skipped) == len(files)
+    env = {**backend.env, "HF_ENDPOINT": hub.endpoint}  # the CLI over the same data dir
+    listed = run_cli(["list", "wikipedia", "--json"], env=env)
+    assert listed.returncode == 0, listed.stderr
+    rows = {r["subset"]: r for r in json.loads(listed.stdout)}
+    for subset in (AB, FR):
+        mine = [p for p in files if p.startswith(f"{subset}/")]
+        assert rows[subset]["partitions_local"] == len(mine)
+        assert rows[subset]["bytes_local"] == sum(files[p]["size"] for p in mine)
 
 
 def test_updates_verify_and_remove(tmp_path: Path, hub: HubServer, backend: Backend) -> None:

@@ -2,8 +2,9 @@
 records are only created and the pointer is swapped on the version read (`Store._swap_pointer`),
 so hosts syncing and downloading into one data directory at once lose no update.
 
-Here over a local folder that says it has compare-and-swap (its `write_if` is atomic under a lock
-beside the file, and the index takes no lock at all), with real processes."""
+Over a real S3 server (SeaweedFS on loopback), and over a local folder that says it has
+compare-and-swap (its `write_if` is atomic under a lock beside the file, and the index takes no
+lock at all), with real processes."""
 
 from __future__ import annotations
 
@@ -43,6 +44,11 @@ def listing(n: int) -> Listing:
 
 
 def open_store(location: Any) -> Store:
+    """`location`: a folder, or (s3 URL, storage options)."""
+    if isinstance(location, tuple):
+        from pygestor.storage.s3 import S3Storage
+
+        return Store(S3Storage(location[0], storage_options=location[1]), lock_timeout=60)
     return Store(SwappingFolder(location), lock_timeout=60)
 
 
@@ -74,12 +80,22 @@ def _run(target: Any, location: Any) -> list[Any]:
     return got
 
 
-@pytest.fixture
-def location(tmp_path: Path) -> Path:
+@pytest.fixture(params=["folder", "s3"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    if request.param == "s3":
+        server = request.getfixturevalue("seaweed")
+        return (request.getfixturevalue("seaweed_url"), server.options())
     return tmp_path / "data"
 
 
-def test_concurrent_syncs_lose_no_pointer_update(location: Path) -> None:
+def _no_lock_file(location: Any) -> bool:
+    """The dataset lock was never taken (its file never made)."""
+    if isinstance(location, tuple):
+        return open_store(location).storage.info(".pygestor/datasets/ds/lock") is None
+    return not (location / ".pygestor/datasets/ds/lock").exists()
+
+
+def test_concurrent_syncs_lose_no_pointer_update(location: Any) -> None:
     swaps = _run(_sync_many, location)
     ids = [new for new, _ in swaps]
     assert len(set(ids)) == WRITERS * EACH  # every sync moved the pointer once
@@ -91,11 +107,11 @@ def test_concurrent_syncs_lose_no_pointer_update(location: Path) -> None:
     assert set(previous) - {None} < set(ids)
     final = open_store(location).pointer("ds")
     assert final is not None and final.listing in ids and final.listing not in previous
-    assert not (location / ".pygestor/datasets/ds/lock").exists()  # the dataset lock: never taken
+    assert _no_lock_file(location)  # the dataset lock: never taken
     assert open_store(location).listing("ds") is not None  # the pointer names a listing kept
 
 
-def test_concurrent_record_writers_lose_no_record(location: Path) -> None:
+def test_concurrent_record_writers_lose_no_record(location: Any) -> None:
     open_store(location).save_listing(listing(0))
     _run(_record_many, location)
     found = open_store(location).records("ds", "train")
@@ -105,4 +121,4 @@ def test_concurrent_record_writers_lose_no_record(location: Path) -> None:
     assert {p: r.rows for (_, p), r in found.items()} == {
         f"w{w}-{k}.parquet": w for w in range(WRITERS) for k in range(EACH)
     }
-    assert not (location / ".pygestor/datasets/ds/lock").exists()
+    assert _no_lock_file(location)
