@@ -98,6 +98,9 @@ def cases(workers: int) -> dict[str, Callable[[], Iterator[int]]]:
         f"DataLoader(torch_dataset(output='arrow'), batch_size=None, num_workers={workers})": (
             lambda: loader(dataset(output="arrow", batch_size=256), batch_size=None)
         ),
+        "  the same, batches of 4096 rows (the cost per batch crossing to the main process)": (
+            lambda: loader(dataset(output="arrow", batch_size=4096), batch_size=None)
+        ),
     }
 
 

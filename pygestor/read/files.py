@@ -392,6 +392,9 @@ def _row_groups(
 
     dataset = run.dataset()
     names = dataset.schema.names
+    # pre-buffering reads a row group's column chunks in a few large coalesced requests: it
+    # pays off on object stores (one GET where there would be one per page), not on disks
+    remote = run.storage.arrow_filesystem()[0].type_name != "local"
     read = partial(
         pads.Fragment.to_batches,
         schema=dataset.schema,
@@ -400,8 +403,7 @@ def _row_groups(
         batch_size=batch_size,
         batch_readahead=0,
         fragment_readahead=0,
-        # no pre-buffering of whole column chunks (it pays off on object stores, not on disks)
-        fragment_scan_options=pads.ParquetFragmentScanOptions(pre_buffer=False),
+        fragment_scan_options=pads.ParquetFragmentScanOptions(pre_buffer=remote),
         memory_pool=memory_pool(),
     )
 
