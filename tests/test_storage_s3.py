@@ -267,3 +267,50 @@ def test_a_held_lease_is_renewed(server: SeaweedS3 | MotoS3) -> None:
         other = S3Storage(storage.url, storage_options=options)
         with pytest.raises(LockTimeout), other.lock("locks/c.lock", timeout=0.8):
             pass
+
+
+def test_an_object_store_set_up_wrong_is_one_line(
+    seaweed: SeaweedS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No credentials, an endpoint that does not answer, a missing bucket, an unknown
+    storage_options key: one line each from the CLI, never a traceback."""
+    from conftest import run_cli
+
+    base = {"HOME": str(tmp_path), "AWS_EC2_METADATA_DISABLED": "true", "AWS_MAX_ATTEMPTS": "1"}
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    endpoint = "check that the server runs, and AWS_ENDPOINT_URL or storage_options: "
+    cases = [
+        (
+            {**base, "PYGESTOR_DATA_DIR": "s3://pygestor/x", "AWS_ENDPOINT_URL": seaweed.endpoint},
+            "Error: object store: Unable to locate credentials; set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or storage_options in the config file",
+        ),
+        (
+            {
+                **base,
+                **seaweed.env(),
+                "PYGESTOR_DATA_DIR": "s3://pygestor/x",
+                "AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+            },
+            'Error: object store: Could not connect to the endpoint URL: "http://127.0.0.1:1/'
+            f'pygestor/x/.pygestor"; {endpoint}{{endpoint_url: ...}} in the config file',
+        ),
+    ]
+    for env, line in cases:
+        out = run_cli(["list"], env=env)
+        assert (out.returncode, out.stderr.strip()) == (1, line)
+    out = run_cli(["list"], env={**base, **seaweed.env(), "PYGESTOR_DATA_DIR": "s3://no-such/x"})
+    assert out.returncode == 1 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert out.stderr.startswith("Error: object store: An error occurred (NoSuchBucket)")
+    assert out.stderr.strip().endswith("; create the bucket, or fix the data directory's URL")
+    config = tmp_path / "config.yaml"
+    config.write_text("data_dir: s3://pygestor/x\nstorage_options: {bogus: 1}\n", encoding="utf-8")
+    env = {**base, **seaweed.env(), "PYGESTOR_CONFIG": str(config), "PYGESTOR_DATA_DIR": ""}
+    out = run_cli(["list"], env=env)
+    assert (out.returncode, out.stderr.strip()) == (
+        1,
+        "Error: data directory s3://pygestor/x: storage_options: unknown key(s) bogus for "
+        "s3://pygestor/x (known: access_key, endpoint_url, lease_seconds, part_size, profile, "
+        "region, secret_key, session_token)",
+    )

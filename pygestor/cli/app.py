@@ -45,6 +45,13 @@ class Group(click.Group):
             ) from None
         except KeyboardInterrupt as exc:
             _interrupted(ctx, exc)
+        except Exception as exc:
+            from ..storage.s3 import user_error
+
+            found = user_error(exc)  # an object store's setup (credentials, endpoint, bucket)
+            if found is None:
+                raise
+            raise UserError(str(found)) from None
 
 
 def _interrupted(ctx: click.Context, exc: KeyboardInterrupt) -> NoReturn:

@@ -53,6 +53,7 @@ import errno
 import io
 import os
 import re
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
@@ -607,3 +608,39 @@ def _chunk(o: dict[str, Any], offset: int) -> Chunk:
 
 def _ns(when: Any) -> int:
     return int(when.timestamp() * 1e9)
+
+
+#: ClientError codes that are the user's setup, not pygestor's state: what to check for each
+_SETUP_CODES = {
+    "AccessDenied": "the credentials may not use this bucket or prefix",
+    "AllAccessDisabled": "the credentials may not use this bucket or prefix",
+    "InvalidAccessKeyId": "check the access key (AWS_ACCESS_KEY_ID, storage_options)",
+    "SignatureDoesNotMatch": "check the secret key (AWS_SECRET_ACCESS_KEY, storage_options)",
+    "ExpiredToken": "the session token has expired; renew it",
+    "NoSuchBucket": "create the bucket, or fix the data directory's URL",
+}
+_CREDENTIALS = (
+    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or storage_options in the "
+    "config file"
+)
+
+
+def user_error(exc: BaseException) -> PygestorError | None:
+    """The one line for a failure of the user's object-store setup (no credentials, a wrong
+    key, an endpoint that does not answer, a missing bucket), None for anything else. For the
+    CLI, which prints it instead of a traceback; botocore is only looked at when loaded."""
+    botocore = sys.modules.get("botocore.exceptions")
+    if botocore is None:
+        return None
+    if isinstance(exc, (botocore.NoCredentialsError, botocore.PartialCredentialsError)):
+        return PygestorError(f"object store: {exc}; {_CREDENTIALS}")
+    if isinstance(exc, (botocore.EndpointConnectionError, botocore.ConnectTimeoutError)):
+        return PygestorError(
+            f"object store: {exc}; check that the server runs, and AWS_ENDPOINT_URL or "
+            "storage_options: {endpoint_url: ...} in the config file"
+        )
+    if isinstance(exc, botocore.ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in _SETUP_CODES:
+            return PygestorError(f"object store: {exc}; {_SETUP_CODES[code]}")
+    return None
