@@ -40,6 +40,7 @@ __all__ = [  # noqa: RUF022 (grouped: the API, then the original names)
     "info",
     "load",
     "partitions",
+    "paths",
     "remove",
     "scan",
     "stream",
@@ -261,6 +262,24 @@ def scan(
 ) -> Any:
     """A `pyarrow.dataset.Dataset` over the local partitions, without reading them."""
     return _catalog(data_dir).scan(name, subset, partitions=partitions)
+
+
+def paths(
+    name: str,
+    subset: str | Sequence[str] | None = None,
+    *,
+    partitions: Sequence[str] | None = None,
+    download: bool = True,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> list[str]:
+    """The files of the chosen partitions, for readers of your own: local paths (or `s3://`
+    URLs on an object-store data dir), in partition order; what is not local is downloaded
+    first unless `download=False` (then it is left out, with a warning). See
+    `pygestor.read.tables.paths`."""
+    from .read.tables import paths as located_paths
+
+    catalog = _catalog(data_dir)
+    return located_paths(catalog.readable(name, subset, partitions, download), download)
 
 
 def to_dask(

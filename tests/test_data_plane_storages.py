@@ -221,3 +221,51 @@ def test_torch_dataset_reads_every_row_once_from_the_data_dir(
             seen += list(batch["id"])
     assert sorted(seen) == sorted(want) and len(want) > 12
     assert all(u.path.startswith(catalog.storage.arrow_filesystem()[1]) for u in ds.units.units)
+
+
+def test_paths_name_the_files_of_the_chosen_partitions(
+    tmp_path: Path, hub: HubServer, backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pygestor.paths`: where each chosen partition's file is, downloading what is missing
+    first (local paths, or s3:// URLs), in partition order; `download=False` leaves out (and
+    names) what is not local."""
+    import pygestor
+    from pygestor.errors import PygestorWarning, SelectionError
+
+    _wikipedia(tmp_path, hub, backend)
+    for var, value in {**backend.env, "HF_ENDPOINT": hub.endpoint}.items():
+        monkeypatch.setenv(var, value)  # (restored after the test)
+    parts = [f"train-{i:05d}-of-00041.parquet" for i in (3, 1, 2)]
+    with pytest.raises(SelectionError, match=r"no partition of wikipedia/20231101\.en is local"):
+        pygestor.paths("wikipedia", EN, partitions=parts, download=False)
+    got = pygestor.paths("wikipedia", EN, partitions=parts)
+    root = str(tmp_path / "data") if backend.kind == "local" else backend.env["PYGESTOR_DATA_DIR"]
+    assert got == [f"{root}/wikipedia/{EN}/{p}" for p in sorted(parts)]  # the listing's order
+    parts.sort()
+    catalog = backend.catalog(tmp_path, hub)
+    for path, part in zip(got, parts, strict=True):
+        assert catalog.storage.read(f"wikipedia/{EN}/{part}") == hub.hub.read(REPO, f"{EN}/{part}")
+        if backend.kind == "local":
+            assert Path(path).read_bytes() == hub.hub.read(REPO, f"{EN}/{part}")
+    more = [*parts, "train-00009-of-00041.parquet"]
+    with pytest.warns(PygestorWarning, match=r"1 of 4 partitions are not local"):
+        assert pygestor.paths("wikipedia", EN, partitions=more, download=False) == got
+
+
+def test_paths_of_a_local_source_are_its_own_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pygestor
+    from conftest import write_corpus_manifest
+
+    root = tmp_path / "corpus"
+    for subset, names in (("a", ["2.jsonl", "1.jsonl"]), ("b", ["x.jsonl"])):
+        (root / subset).mkdir(parents=True)
+        for name in names:
+            (root / subset / name).write_text('{"t": 1}\n', encoding="utf-8")
+    write_corpus_manifest(tmp_path, root)
+    monkeypatch.setenv("PYGESTOR_CATALOG", str(tmp_path / "user-catalog"))
+    assert pygestor.paths("corpus", "a") == [
+        str(root / "a" / "1.jsonl"),
+        str(root / "a" / "2.jsonl"),
+    ]

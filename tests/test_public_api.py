@@ -19,6 +19,7 @@ EXPECTED = {
     "info",
     "load",
     "partitions",
+    "paths",
     "remove",
     "scan",
     "stream",

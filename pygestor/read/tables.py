@@ -115,6 +115,16 @@ def scan(selection: Selection) -> ds.Dataset:
     return datasets[0] if len(datasets) == 1 else pads.dataset(datasets)
 
 
+def paths(selection: Selection, download: bool = True) -> list[str]:
+    """Where the selection's local partitions are, in selection order, for readers of one's
+    own: local paths (a `local:` source's files where they are), or `s3://` URLs on an object
+    store. Partitions that are not local are left out with a `PygestorWarning` (`download`
+    says how it was called, for the messages); none local is a SelectionError."""
+    from ..storage.base import located
+
+    return [str(located(item.storage, item.file_key)) for item in local(selection, download)]
+
+
 def check_batch_size(batch_size: Any) -> None:
     if not isinstance(batch_size, int) or batch_size < 1:
         raise SelectionError(f"batch_size must be a positive number of rows, not {batch_size!r}")
