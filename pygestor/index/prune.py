@@ -24,17 +24,21 @@ def prune_listings(
     files younger than STALE_TEMP_SECONDS; remove the rest. (The caller holds the dataset
     lock, or passes a `grace`.)"""
     young = time.time() - grace
+
+    def old(entry: FileInfo) -> bool:  # (no age test without a grace: a clock ahead on NFS)
+        return not grace or entry.mtime < young
+
     entries = storage.list(f"{folder}/listings")
     listings = sorted(visible_json(entries), key=lambda e: e.mtime, reverse=True)
     for entry in listings[KEEP_LISTINGS:]:
-        if entry.key.rsplit("/", 1)[-1][: -len(".json")] not in keep and entry.mtime < young:
+        if entry.key.rsplit("/", 1)[-1][: -len(".json")] not in keep and old(entry):
             storage.remove(entry.key)
     named = _subset_files_named(storage, f"{folder}/listings")
     parts = storage.list(f"{folder}/partitions")
     if named is not None:  # (None: a head that cannot be read; then nothing is pruned)
         for entry in visible_json(parts):
             name = entry.key.rsplit("/", 1)[-1][: -len(".json")]
-            if name not in named and entry.mtime < young:
+            if name not in named and old(entry):
                 storage.remove(entry.key)
     cutoff = time.time() - STALE_TEMP_SECONDS  # temporary files left by killed processes
     for entry in entries + parts:
